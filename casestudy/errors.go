@@ -1,0 +1,59 @@
+// Package casestudy is casecircle's domain: groups, members, roles, cases, messages, live
+// sessions and the archive, with their validation, error codes, services and all of the SQL.
+package casestudy
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes, independent of any transport. The HTTP layer maps each to a status.
+const (
+	ECONFLICT     = "conflict"     // the request clashes with current state, e.g. e-mail taken
+	EFORBIDDEN    = "forbidden"    // signed in, a member, but lacking the role
+	EINTERNAL     = "internal"     // a fault of ours; the message is generic
+	EINVALID      = "invalid"      // malformed request
+	ENOTFOUND     = "not_found"    // absent, or not visible to this user
+	ERATELIMITED  = "rate_limited" // too many requests; try again later
+	ETOOLARGE     = "too_large"    // request body or field beyond its limit
+	EUNAUTHORIZED = "unauthorized" // not signed in
+	EUNAVAILABLE  = "unavailable"  // a dependency (the database) cannot be reached
+	EVALIDATION   = "validation"   // well-formed but a field breaks a rule; Field names it
+)
+
+// Error is the one error type of the domain: a code, a message safe to show to the user, and
+// the field it concerns, if any. Messages never contain case text or other confidential content.
+type Error struct {
+	Code    string
+	Message string
+	Field   string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s (%s)", e.Code, e.Message, e.Field)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldErrorf returns a validation *Error that names the offending field.
+func FieldErrorf(field, format string, args ...any) *Error {
+	return &Error{Code: EVALIDATION, Message: fmt.Sprintf(format, args...), Field: field}
+}
+
+// ErrorCode returns the code of err when it is (or wraps) an *Error, and EINTERNAL otherwise.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	if err == nil {
+		return ""
+	}
+	return EINTERNAL
+}

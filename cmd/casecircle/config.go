@@ -1,0 +1,165 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Config is the whole configuration of a casecircle process, parsed once here and passed down.
+type Config struct {
+	Addr           string   // where HTTP is served
+	DatabaseURL    string   // empty: run an embedded PostgreSQL under DataDir
+	DataDir        string   // holds the embedded cluster
+	LogFormat      string   // "text" or "json"
+	AllowedOrigins []string // extra origins trusted for WebSocket and CSRF checks
+	Demo           bool     // seed demo data
+	// RequireDatabaseURL refuses to fall back to the embedded cluster (set in the container image,
+	// which has no PostgreSQL binaries and no place for a cluster).
+	RequireDatabaseURL bool
+}
+
+// envLookup reads an environment variable; tests pass a map instead of os.Getenv.
+type envLookup func(string) string
+
+// flagSpec describes one flag and its environment equivalent, for parsing and for --help.
+type flagSpec struct {
+	name, env, def, help string
+}
+
+var serveFlags = []flagSpec{
+	{"addr", "CASECIRCLE_ADDR", "127.0.0.1:8080", "address to serve HTTP on (host:port; port 0 picks a free one)"},
+	{"database-url", "DATABASE_URL", "", "PostgreSQL URL (postgres://user:pass@host/db); empty runs an embedded PostgreSQL under --data-dir"},
+	{"data-dir", "CASECIRCLE_DATA_DIR", "./data", "directory for the embedded PostgreSQL cluster and its log"},
+	{"log-format", "CASECIRCLE_LOG_FORMAT", "text", "log format: text or json"},
+	{"allowed-origin", "CASECIRCLE_ALLOWED_ORIGINS", "", "extra origin trusted for WebSocket and CSRF checks, e.g. https://supervision.example.org behind a proxy; repeatable (env: comma-separated)"},
+	{"demo", "CASECIRCLE_DEMO", "false", "seed a demo community with demo accounts (never on a real deployment)"},
+}
+
+// parseConfig reads flags over environment variables over defaults.
+func parseConfig(command string, args []string, env envLookup, usageOut io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("casecircle "+command, flag.ContinueOnError)
+	fs.SetOutput(usageOut)
+	fs.Usage = func() { printUsage(usageOut, command) }
+
+	value := func(name string) string {
+		for _, f := range serveFlags {
+			if f.name == name {
+				if v := env(f.env); v != "" {
+					return v
+				}
+				return f.def
+			}
+		}
+		panic("unknown flag " + name)
+	}
+	var cfg Config
+	fs.StringVar(&cfg.Addr, "addr", value("addr"), "")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", value("database-url"), "")
+	fs.StringVar(&cfg.DataDir, "data-dir", value("data-dir"), "")
+	fs.StringVar(&cfg.LogFormat, "log-format", value("log-format"), "")
+	origins := &stringList{values: splitList(value("allowed-origin"))}
+	fs.Var(origins, "allowed-origin", "")
+	demoDefault, err := parseBool("CASECIRCLE_DEMO", value("demo"))
+	if err != nil {
+		return cfg, err
+	}
+	fs.BoolVar(&cfg.Demo, "demo", demoDefault, "")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q (see casecircle %s --help)", fs.Arg(0), command)
+	}
+	cfg.AllowedOrigins = origins.values
+	if cfg.RequireDatabaseURL, err = parseBool("CASECIRCLE_REQUIRE_DATABASE_URL", env("CASECIRCLE_REQUIRE_DATABASE_URL")); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.validate()
+}
+
+func (cfg Config) validate() error {
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return fmt.Errorf("--log-format must be text or json, not %q", cfg.LogFormat)
+	}
+	if cfg.Addr == "" {
+		return errors.New("--addr must not be empty")
+	}
+	if cfg.DatabaseURL == "" && cfg.DataDir == "" {
+		return errors.New("set --database-url, or --data-dir for the embedded PostgreSQL")
+	}
+	if cfg.DatabaseURL == "" && cfg.RequireDatabaseURL {
+		return errors.New("DATABASE_URL is required here (CASECIRCLE_REQUIRE_DATABASE_URL is set, as in the container image, which runs no embedded PostgreSQL)")
+	}
+	for _, o := range cfg.AllowedOrigins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return fmt.Errorf("--allowed-origin %q must be an origin like https://supervision.example.org", o)
+		}
+	}
+	return nil
+}
+
+func parseBool(name, v string) (bool, error) {
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s must be true or false, not %q", name, v)
+	}
+	return b, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, strings.TrimSuffix(s, "/"))
+		}
+	}
+	return out
+}
+
+// stringList is a repeatable flag. The first use on the command line replaces the values taken
+// from the environment rather than adding to them.
+type stringList struct {
+	values  []string
+	fromCLI bool
+}
+
+func (l *stringList) String() string { return strings.Join(l.values, ",") }
+
+func (l *stringList) Set(v string) error {
+	if !l.fromCLI {
+		l.values, l.fromCLI = nil, true
+	}
+	l.values = append(l.values, splitList(v)...)
+	return nil
+}
+
+func printUsage(w io.Writer, command string) {
+	fmt.Fprintf(w, "Usage: casecircle %s [flags]\n\n", command)
+	switch command {
+	case "serve":
+		fmt.Fprintln(w, "Serve casecircle over HTTP. Migrations are applied at start.")
+	case "migrate":
+		fmt.Fprintln(w, "Apply database migrations, then exit.")
+	}
+	fmt.Fprintln(w, "\nFlags (each may also be set by the environment variable shown):")
+	for _, f := range serveFlags {
+		def := ""
+		if f.def != "" && f.def != "false" {
+			def = fmt.Sprintf(" (default %q)", f.def)
+		}
+		kind := " value"
+		if f.name == "demo" {
+			kind = ""
+		}
+		fmt.Fprintf(w, "  --%s%s\n      %s%s\n      env: %s\n", f.name, kind, f.help, def, f.env)
+	}
+}

@@ -1,0 +1,293 @@
+// Command casecircle is the group-supervision server: one binary for serving, migrating and
+// checking health.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/casecircle/casecircle/casestudy"
+	"github.com/casecircle/casecircle/internal/embeddedpg"
+	"github.com/casecircle/casecircle/server"
+)
+
+// shutdownTimeout bounds how long in-flight requests may take to finish when stopping.
+const shutdownTimeout = 15 * time.Second
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(args []string, env envLookup, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printCommands(stdout)
+		return 0
+	}
+	command, rest := args[0], args[1:]
+	var err error
+	switch command {
+	case "serve", "migrate":
+		cfg, perr := parseConfig(command, rest, env, stderr)
+		if errors.Is(perr, flag.ErrHelp) {
+			return 0
+		}
+		if perr != nil {
+			fmt.Fprintln(stderr, "casecircle:", perr)
+			return 2
+		}
+		logger := newLogger(cfg.LogFormat, stderr)
+		if command == "serve" {
+			err = serve(cfg, logger, stdout)
+		} else {
+			err = migrate(cfg, logger)
+		}
+	case "healthcheck":
+		err = healthcheck(env)
+	default:
+		fmt.Fprintf(stderr, "casecircle: unknown command %q\n\n", command)
+		printCommands(stderr)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "casecircle:", err)
+		return 1
+	}
+	return 0
+}
+
+func printCommands(w io.Writer) {
+	fmt.Fprint(w, `casecircle: a home for coaching and mentoring supervision groups.
+
+Usage: casecircle <command> [flags]
+
+Commands:
+  serve        serve the web application (casecircle serve --help for its flags)
+  migrate      apply database migrations and exit (same flags as serve)
+  healthcheck  exit 0 if the server at CASECIRCLE_ADDR answers /healthz (for container health checks)
+`)
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func serve(cfg Config, logger *slog.Logger, stdout io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain(cfg, logger)
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	fmt.Fprintf(stdout, "\ncasecircle is ready: open %s in your browser (Ctrl-C to stop)\n\n", m.URL())
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case serveErr = <-m.ServeErr():
+	}
+	stop() // a second Ctrl-C kills at once; the cluster still stops through its parent-death signal
+	if err := m.Close(); err != nil && serveErr == nil {
+		serveErr = err
+	}
+	return serveErr
+}
+
+func migrate(cfg Config, logger *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain(cfg, logger)
+	defer m.Close()
+	return m.openDatabase(ctx)
+}
+
+func healthcheck(env envLookup) error {
+	addr := env("CASECIRCLE_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	res, err := client.Get("http://" + net.JoinHostPort(host, port) + "/healthz")
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("/healthz answered %s", res.Status)
+	}
+	return nil
+}
+
+// Main is one running casecircle: database, migrations and HTTP server. Tests boot it on :0.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+
+	cluster  *embeddedpg.Cluster // nil with an external DATABASE_URL
+	db       *sqlx.DB
+	server   *server.Server
+	listener net.Listener
+	serveErr chan error
+	closing  chan struct{}
+}
+
+// NewMain returns a Main that has not started yet.
+func NewMain(cfg Config, logger *slog.Logger) *Main {
+	return &Main{Config: cfg, Logger: logger, serveErr: make(chan error, 1), closing: make(chan struct{})}
+}
+
+// Run opens (and if need be starts) the database, migrates it and starts serving HTTP in the
+// background. It returns once the server accepts connections.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.openDatabase(ctx); err != nil {
+		return err
+	}
+	if m.Config.Demo {
+		m.Logger.Info("demo mode: there is nothing to seed yet; demo accounts arrive with accounts and communities")
+	}
+	srv, err := server.New(server.Config{DB: m.db, Logger: m.Logger, AllowedOrigins: m.Config.AllowedOrigins})
+	if err != nil {
+		return err
+	}
+	m.server = srv
+	if m.listener, err = net.Listen("tcp", m.Config.Addr); err != nil {
+		return fmt.Errorf("listening on %s: %w", m.Config.Addr, err)
+	}
+	go func() { m.serveErr <- m.server.Serve(m.listener) }()
+	m.Logger.Info("serving HTTP", "addr", m.listener.Addr().String())
+	return nil
+}
+
+// openDatabase connects to DATABASE_URL or starts the embedded cluster, then migrates.
+func (m *Main) openDatabase(ctx context.Context) error {
+	dsn := m.Config.DatabaseURL
+	if dsn == "" {
+		dir, err := filepath.Abs(filepath.Join(m.Config.DataDir, "postgres"))
+		if err != nil {
+			return err
+		}
+		m.cluster, err = embeddedpg.Start(ctx, embeddedpg.Config{Dir: dir, Logger: m.Logger})
+		if err != nil {
+			return fmt.Errorf("embedded PostgreSQL: %w", err)
+		}
+		go m.watchCluster()
+		if err := m.cluster.CreateDatabase(ctx, "casecircle"); err != nil {
+			return err
+		}
+		dsn = m.cluster.URL("casecircle")
+		m.Logger.Info("database: embedded PostgreSQL", "version", m.cluster.Version(), "dir", dir)
+	} else {
+		m.Logger.Info("database: external PostgreSQL", "url", redactURL(dsn))
+	}
+	db, err := casestudy.OpenDB(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	m.db = db
+	return casestudy.Migrate(ctx, db, m.Logger)
+}
+
+// watchCluster reports an embedded PostgreSQL that stops on its own; /readyz then says 503.
+func (m *Main) watchCluster() {
+	select {
+	case <-m.cluster.Done():
+		select {
+		case <-m.closing:
+		default:
+			m.Logger.Error("embedded PostgreSQL exited unexpectedly; see its log", "log", m.cluster.Dir()+".log")
+		}
+	case <-m.closing:
+	}
+}
+
+// URL is the base URL the server answers on.
+func (m *Main) URL() string {
+	addr := m.listener.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port)) + "/"
+}
+
+// ServeErr delivers the error that made the HTTP server stop, if it stops on its own.
+func (m *Main) ServeErr() <-chan error { return m.serveErr }
+
+// DB is the open database pool.
+func (m *Main) DB() *sqlx.DB { return m.db }
+
+// Cluster is the embedded PostgreSQL, or nil when DATABASE_URL is used.
+func (m *Main) Cluster() *embeddedpg.Cluster { return m.cluster }
+
+// Close shuts down in order: stop taking requests and let in-flight ones finish, close
+// WebSockets with a close frame, close the database pool, stop the embedded cluster.
+func (m *Main) Close() error {
+	close(m.closing)
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		if err := m.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("HTTP shutdown: %w", err))
+		}
+		cancel()
+	}
+	if m.db != nil {
+		if err := m.db.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if m.cluster != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := m.cluster.Stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		cancel()
+	}
+	return errors.Join(errs...)
+}
+
+var dsnPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
+
+// redactURL hides the password of a database URL or key=value DSN, for logging.
+func redactURL(raw string) string {
+	if strings.Contains(raw, "://") {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return "(unparseable URL)"
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.Redacted()
+	}
+	return dsnPassword.ReplaceAllString(raw, "${1}xxxxx")
+}
