@@ -65,7 +65,7 @@ type DB struct {
 func NewDB(t testing.TB) *DB {
 	t.Helper()
 	url, name := NewDatabaseURL(t)
-	db, err := sqlx.Open("postgres", url)
+	db, err := casestudy.OpenDB(context.Background(), url) // the pool settings the server uses
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
@@ -133,7 +133,7 @@ func (s *server) start() {
 			return v.String()
 		}
 	} else {
-		s.tmpDir, s.err = os.MkdirTemp("", "ccpg") // short: the socket path is limited
+		s.tmpDir, s.err = TempDir("ccpg")
 		if s.err != nil {
 			return
 		}
@@ -197,4 +197,15 @@ func randomSuffix() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// TempDir makes a short-named directory under the system temp dir (a Unix socket path is
+// limited to 107 bytes) that the postgres OS user can enter when the tests run as root.
+// The caller removes it.
+func TempDir(prefix string) (string, error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", err
+	}
+	return dir, os.Chmod(dir, 0o755) // MkdirTemp makes it 0700, closed to the postgres user
 }

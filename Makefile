@@ -1,0 +1,57 @@
+# casecircle: the two commands a newcomer needs are `make run` and `make test`.
+GO   ?= go
+BIN  := bin/casecircle
+ADDR ?= 127.0.0.1:8080
+
+.PHONY: run test build bench fmt-check vet deps-run deps-test clean
+
+## run: install PostgreSQL if missing, build, and serve on the embedded database with demo data
+run: deps-run build
+	./$(BIN) serve --demo --addr $(ADDR)
+
+## test: install test dependencies if missing, then gofmt check, go vet, and all tests with -race
+test: deps-test fmt-check vet
+	$(GO) test -race -count=1 ./...
+
+## bench: run the Go benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+build:
+	$(GO) build -o $(BIN) ./cmd/casecircle
+
+fmt-check:
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './bin/*' -not -path './data/*')); \
+	if [ -n "$$out" ]; then echo "gofmt would change these files (run gofmt -w):"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin
+
+# have_postgres succeeds when PostgreSQL server binaries are where casecircle looks for them.
+have_postgres = ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	{ command -v pg_config >/dev/null 2>&1 && [ -x "$$(pg_config --bindir)/initdb" ]; }
+have_chromium = [ -x /usr/bin/chromium ]
+
+# install(packages, why): apt-get as root, through sudo otherwise, or print the exact command.
+define install
+	if command -v apt-get >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	  else echo "casecircle needs $(2). Please run as root: apt-get update && apt-get install -y $(1)"; exit 1; fi; \
+	  echo "Installing $(1) ($(2))..."; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null && \
+	  echo "Installed $(1)."; \
+	else \
+	  echo "casecircle needs $(2): install it with your package manager (macOS: brew install $(3))"; exit 1; \
+	fi
+endef
+
+deps-run:
+	@$(have_postgres) || { $(call install,postgresql,PostgreSQL server binaries for the embedded database,postgresql); }
+
+deps-test:
+	@$(have_postgres) || { $(call install,postgresql,PostgreSQL server binaries for the tests,postgresql); }
+	@$(have_chromium) || { $(call install,chromium,Chromium for the browser tests,--cask chromium); }

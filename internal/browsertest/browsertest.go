@@ -1,0 +1,113 @@
+// Package browsertest drives the Debian Chromium headless with chromedp for end-to-end tests.
+//
+// Each Browser is its own Chromium process with its own profile (cookies, storage), so two
+// Browsers are two independent people. Profiles and Chromium's temporary files live under the
+// test's temp dir and vanish with it.
+package browsertest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// ChromiumPath is where Debian's chromium package installs the browser.
+const ChromiumPath = "/usr/bin/chromium"
+
+// StepTimeout bounds one Run of actions, so a broken page fails the test instead of hanging it.
+const StepTimeout = 20 * time.Second
+
+// Browser is one headless Chromium.
+type Browser struct {
+	ctx context.Context
+	t   testing.TB
+}
+
+// New starts a headless Chromium for t, closed when t ends. Without Chromium the test fails
+// under CI=true and is skipped, loudly, elsewhere.
+func New(t testing.TB) *Browser {
+	t.Helper()
+	if _, err := os.Stat(ChromiumPath); err != nil {
+		msg := "browsertest: " + ChromiumPath + " not found; install it with `apt-get install -y chromium` (make test does)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip("SKIPPING BROWSER TEST: " + msg)
+	}
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "profile")
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(ChromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1280, 900),
+		chromedp.UserDataDir(profile),
+		chromedp.Env("TMPDIR=" + tmp),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
+	// The first Run starts the browser. Its context must carry no timeout: when that context
+	// ends, chromedp closes the browser.
+	if err := chromedp.Do(ctx); err != nil {
+		cancelBrowser()
+		cancelAlloc()
+		t.Fatalf("browsertest: starting Chromium: %v", err)
+	}
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+	})
+	return &Browser{ctx: ctx, t: t}
+}
+
+// Do performs actions in the browser's tab, in order, within StepTimeout, failing the test on
+// error.
+func (b *Browser) Do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, StepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+// Get runs one action that yields a value (Text, Title, Evaluate, …) within StepTimeout.
+func Get[T any](b *Browser, action chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, StepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, action)
+	if err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+	return v
+}
+
+// Screenshot saves a full-page PNG of the current page as name.png in the directory named by
+// CASECIRCLE_SCREENSHOTS, when that is set, so a person can look at what the test saw.
+func (b *Browser) Screenshot(name string) {
+	b.t.Helper()
+	dir := os.Getenv("CASECIRCLE_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png := Get(b, chromedp.FullScreenshot(100)) // quality 100 means PNG
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
