@@ -5,6 +5,7 @@ package casestudy
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes, independent of any transport. The HTTP layer maps each to a status.
@@ -27,6 +28,8 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// RetryAfter, with ERATELIMITED, says when trying again can succeed.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

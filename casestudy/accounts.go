@@ -1,0 +1,273 @@
+package casestudy
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Session lifetimes: an idle session ends after IdleTimeout, any session after MaxSessionAge.
+const (
+	IdleTimeout   = 30 * time.Minute
+	MaxSessionAge = 12 * time.Hour
+	// touchEvery throttles last-seen writes: activity refreshes the idle timer at most this often.
+	touchEvery = time.Minute
+	// Sign-in throttling per e-mail address.
+	maxSigninFailures   = 5
+	signinFailureWindow = 15 * time.Minute
+)
+
+// Field limits for accounts.
+const (
+	MaxEmailLength       = 254
+	MaxDisplayNameLength = 80
+)
+
+// User is an account. Email is shown only to the user and to facilitators of their communities.
+type User struct {
+	ID          int64     `db:"id" json:"id"`
+	Email       string    `db:"email" json:"email"`
+	DisplayName string    `db:"display_name" json:"display_name"`
+	CreatedAt   time.Time `db:"created_at" json:"created_at"`
+}
+
+// SignUp is what a person gives to create an account.
+type SignUp struct {
+	Email       string
+	DisplayName string
+	Password    string
+}
+
+func normaliseEmail(email string) (string, error) {
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return "", FieldErrorf("email", "Enter your e-mail address.")
+	}
+	if len(email) > MaxEmailLength {
+		return "", FieldErrorf("email", "An e-mail address has at most %d characters.", MaxEmailLength)
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || !strings.Contains(email[strings.LastIndex(email, "@"):], ".") {
+		return "", FieldErrorf("email", "Enter an e-mail address like name@example.org.")
+	}
+	return email, nil
+}
+
+func validateDisplayName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	n := utf8.RuneCountInString(name)
+	switch {
+	case n == 0:
+		return "", FieldErrorf("display_name", "Enter the name others in your groups will see.")
+	case n > MaxDisplayNameLength:
+		return "", FieldErrorf("display_name", "Use at most %d characters.", MaxDisplayNameLength)
+	case strings.ContainsFunc(name, isControl):
+		return "", FieldErrorf("display_name", "Use letters, digits, spaces and punctuation only.")
+	}
+	return name, nil
+}
+
+func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
+
+// Register creates an account and signs it in, returning the session token for the cookie.
+func (s *Service) Register(ctx context.Context, in SignUp) (User, string, error) {
+	email, err := normaliseEmail(in.Email)
+	if err != nil {
+		return User{}, "", err
+	}
+	name, err := validateDisplayName(in.DisplayName)
+	if err != nil {
+		return User{}, "", err
+	}
+	if err := ValidatePassword("password", in.Password); err != nil {
+		return User{}, "", err
+	}
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return User{}, "", err
+	}
+	var u User
+	var token string
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if u, err = insertUser(ctx, tx, email, name, hash, s.Now()); err != nil {
+			return err
+		}
+		if token, err = createSession(ctx, tx, u.ID, s.Now()); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, AuditEntry{ActorID: &u.ID, Action: "account.created", TargetType: "user", TargetID: &u.ID})
+	})
+	return u, token, err
+}
+
+// SignIn checks an e-mail and password and opens a new session, returning its token. Unknown
+// e-mail and wrong password give the same error after the same work. Repeated failures for one
+// address are throttled whether or not it has an account.
+func (s *Service) SignIn(ctx context.Context, email, password string) (User, string, error) {
+	email = strings.TrimSpace(email)
+	key := emailKey(email)
+	now := s.Now()
+	failures, oldest, err := recentSigninFailures(ctx, s.db, key, now.Add(-signinFailureWindow))
+	if err != nil {
+		return User{}, "", err
+	}
+	if failures >= maxSigninFailures {
+		return User{}, "", &Error{Code: ERATELIMITED, Message: "Too many failed sign-ins for this e-mail address; try again later.",
+			RetryAfter: oldest.Add(signinFailureWindow).Sub(now).Round(time.Second) + time.Second}
+	}
+
+	u, hash, err := userByEmail(ctx, s.db, email)
+	found := err == nil
+	if err != nil && ErrorCode(err) != ENOTFOUND {
+		return User{}, "", err
+	}
+	if !found {
+		hash = dummyHash
+	}
+	ok, err := VerifyPassword(password, hash)
+	if err != nil {
+		return User{}, "", err
+	}
+	if !found || !ok {
+		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+			if err := recordSigninFailure(ctx, tx, key, now); err != nil {
+				return err
+			}
+			e := AuditEntry{Action: "signin.failed"}
+			if found {
+				e.TargetType, e.TargetID = "user", &u.ID
+			}
+			return appendAudit(ctx, tx, e)
+		})
+		if err != nil {
+			return User{}, "", err
+		}
+		return User{}, "", Errorf(EUNAUTHORIZED, "That e-mail address and password do not match an account.")
+	}
+	var token string
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if token, err = createSession(ctx, tx, u.ID, now); err != nil {
+			return err
+		}
+		if err := clearSigninFailures(ctx, tx, key); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, AuditEntry{ActorID: &u.ID, Action: "signin.succeeded", TargetType: "user", TargetID: &u.ID})
+	})
+	return u, token, err
+}
+
+// Authenticate returns the user of a live session token, refreshing its idle timer. Expired or
+// revoked tokens give EUNAUTHORIZED.
+func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
+	if token == "" {
+		return User{}, Errorf(EUNAUTHORIZED, "Please sign in.")
+	}
+	hash := tokenHash(token)
+	sess, u, err := sessionByHash(ctx, s.db, hash)
+	if ErrorCode(err) == ENOTFOUND {
+		return User{}, Errorf(EUNAUTHORIZED, "Your session has ended; please sign in again.")
+	}
+	if err != nil {
+		return User{}, err
+	}
+	now := s.Now()
+	if !now.Before(sess.LastSeenAt.Add(IdleTimeout)) || !now.Before(sess.ExpiresAt) {
+		if err := deleteSession(ctx, s.db, hash); err != nil {
+			return User{}, err
+		}
+		return User{}, Errorf(EUNAUTHORIZED, "Your session has ended; please sign in again.")
+	}
+	if now.Sub(sess.LastSeenAt) >= touchEvery {
+		if err := touchSession(ctx, s.db, hash, now); err != nil {
+			return User{}, err
+		}
+	}
+	return u, nil
+}
+
+// SignOut ends the session of token.
+func (s *Service) SignOut(ctx context.Context, token string) error {
+	u, err := s.Authenticate(ctx, token)
+	if err != nil {
+		return err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := deleteSession(ctx, tx, tokenHash(token)); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, AuditEntry{ActorID: &u.ID, Action: "signout", TargetType: "user", TargetID: &u.ID})
+	})
+	if err == nil {
+		s.events.SessionsRevoked(u.ID)
+	}
+	return err
+}
+
+// ChangePassword replaces the password of the session's user and ends all their other sessions.
+func (s *Service) ChangePassword(ctx context.Context, token, current, next string) error {
+	u, err := s.Authenticate(ctx, token)
+	if err != nil {
+		return err
+	}
+	_, hash, err := userByEmail(ctx, s.db, u.Email)
+	if err != nil {
+		return err
+	}
+	if ok, err := VerifyPassword(current, hash); err != nil {
+		return err
+	} else if !ok {
+		return FieldErrorf("current_password", "Your current password is not right.")
+	}
+	if err := ValidatePassword("new_password", next); err != nil {
+		return err
+	}
+	if next == current {
+		return FieldErrorf("new_password", "Choose a password different from the current one.")
+	}
+	newHash, err := HashPassword(next)
+	if err != nil {
+		return err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := updatePassword(ctx, tx, u.ID, newHash, s.Now()); err != nil {
+			return err
+		}
+		if err := deleteOtherSessions(ctx, tx, u.ID, tokenHash(token)); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, AuditEntry{ActorID: &u.ID, Action: "password.changed", TargetType: "user", TargetID: &u.ID})
+	})
+	if err == nil {
+		s.events.SessionsRevoked(u.ID)
+	}
+	return err
+}
+
+// newToken returns 32 random bytes, URL-safe encoded: the secret part of cookies and links.
+func newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// tokenHash is what is stored of a token: a leaked table yields no usable token.
+func tokenHash(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+func emailKey(email string) []byte {
+	sum := sha256.Sum256([]byte("signin:" + strings.ToLower(email)))
+	return sum[:]
+}
+

@@ -1,0 +1,77 @@
+package casestudy
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Service is the domain's entry point. Each public method is one unit of work: it owns its
+// transaction and checks that the acting user may do what is asked.
+type Service struct {
+	db     *sqlx.DB
+	now    func() time.Time
+	events Events
+}
+
+// Events receives notices that other parts of the system act on, such as closing a user's open
+// WebSocket connections when their sessions are revoked. It is declared here, by its producer's
+// side, and wired in cmd; the default does nothing.
+type Events interface {
+	// SessionsRevoked: some or all sessions of the user ended (sign-out, password change).
+	SessionsRevoked(userID int64)
+	// MembershipEnded: the user left or was removed from the community.
+	MembershipEnded(userID, communityID int64)
+}
+
+type noEvents struct{}
+
+func (noEvents) SessionsRevoked(int64)        {}
+func (noEvents) MembershipEnded(int64, int64) {}
+
+// ServiceOption configures a Service.
+type ServiceOption func(*Service)
+
+// WithClock replaces the wall clock, for tests of expiry.
+func WithClock(now func() time.Time) ServiceOption { return func(s *Service) { s.now = now } }
+
+// WithEvents sets the receiver of domain events.
+func WithEvents(e Events) ServiceOption { return func(s *Service) { s.events = e } }
+
+// NewService returns the domain service over db.
+func NewService(db *sqlx.DB, opts ...ServiceOption) *Service {
+	s := &Service{db: db, now: time.Now, events: noEvents{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Now is the service's clock, in UTC.
+func (s *Service) Now() time.Time { return s.now().UTC() }
+
+type requestIDKey struct{}
+
+// WithRequestID attaches the request id to ctx so audit entries can name it.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// inTx runs fn in a transaction, committed only if fn succeeds.
+func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
