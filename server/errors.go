@@ -2,7 +2,9 @@ package server
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -56,6 +58,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, detail := s.describe(err, c)
+	var domainErr *casestudy.Error
+	if errors.As(err, &domainErr) && domainErr.RetryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(domainErr.RetryAfter.Seconds()))))
+	}
 	if wantsHTML(c) {
 		s.renderErrorPage(c, status, detail)
 		return

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/casecircle/casecircle/casestudy"
 )
 
 const (
@@ -32,6 +34,8 @@ func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Header().Set(headerRequestID, id)
 		c.Set(ctxRequestID, id)
 		c.Set(ctxLogger, s.log.With("request_id", id))
+		// The domain records the id in audit entries.
+		c.SetRequest(c.Request().WithContext(casestudy.WithRequestID(c.Request().Context(), id)))
 		return next(c)
 	}
 }

@@ -2,13 +2,17 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/casecircle/casecircle/casestudy"
 	"github.com/casecircle/casecircle/frontend"
 )
 
@@ -18,7 +22,10 @@ type pages struct {
 }
 
 func newPages(a *assets) (*pages, error) {
-	funcs := template.FuncMap{"asset": a.url}
+	funcs := template.FuncMap{
+		"asset": a.url,
+		"date":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(frontend.Templates, "templates/layout.html")
 	if err != nil {
 		return nil, err
@@ -82,8 +89,135 @@ func (s *Server) renderErrorPage(c echo.Context, status int, detail errorDetail)
 
 func (s *Server) registerPageRoutes(e *echo.Echo) {
 	e.GET("/", s.handleHome)
+	e.GET("/signin", s.handleSignInPage)
+	e.GET("/signup", s.handleSignUpPage)
+	e.GET("/account", s.handleAccountPage)
+	e.GET("/communities/:cid", s.handleCommunityPage)
+	e.GET("/join/:token", s.handleJoinPage)
+}
+
+// newPageData fills in what the layout needs about the signed-in user.
+func newPageData(c echo.Context, page any) pageData {
+	d := pageData{Page: page}
+	if u := currentUser(c); u != nil {
+		d.User = &pageUser{DisplayName: u.DisplayName}
+	}
+	return d
+}
+
+// redirectToSignIn sends an anonymous visitor to sign in, then back here.
+func redirectToSignIn(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, "/signin?next="+url.QueryEscape(c.Request().URL.Path))
+}
+
+type homePage struct {
+	Communities []casestudy.Community
 }
 
 func (s *Server) handleHome(c echo.Context) error {
-	return s.render(c, http.StatusOK, "home", pageData{})
+	var page homePage
+	if u := currentUser(c); u != nil {
+		list, err := s.cfg.Service.ListCommunities(c.Request().Context(), u.ID)
+		if err != nil {
+			return err
+		}
+		page.Communities = list
+	}
+	return s.render(c, http.StatusOK, "home", newPageData(c, page))
+}
+
+type authPage struct {
+	Next string
+}
+
+func (s *Server) handleSignInPage(c echo.Context) error {
+	next := safeNext(c.QueryParam("next"))
+	if currentUser(c) != nil {
+		return c.Redirect(http.StatusSeeOther, next)
+	}
+	return s.render(c, http.StatusOK, "signin", newPageData(c, authPage{Next: next}))
+}
+
+func (s *Server) handleSignUpPage(c echo.Context) error {
+	next := safeNext(c.QueryParam("next"))
+	if currentUser(c) != nil {
+		return c.Redirect(http.StatusSeeOther, next)
+	}
+	return s.render(c, http.StatusOK, "signup", newPageData(c, authPage{Next: next}))
+}
+
+type accountPage struct {
+	Email string
+}
+
+func (s *Server) handleAccountPage(c echo.Context) error {
+	u := currentUser(c)
+	if u == nil {
+		return redirectToSignIn(c)
+	}
+	return s.render(c, http.StatusOK, "account", newPageData(c, accountPage{Email: u.Email}))
+}
+
+type communityPage struct {
+	Community     casestudy.Community
+	Members       []casestudy.Member
+	Invitations   []casestudy.Invitation
+	Me            int64
+	IsFacilitator bool
+	Roles         []casestudy.Role
+}
+
+func (s *Server) handleCommunityPage(c echo.Context) error {
+	u := currentUser(c)
+	if u == nil {
+		return redirectToSignIn(c)
+	}
+	ctx := c.Request().Context()
+	cid, err := idParam(c, "cid", "community")
+	if err != nil {
+		return err
+	}
+	cm, err := s.cfg.Service.GetCommunity(ctx, u.ID, cid)
+	if err != nil {
+		return err
+	}
+	members, err := s.cfg.Service.ListMembers(ctx, u.ID, cid)
+	if err != nil {
+		return err
+	}
+	page := communityPage{Community: cm, Members: members, Me: u.ID, IsFacilitator: cm.MyRole == casestudy.RoleFacilitator,
+		Roles: []casestudy.Role{casestudy.RoleMember, casestudy.RoleSupervisor, casestudy.RoleFacilitator}}
+	if page.IsFacilitator {
+		if page.Invitations, err = s.cfg.Service.ListInvitations(ctx, u.ID, cid); err != nil {
+			return err
+		}
+	}
+	return s.render(c, http.StatusOK, "community", newPageData(c, page))
+}
+
+type joinPage struct {
+	Token      string
+	Invitation *casestudy.InvitationPreview
+	Problem    string
+}
+
+func (s *Server) handleJoinPage(c echo.Context) error {
+	u := currentUser(c)
+	page := joinPage{Token: c.Param("token")}
+	if u != nil {
+		p, err := s.cfg.Service.PreviewInvitation(c.Request().Context(), u.ID, page.Token)
+		switch casestudy.ErrorCode(err) {
+		case "":
+			page.Invitation = &p
+		case casestudy.ENOTFOUND:
+			var e *casestudy.Error
+			errors.As(err, &e)
+			page.Problem = e.Message
+		default:
+			return err
+		}
+	}
+	// The invitation token is in this page's URL: keep it out of Referer headers entirely.
+	c.Response().Header().Set("Referrer-Policy", "no-referrer")
+	return s.render(c, http.StatusOK, "join", newPageData(c, page))
 }

@@ -16,14 +16,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/casecircle/casecircle/casestudy"
 	"github.com/casecircle/casecircle/realtime"
 )
 
 // Config is what the server needs from the outside, wired in cmd.
 type Config struct {
 	DB             *sqlx.DB
+	Service        *casestudy.Service
 	Logger         *slog.Logger
 	AllowedOrigins []string // extra origins trusted for WebSocket and CSRF checks, e.g. behind a proxy
+	// TrustedProxies are the networks whose X-Forwarded-For is believed; none by default.
+	TrustedProxies []*net.IPNet
+	// SecureCookies marks cookies Secure (and __Host-) even when TLS ends at a proxy.
+	SecureCookies bool
+	// Clock drives rate limits; nil means time.Now.
+	Clock func() time.Time
 }
 
 // maxBodyBytes caps every request body; larger ones get 413 before a handler sees them.
@@ -46,6 +54,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Service == nil {
+		return nil, errNoService
+	}
 	s := &Server{
 		cfg:     cfg,
 		log:     cfg.Logger,
@@ -67,11 +81,14 @@ func New(cfg Config) (*Server, error) {
 		collectors.NewDBStatsCollector(cfg.DB.DB, "casecircle"),
 	)
 	httpMetrics := newHTTPMetrics(s.metrics)
+	csrf, err := s.crossOriginProtection()
+	if err != nil {
+		return nil, err
+	}
 
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
-	// Only the TCP peer is believed: X-Forwarded-For is trusted only from configured proxies.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = clientIPExtractor(cfg.TrustedProxies)
 	e.HTTPErrorHandler = s.handleError
 	e.Use(
 		s.requestID,
@@ -80,10 +97,15 @@ func New(cfg Config) (*Server, error) {
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
 		securityHeaders,
 		middleware.BodyLimit(maxBodyBytes),
+		csrf,
+		s.loadUser,
 	)
 	s.registerOpsRoutes(e)
 	s.registerAssetRoutes(e)
 	s.registerPageRoutes(e)
+	api := e.Group("/api/v1")
+	s.registerAuthRoutes(api)
+	s.registerCommunityRoutes(api)
 
 	s.http = &http.Server{
 		Handler:           e,
@@ -120,4 +142,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		_ = s.http.Close()
 	}
 	return err
+}
+
+// clientIPExtractor believes only the TCP peer, unless that peer is a configured proxy: then the
+// right-most X-Forwarded-For address not itself a trusted proxy is the client.
+func clientIPExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }

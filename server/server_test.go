@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/casecircle/casecircle/casestudy"
 	"github.com/casecircle/casecircle/internal/pgtest"
 	"github.com/casecircle/casecircle/server"
 )
@@ -43,7 +44,7 @@ func newTestServer(t *testing.T) *testServer {
 	t.Helper()
 	db := pgtest.NewDB(t)
 	logs := &syncBuffer{}
-	srv, err := server.New(server.Config{DB: db.DB, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	srv, err := server.New(server.Config{DB: db.DB, Service: casestudy.NewService(db.DB), Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,13 +138,14 @@ func TestLogsCarryNoPathOrQuery(t *testing.T) {
 	ts := newTestServer(t)
 	ts.do(t, "GET", "/?q=ConfidentialClientName", nil)
 	ts.do(t, "GET", "/join/SECRET-INVITE-TOKEN", nil)
+	ts.do(t, "GET", "/no/such/SECRET-PATH", nil)
 	logs := ts.logs.String()
-	for _, secret := range []string{"ConfidentialClientName", "SECRET-INVITE-TOKEN"} {
+	for _, secret := range []string{"ConfidentialClientName", "SECRET-INVITE-TOKEN", "SECRET-PATH"} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("log contains %q:\n%s", secret, logs)
 		}
 	}
-	if !strings.Contains(logs, `route=/ `) || !strings.Contains(logs, "route=unmatched") {
+	if !strings.Contains(logs, `route=/ `) || !strings.Contains(logs, "route=/join/:token") || !strings.Contains(logs, "route=unmatched") {
 		t.Errorf("log lacks the route patterns:\n%s", logs)
 	}
 }

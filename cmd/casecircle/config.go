@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -12,12 +13,14 @@ import (
 
 // Config is the whole configuration of a casecircle process, parsed once here and passed down.
 type Config struct {
-	Addr           string   // where HTTP is served
-	DatabaseURL    string   // empty: run an embedded PostgreSQL under DataDir
-	DataDir        string   // holds the embedded cluster
-	LogFormat      string   // "text" or "json"
-	AllowedOrigins []string // extra origins trusted for WebSocket and CSRF checks
-	Demo           bool     // seed demo data
+	Addr           string       // where HTTP is served
+	DatabaseURL    string       // empty: run an embedded PostgreSQL under DataDir
+	DataDir        string       // holds the embedded cluster
+	LogFormat      string       // "text" or "json"
+	AllowedOrigins []string     // extra origins trusted for WebSocket and CSRF checks
+	Demo           bool         // seed demo data
+	TrustedProxies []*net.IPNet // proxies whose X-Forwarded-For is believed
+	SecureCookies  bool         // Secure cookies even when TLS ends at a proxy
 	// RequireDatabaseURL refuses to fall back to the embedded cluster (set in the container image,
 	// which has no PostgreSQL binaries and no place for a cluster).
 	RequireDatabaseURL bool
@@ -37,6 +40,8 @@ var serveFlags = []flagSpec{
 	{"data-dir", "CASECIRCLE_DATA_DIR", "./data", "directory for the embedded PostgreSQL cluster and its log"},
 	{"log-format", "CASECIRCLE_LOG_FORMAT", "text", "log format: text or json"},
 	{"allowed-origin", "CASECIRCLE_ALLOWED_ORIGINS", "", "extra origin trusted for WebSocket and CSRF checks, e.g. https://supervision.example.org behind a proxy; repeatable (env: comma-separated)"},
+	{"trusted-proxy", "CASECIRCLE_TRUSTED_PROXIES", "", "network (CIDR) of a reverse proxy whose X-Forwarded-For is believed for client IPs; repeatable (env: comma-separated)"},
+	{"secure-cookies", "CASECIRCLE_SECURE_COOKIES", "false", "mark cookies Secure (__Host- prefix) even without TLS here: set it when a proxy terminates HTTPS"},
 	{"demo", "CASECIRCLE_DEMO", "false", "seed a demo community with demo accounts (never on a real deployment)"},
 }
 
@@ -69,6 +74,13 @@ func parseConfig(command string, args []string, env envLookup, usageOut io.Write
 		return cfg, err
 	}
 	fs.BoolVar(&cfg.Demo, "demo", demoDefault, "")
+	proxies := &stringList{values: splitList(value("trusted-proxy"))}
+	fs.Var(proxies, "trusted-proxy", "")
+	secureDefault, err := parseBool("CASECIRCLE_SECURE_COOKIES", value("secure-cookies"))
+	if err != nil {
+		return cfg, err
+	}
+	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", secureDefault, "")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -76,6 +88,21 @@ func parseConfig(command string, args []string, env envLookup, usageOut io.Write
 		return cfg, fmt.Errorf("unexpected argument %q (see casecircle %s --help)", fs.Arg(0), command)
 	}
 	cfg.AllowedOrigins = origins.values
+	for _, p := range proxies.values {
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			if ip := net.ParseIP(p); ip != nil {
+				bits := 8 * len(ip.To16())
+				if ip.To4() != nil {
+					ip, bits = ip.To4(), 32
+				}
+				n = &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}
+			} else {
+				return cfg, fmt.Errorf("--trusted-proxy %q must be an IP address or a CIDR network like 10.0.0.0/8", p)
+			}
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, n)
+	}
 	if cfg.RequireDatabaseURL, err = parseBool("CASECIRCLE_REQUIRE_DATABASE_URL", env("CASECIRCLE_REQUIRE_DATABASE_URL")); err != nil {
 		return cfg, err
 	}
@@ -157,7 +184,7 @@ func printUsage(w io.Writer, command string) {
 			def = fmt.Sprintf(" (default %q)", f.def)
 		}
 		kind := " value"
-		if f.name == "demo" {
+		if f.name == "demo" || f.name == "secure-cookies" {
 			kind = ""
 		}
 		fmt.Fprintf(w, "  --%s%s\n      %s%s\n      env: %s\n", f.name, kind, f.help, def, f.env)

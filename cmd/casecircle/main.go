@@ -95,6 +95,7 @@ func serve(cfg Config, logger *slog.Logger, stdout io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := NewMain(cfg, logger)
+	m.demoOut = stdout
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		return err
@@ -156,11 +157,12 @@ type Main struct {
 	listener net.Listener
 	serveErr chan error
 	closing  chan struct{}
+	demoOut  io.Writer // where demo credentials are printed
 }
 
 // NewMain returns a Main that has not started yet.
 func NewMain(cfg Config, logger *slog.Logger) *Main {
-	return &Main{Config: cfg, Logger: logger, serveErr: make(chan error, 1), closing: make(chan struct{})}
+	return &Main{Config: cfg, Logger: logger, serveErr: make(chan error, 1), closing: make(chan struct{}), demoOut: io.Discard}
 }
 
 // Run opens (and if need be starts) the database, migrates it and starts serving HTTP in the
@@ -169,10 +171,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openDatabase(ctx); err != nil {
 		return err
 	}
+	svc := casestudy.NewService(m.db)
 	if m.Config.Demo {
-		m.Logger.Info("demo mode: there is nothing to seed yet; demo accounts arrive with accounts and communities")
+		if err := seedDemo(ctx, svc, m.Logger, m.demoOut); err != nil {
+			return fmt.Errorf("seeding demo data: %w", err)
+		}
 	}
-	srv, err := server.New(server.Config{DB: m.db, Logger: m.Logger, AllowedOrigins: m.Config.AllowedOrigins})
+	srv, err := server.New(server.Config{
+		DB: m.db, Service: svc, Logger: m.Logger,
+		AllowedOrigins: m.Config.AllowedOrigins, TrustedProxies: m.Config.TrustedProxies, SecureCookies: m.Config.SecureCookies,
+	})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/casecircle/casecircle/casestudy"
+)
+
+// demoAccounts are fixed, published credentials: --demo is for trying casecircle out, never for
+// a real deployment.
+var demoAccounts = []struct {
+	email, name, password string
+	role                  casestudy.Role
+}{
+	{"facilitator@demo.casecircle.test", "Fran Facilitator", "demo-facilitator-pass", casestudy.RoleFacilitator},
+	{"supervisor@demo.casecircle.test", "Sam Supervisor", "demo-supervisor-pass", casestudy.RoleSupervisor},
+	{"member1@demo.casecircle.test", "Mo Member", "demo-member-one-pass", casestudy.RoleMember},
+	{"member2@demo.casecircle.test", "Max Member", "demo-member-two-pass", casestudy.RoleMember},
+}
+
+const demoCommunity = "Demo supervision group"
+
+// seedDemo creates the demo accounts and community through the same service calls people use
+// (sign-up, create community, invitations), once; later runs only print the credentials.
+func seedDemo(ctx context.Context, svc *casestudy.Service, log *slog.Logger, out io.Writer) error {
+	ids := make([]int64, len(demoAccounts))
+	created := false
+	for i, a := range demoAccounts {
+		u, _, err := svc.Register(ctx, casestudy.SignUp{Email: a.email, DisplayName: a.name, Password: a.password})
+		switch casestudy.ErrorCode(err) {
+		case "":
+			created = true
+		case casestudy.ECONFLICT:
+			if u, _, err = svc.SignIn(ctx, a.email, a.password); err != nil {
+				return fmt.Errorf("demo account %s exists with another password: %w", a.email, err)
+			}
+		default:
+			return err
+		}
+		ids[i] = u.ID
+	}
+	if created {
+		community, err := svc.CreateCommunity(ctx, ids[0], casestudy.NewCommunity{Name: demoCommunity,
+			Description: "A practice group for trying casecircle: bring a made-up case and reflect on it together."})
+		if err != nil {
+			return err
+		}
+		for i, a := range demoAccounts[1:] {
+			_, token, err := svc.CreateInvitation(ctx, ids[0], community.ID, casestudy.NewInvitation{Role: a.role, Lifetime: time.Hour})
+			if err != nil {
+				return err
+			}
+			if _, err := svc.AcceptInvitation(ctx, ids[i+1], token); err != nil {
+				return err
+			}
+		}
+		log.Info("demo data seeded", "community", demoCommunity)
+	}
+	fmt.Fprintf(out, "\nDemo accounts (demo only; community %q):\n", demoCommunity)
+	for _, a := range demoAccounts {
+		fmt.Fprintf(out, "  %-12s %-34s password: %s\n", a.role, a.email, a.password)
+	}
+	return nil
+}

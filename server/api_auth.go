@@ -1,0 +1,91 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/casecircle/casecircle/casestudy"
+)
+
+func (s *Server) registerAuthRoutes(api *echo.Group) {
+	// 10 attempts a minute per client IP for sign-in and for sign-up, each with its own bucket.
+	signinLimit := rateLimit(newLimiter(10, 6*time.Second, s.cfg.Clock))
+	signupLimit := rateLimit(newLimiter(10, 6*time.Second, s.cfg.Clock))
+	api.POST("/auth/signup", s.handleSignUp, signupLimit)
+	api.POST("/auth/signin", s.handleSignIn, signinLimit)
+	api.POST("/auth/signout", s.handleSignOut, requireUser)
+	api.POST("/auth/password", s.handleChangePassword, requireUser)
+	api.GET("/me", s.handleMe, requireUser)
+}
+
+type signUpRequest struct {
+	Email       string `json:"email"`
+	DisplayName string `json:"display_name"`
+	Password    string `json:"password"`
+}
+
+type userResponse struct {
+	User casestudy.User `json:"user"`
+}
+
+func (s *Server) handleSignUp(c echo.Context) error {
+	var req signUpRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	u, token, err := s.cfg.Service.Register(c.Request().Context(), casestudy.SignUp{Email: req.Email, DisplayName: req.DisplayName, Password: req.Password})
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(c, token)
+	return c.JSON(http.StatusCreated, userResponse{User: u})
+}
+
+type signInRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (s *Server) handleSignIn(c echo.Context) error {
+	var req signInRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	u, token, err := s.cfg.Service.SignIn(c.Request().Context(), req.Email, req.Password)
+	if err != nil {
+		return err
+	}
+	// A brand-new token at every sign-in: a token planted before sign-in is worth nothing after.
+	s.setSessionCookie(c, token)
+	return c.JSON(http.StatusOK, userResponse{User: u})
+}
+
+func (s *Server) handleSignOut(c echo.Context) error {
+	if err := s.cfg.Service.SignOut(c.Request().Context(), sessionToken(c)); err != nil {
+		return err
+	}
+	s.clearSessionCookie(c)
+	return c.NoContent(http.StatusNoContent)
+}
+
+type changePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+func (s *Server) handleChangePassword(c echo.Context) error {
+	var req changePasswordRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if err := s.cfg.Service.ChangePassword(c.Request().Context(), sessionToken(c), req.CurrentPassword, req.NewPassword); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) handleMe(c echo.Context) error {
+	return c.JSON(http.StatusOK, userResponse{User: *currentUser(c)})
+}

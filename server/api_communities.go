@@ -1,0 +1,179 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/casecircle/casecircle/casestudy"
+)
+
+func (s *Server) registerCommunityRoutes(api *echo.Group) {
+	api.GET("/communities", s.handleListCommunities, requireUser)
+	api.POST("/communities", s.handleCreateCommunity, requireUser)
+
+	g := api.Group("/communities/:cid", s.requireMember)
+	g.GET("", s.handleGetCommunity)
+	g.GET("/members", s.handleListMembers)
+	g.PATCH("/members/:uid", s.handleChangeRole)
+	g.DELETE("/members/:uid", s.handleRemoveMember)
+	g.GET("/invitations", s.handleListInvitations)
+	g.POST("/invitations", s.handleCreateInvitation)
+	g.DELETE("/invitations/:iid", s.handleRevokeInvitation)
+	g.GET("/audit", s.handleListAudit)
+
+	api.GET("/invitations/:token", s.handlePreviewInvitation, requireUser)
+	api.POST("/invitations/:token/accept", s.handleAcceptInvitation, requireUser)
+}
+
+func (s *Server) handleListCommunities(c echo.Context) error {
+	list, err := s.cfg.Service.ListCommunities(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"communities": list})
+}
+
+type createCommunityRequest struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+func (s *Server) handleCreateCommunity(c echo.Context) error {
+	var req createCommunityRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	cm, err := s.cfg.Service.CreateCommunity(c.Request().Context(), currentUser(c).ID, casestudy.NewCommunity{Name: req.Name, Description: req.Description})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"community": cm})
+}
+
+func (s *Server) handleGetCommunity(c echo.Context) error {
+	cm, err := s.cfg.Service.GetCommunity(c.Request().Context(), currentUser(c).ID, communityID(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"community": cm})
+}
+
+func (s *Server) handleListMembers(c echo.Context) error {
+	list, err := s.cfg.Service.ListMembers(c.Request().Context(), currentUser(c).ID, communityID(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"members": list})
+}
+
+// idParam parses a positive id from the path; anything else is simply not found.
+func idParam(c echo.Context, name, what string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, casestudy.Errorf(casestudy.ENOTFOUND, "No such %s.", what)
+	}
+	return id, nil
+}
+
+type changeRoleRequest struct {
+	Role casestudy.Role `json:"role"`
+}
+
+func (s *Server) handleChangeRole(c echo.Context) error {
+	uid, err := idParam(c, "uid", "member")
+	if err != nil {
+		return err
+	}
+	var req changeRoleRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if err := s.cfg.Service.ChangeRole(c.Request().Context(), currentUser(c).ID, communityID(c), uid, req.Role); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) handleRemoveMember(c echo.Context) error {
+	uid, err := idParam(c, "uid", "member")
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Service.RemoveMember(c.Request().Context(), currentUser(c).ID, communityID(c), uid); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+type createInvitationRequest struct {
+	Role           casestudy.Role `json:"role"`
+	ExpiresInHours int            `json:"expires_in_hours"`
+	MaxUses        int            `json:"max_uses"`
+}
+
+func (s *Server) handleCreateInvitation(c echo.Context) error {
+	var req createInvitationRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	inv, token, err := s.cfg.Service.CreateInvitation(c.Request().Context(), currentUser(c).ID, communityID(c), casestudy.NewInvitation{
+		Role: req.Role, Lifetime: time.Duration(req.ExpiresInHours) * time.Hour, MaxUses: req.MaxUses,
+	})
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if s.secure(c) {
+		scheme = "https"
+	}
+	link := scheme + "://" + c.Request().Host + "/join/" + token
+	return c.JSON(http.StatusCreated, map[string]any{"invitation": inv, "token": token, "url": link})
+}
+
+func (s *Server) handleListInvitations(c echo.Context) error {
+	list, err := s.cfg.Service.ListInvitations(c.Request().Context(), currentUser(c).ID, communityID(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"invitations": list})
+}
+
+func (s *Server) handleRevokeInvitation(c echo.Context) error {
+	iid, err := idParam(c, "iid", "invitation")
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Service.RevokeInvitation(c.Request().Context(), currentUser(c).ID, communityID(c), iid); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) handleListAudit(c echo.Context) error {
+	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	entries, err := s.cfg.Service.ListAudit(c.Request().Context(), currentUser(c).ID, communityID(c), before, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"entries": entries})
+}
+
+func (s *Server) handlePreviewInvitation(c echo.Context) error {
+	p, err := s.cfg.Service.PreviewInvitation(c.Request().Context(), currentUser(c).ID, c.Param("token"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"invitation": p})
+}
+
+func (s *Server) handleAcceptInvitation(c echo.Context) error {
+	cm, err := s.cfg.Service.AcceptInvitation(c.Request().Context(), currentUser(c).ID, c.Param("token"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"community": cm})
+}
