@@ -270,4 +270,3 @@ func emailKey(email string) []byte {
 	sum := sha256.Sum256([]byte("signin:" + strings.ToLower(email)))
 	return sum[:]
 }
-

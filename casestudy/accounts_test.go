@@ -118,7 +118,9 @@ func TestPasswordHashing(t *testing.T) {
 	for name, pw := range map[string]string{
 		"too short": "short pass", "too long": strings.Repeat("x", 255) + "yz", "common": "Password1234", "one character repeated": "aaaaaaaaaaaaaaa",
 	} {
-		t.Run(name, func(t *testing.T) { wantCode(t, casestudy.ValidatePassword("password", pw), casestudy.EVALIDATION, "password") })
+		t.Run(name, func(t *testing.T) {
+			wantCode(t, casestudy.ValidatePassword("password", pw), casestudy.EVALIDATION, "password")
+		})
 	}
 	if err := casestudy.ValidatePassword("password", strings.Repeat("éa", 128)); err != nil {
 		t.Fatalf("256 characters must be allowed: %v", err)
