@@ -1,0 +1,37 @@
+package server
+
+import (
+	"net/http/httptest"
+	"testing"
+)
+
+func TestOriginAllowedForWebSockets(t *testing.T) {
+	s := &Server{cfg: Config{AllowedOrigins: []string{"https://supervision.example.org"}}}
+	for origin, want := range map[string]bool{
+		"http://casecircle.local:8080":    true, // same host as the request
+		"https://supervision.example.org": true, // configured
+		"https://evil.example":            false,
+		"https://casecircle.local:8081":   false, // another port is another origin
+		"null":                            false,
+		"":                                false, // browsers always send Origin on upgrades
+	} {
+		r := httptest.NewRequest("GET", "http://casecircle.local:8080/api/v1/ws", nil)
+		if origin != "" {
+			r.Header.Set("Origin", origin)
+		}
+		if got := s.originAllowed(r); got != want {
+			t.Errorf("Origin %q: allowed=%v, want %v", origin, got, want)
+		}
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/communities/3": "/communities/3", "/join/abc": "/join/abc", "": "/", "https://evil.example": "/",
+		"//evil.example": "/", "/\\evil.example": "/", "javascript:alert(1)": "/",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
