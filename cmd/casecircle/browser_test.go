@@ -50,3 +50,79 @@ func TestHomePageInBrowser(t *testing.T) {
 		t.Errorf("stylesheet not applied: page background %q", background)
 	}
 }
+
+// TestCommunityFlowInBrowser: one person starts a community and invites another, who signs up
+// through the link and joins; the first then sees them and makes them a supervisor.
+func TestCommunityFlowInBrowser(t *testing.T) {
+	m := bootWithTestDB(t)
+	base := strings.TrimSuffix(m.URL(), "/")
+	ada := browsertest.New(t)
+	bo := browsertest.New(t) // a second browser: its own cookies
+
+	const password = "a long and unusual passphrase"
+	signUp := func(b *browsertest.Browser, email, name string) {
+		b.Do(
+			chromedp.WaitVisible(chromedp.CSS(`form[data-api="/api/v1/auth/signup"]`)),
+			chromedp.SendKeys(chromedp.CSS("#email"), email),
+			chromedp.SendKeys(chromedp.CSS("#display_name"), name),
+			chromedp.SendKeys(chromedp.CSS("#password"), password),
+			chromedp.Click(chromedp.CSS(`form[data-api="/api/v1/auth/signup"] button[type="submit"]`)),
+		)
+	}
+
+	// Ada signs up, after first seeing a validation error next to the field.
+	ada.Do(chromedp.Navigate(base+"/signup"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "ada@example.org"),
+		chromedp.SendKeys(chromedp.CSS("#display_name"), "Ada"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "too short"),
+		chromedp.Click(chromedp.CSS(`form[data-api="/api/v1/auth/signup"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#password[aria-invalid="true"]`)),
+	)
+	if msg := browsertest.Get(ada, chromedp.Text(chromedp.CSS("#password-error"))); !strings.Contains(msg, "at least 12") {
+		t.Errorf("error next to the password field: %q", msg)
+	}
+	ada.Do(chromedp.Navigate(base + "/signup"))
+	signUp(ada, "ada@example.org", "Ada")
+	ada.Do(
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="signed-in-as"]`)),
+		chromedp.SendKeys(chromedp.CSS("#community-name"), "Northern coaches"),
+		chromedp.SendKeys(chromedp.CSS("#community-description"), "Peer supervision, fortnightly"),
+		chromedp.Click(chromedp.CSS(`form[data-api="/api/v1/communities"] button[type="submit"]`)),
+		chromedp.WaitVisible(`//h1[.="Northern coaches"]`),
+		chromedp.Click(chromedp.CSS(`form[data-success="invitation"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="invitation-url"]`)),
+	)
+	link := browsertest.Get(ada, chromedp.Value(chromedp.CSS(`[data-testid="invitation-url"]`)))
+	if !strings.HasPrefix(link, base+"/join/") {
+		t.Fatalf("invitation link %q", link)
+	}
+	if role := browsertest.Get(ada, chromedp.Text(chromedp.CSS(`[data-testid="my-role"]`))); role != "facilitator" {
+		t.Fatalf("creator's role %q", role)
+	}
+	ada.Screenshot("community-facilitator")
+
+	// Bo opens the link signed out, creates an account from there and joins.
+	bo.Do(chromedp.Navigate(link),
+		chromedp.WaitVisible(`//a[.="Create an account"]`),
+		chromedp.Click(`//main//a[.="Create an account"]`),
+	)
+	signUp(bo, "bo@example.org", "Bo")
+	bo.Do(
+		chromedp.WaitVisible(`//p[@data-testid="join-status"][contains(., "Northern coaches")]`),
+		chromedp.Click(`//button[contains(., "Join Northern coaches")]`),
+		chromedp.WaitVisible(`//h1[.="Northern coaches"]`),
+	)
+	if role := browsertest.Get(bo, chromedp.Text(chromedp.CSS(`[data-testid="my-role"]`))); role != "member" {
+		t.Fatalf("Bo's role %q", role)
+	}
+
+	// Ada sees Bo and promotes them.
+	ada.Do(chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`li[data-member="Bo"]`)),
+		chromedp.SetValue(chromedp.CSS(`li[data-member="Bo"] select`), "supervisor"),
+		chromedp.Click(chromedp.CSS(`li[data-member="Bo"] button[type="submit"]`)),
+		chromedp.WaitVisible(`//li[@data-member="Bo"]/span[@data-testid="member-role"][.="supervisor"]`),
+	)
+	bo.Do(chromedp.Reload(), chromedp.WaitVisible(`//strong[@data-testid="my-role"][.="supervisor"]`))
+	ada.Screenshot("community-after-promotion")
+}

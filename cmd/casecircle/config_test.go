@@ -62,6 +62,8 @@ func TestParseConfig(t *testing.T) {
 		{"bad boolean in env", nil, map[string]string{"CASECIRCLE_DEMO": "perhaps"}, "CASECIRCLE_DEMO"},
 		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
 		{"unknown flag", []string{"--port", "8080"}, nil, "not defined"},
+		{"bad trusted proxy", []string{"--trusted-proxy", "proxy.local"}, nil, "--trusted-proxy"},
+		{"bad secure-cookies", nil, map[string]string{"CASECIRCLE_SECURE_COOKIES": "maybe"}, "CASECIRCLE_SECURE_COOKIES"},
 		{"container without DATABASE_URL", nil, map[string]string{"CASECIRCLE_REQUIRE_DATABASE_URL": "true"}, "DATABASE_URL is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,6 +73,16 @@ func TestParseConfig(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("trusted proxies and secure cookies", func(t *testing.T) {
+		cfg, err := parseConfig("serve", []string{"--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "192.0.2.7", "--secure-cookies"}, envOf(nil), &bytes.Buffer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cfg.TrustedProxies) != 2 || cfg.TrustedProxies[0].String() != "10.0.0.0/8" || cfg.TrustedProxies[1].String() != "192.0.2.7/32" || !cfg.SecureCookies {
+			t.Fatalf("got %v %v", cfg.TrustedProxies, cfg.SecureCookies)
+		}
+	})
 
 	t.Run("help documents every flag and its variable", func(t *testing.T) {
 		var out bytes.Buffer

@@ -82,8 +82,18 @@ func (b *Browser) Do(steps ...chromedp.Action[chromedp.Void]) {
 	ctx, cancel := context.WithTimeout(b.ctx, StepTimeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
-		b.t.Fatalf("browser: %v", err)
+		b.fail(err)
 	}
+}
+
+// fail reports where the page was and what it said, which is usually the whole story.
+func (b *Browser) fail(err error) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	location, _ := chromedp.Run(ctx, chromedp.Location())
+	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	b.t.Fatalf("browser: %v\nat %s, the page reads:\n%s", err, location, text)
 }
 
 // Get runs one action that yields a value (Text, Title, Evaluate, …) within StepTimeout.
@@ -93,7 +103,7 @@ func Get[T any](b *Browser, action chromedp.Action[T]) T {
 	defer cancel()
 	v, err := chromedp.Run(ctx, action)
 	if err != nil {
-		b.t.Fatalf("browser: %v", err)
+		b.fail(err)
 	}
 	return v
 }
