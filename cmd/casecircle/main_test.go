@@ -314,3 +314,29 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func TestDemoSeedIsIdempotent(t *testing.T) {
+	url, _ := pgtest.NewDatabaseURL(t)
+	for run := range 2 {
+		var out strings.Builder
+		m := NewMain(Config{Addr: "127.0.0.1:0", DatabaseURL: url, LogFormat: "text", Demo: true}, quietLogger())
+		m.demoOut = &out
+		if err := m.Run(context.Background()); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		var users, communities, members int
+		db := m.DB()
+		_ = db.Get(&users, `SELECT count(*) FROM users`)
+		_ = db.Get(&communities, `SELECT count(*) FROM communities`)
+		_ = db.Get(&members, `SELECT count(*) FROM memberships WHERE role IN ('facilitator','supervisor','member')`)
+		m.Close()
+		if users != 4 || communities != 1 || members != 4 {
+			t.Fatalf("run %d: %d users, %d communities, %d memberships; want 4, 1, 4", run, users, communities, members)
+		}
+		for _, a := range demoAccounts {
+			if !strings.Contains(out.String(), a.email) || !strings.Contains(out.String(), a.password) {
+				t.Fatalf("run %d: credentials for %s not printed:\n%s", run, a.email, out.String())
+			}
+		}
+	}
+}
