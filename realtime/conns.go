@@ -16,6 +16,13 @@ const (
 	CloseGoingAwayReason = "going away, resume"
 )
 
+// CloseSessionEnded is sent to a user's sockets when their session is revoked (sign-out,
+// password change) or they lose access: the client must not reconnect without signing in again.
+const (
+	CloseSessionEnded       = 4001
+	CloseSessionEndedReason = "session ended"
+)
+
 // closeWriteTimeout bounds the close frame's write, so a stalled client cannot hold up shutdown.
 const closeWriteTimeout = time.Second
 
@@ -23,25 +30,25 @@ const closeWriteTimeout = time.Second
 // hijacked connections, so it asks Conns to close them with a proper close frame.
 type Conns struct {
 	mu     sync.Mutex
-	open   map[*websocket.Conn]struct{}
+	open   map[*websocket.Conn]int64 // connection → id of its user
 	closed bool
 }
 
 // NewConns returns an empty set.
 func NewConns() *Conns {
-	return &Conns{open: make(map[*websocket.Conn]struct{})}
+	return &Conns{open: make(map[*websocket.Conn]int64)}
 }
 
-// Add registers conn. It returns a function that removes it again, or ok=false, after having
-// closed conn, when the server is already shutting down.
-func (c *Conns) Add(conn *websocket.Conn) (remove func(), ok bool) {
+// Add registers conn, opened by the user userID. It returns a function that removes it again,
+// or ok=false, after having closed conn, when the server is already shutting down.
+func (c *Conns) Add(conn *websocket.Conn, userID int64) (remove func(), ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		closeWith(conn, CloseGoingAway, CloseGoingAwayReason)
 		return func() {}, false
 	}
-	c.open[conn] = struct{}{}
+	c.open[conn] = userID
 	return func() {
 		c.mu.Lock()
 		delete(c.open, conn)
@@ -61,11 +68,24 @@ func (c *Conns) Len() int {
 func (c *Conns) CloseAll() {
 	c.mu.Lock()
 	c.closed = true
-	conns := make([]*websocket.Conn, 0, len(c.open))
-	for conn := range c.open {
-		conns = append(conns, conn)
+	c.mu.Unlock()
+	c.closeMatching(func(int64) bool { return true }, CloseGoingAway, CloseGoingAwayReason)
+}
+
+// CloseUser closes every open connection of the user with "session ended".
+func (c *Conns) CloseUser(userID int64) {
+	c.closeMatching(func(id int64) bool { return id == userID }, CloseSessionEnded, CloseSessionEndedReason)
+}
+
+func (c *Conns) closeMatching(match func(userID int64) bool, code int, reason string) {
+	c.mu.Lock()
+	var conns []*websocket.Conn
+	for conn, userID := range c.open {
+		if match(userID) {
+			conns = append(conns, conn)
+			delete(c.open, conn)
+		}
 	}
-	c.open = make(map[*websocket.Conn]struct{})
 	c.mu.Unlock()
 
 	var wg sync.WaitGroup
@@ -73,7 +93,7 @@ func (c *Conns) CloseAll() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			closeWith(conn, CloseGoingAway, CloseGoingAwayReason)
+			closeWith(conn, code, reason)
 		}()
 	}
 	wg.Wait()

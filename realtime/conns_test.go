@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,8 @@ func TestCloseAllSendsGoingAwayResume(t *testing.T) {
 		if err != nil {
 			return
 		}
-		remove, ok := conns.Add(conn)
+		userID, _ := strconv.ParseInt(r.URL.Query().Get("user"), 10, 64)
+		remove, ok := conns.Add(conn, userID)
 		if !ok {
 			return
 		}
@@ -37,8 +39,8 @@ func TestCloseAllSendsGoingAwayResume(t *testing.T) {
 	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http")
 
 	var clients []*websocket.Conn
-	for range 3 {
-		c, _, err := websocket.DefaultDialer.Dial(wsURL, nil)
+	for i := range 3 {
+		c, _, err := websocket.DefaultDialer.Dial(wsURL+"?user="+strconv.Itoa(i), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,4 +78,52 @@ func TestCloseAllSendsGoingAwayResume(t *testing.T) {
 			t.Fatalf("got %v, want close 1001", err)
 		}
 	})
+}
+
+func TestCloseUserClosesOnlyThatUsersSockets(t *testing.T) {
+	conns := realtime.NewConns()
+	registered := make(chan struct{}, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		userID, _ := strconv.ParseInt(r.URL.Query().Get("user"), 10, 64)
+		remove, _ := conns.Add(conn, userID)
+		defer remove()
+		registered <- struct{}{}
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http")
+	dial := func(user string) *websocket.Conn {
+		c, _, err := websocket.DefaultDialer.Dial(wsURL+"?user="+user, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-registered
+		return c
+	}
+	tab1, tab2, other := dial("7"), dial("7"), dial("8")
+	defer tab1.Close()
+	defer tab2.Close()
+	defer other.Close()
+
+	conns.CloseUser(7)
+	for _, c := range []*websocket.Conn{tab1, tab2} {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, realtime.CloseSessionEnded) {
+			t.Fatalf("user 7's tab: %v, want close %d", err, realtime.CloseSessionEnded)
+		}
+	}
+	if n := conns.Len(); n != 1 {
+		t.Fatalf("%d connections left, want user 8's one", n)
+	}
+	if err := other.WriteMessage(websocket.TextMessage, []byte("still here")); err != nil {
+		t.Fatalf("user 8's socket was closed: %v", err)
+	}
 }

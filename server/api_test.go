@@ -15,8 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/casecircle/casecircle/casestudy"
 	"github.com/casecircle/casecircle/internal/pgtest"
+	"github.com/casecircle/casecircle/realtime"
 	"github.com/casecircle/casecircle/server"
 )
 
@@ -31,13 +34,21 @@ func (c *apiClock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); 
 type apiServer struct {
 	*httptest.Server
 	clock *apiClock
+	srv   *server.Server
 }
+
+// relay forwards domain events to the server built after the service.
+type relay struct{ target casestudy.Events }
+
+func (r *relay) SessionsRevoked(u int64)    { r.target.SessionsRevoked(u) }
+func (r *relay) MembershipEnded(u, c int64) { r.target.MembershipEnded(u, c) }
 
 func newAPIServer(t *testing.T, mutate func(*server.Config)) *apiServer {
 	t.Helper()
 	db := pgtest.NewDB(t)
 	clock := &apiClock{t: time.Now()}
-	cfg := server.Config{DB: db.DB, Service: casestudy.NewService(db.DB), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now}
+	events := &relay{}
+	cfg := server.Config{DB: db.DB, Service: casestudy.NewService(db.DB, casestudy.WithEvents(events)), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -45,9 +56,10 @@ func newAPIServer(t *testing.T, mutate func(*server.Config)) *apiServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	events.target = srv.Events()
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &apiServer{Server: ts, clock: clock}
+	return &apiServer{Server: ts, clock: clock, srv: srv}
 }
 
 // client is one person's HTTP client with its own cookie jar.
@@ -425,4 +437,36 @@ func TestCommunityAuthorization(t *testing.T) {
 			t.Fatalf("entries %+v", out.Entries)
 		}
 	})
+}
+
+func TestSignOutClosesTheUsersSockets(t *testing.T) {
+	s := newAPIServer(t, nil)
+	ada := s.newClient(t).signUp("ada")
+	registered := make(chan struct{}, 1)
+	ws := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		remove, _ := s.srv.Conns().Add(conn, ada.id)
+		defer remove()
+		registered <- struct{}{}
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}))
+	defer ws.Close()
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ws.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	<-registered
+	ada.mustStatus(ada.call("POST", "/api/v1/auth/signout", nil), 204)
+	_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+	if _, _, err := conn.ReadMessage(); !websocket.IsCloseError(err, realtime.CloseSessionEnded) {
+		t.Fatalf("socket after sign-out: %v, want close %d within a second", err, realtime.CloseSessionEnded)
+	}
 }

@@ -171,7 +171,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openDatabase(ctx); err != nil {
 		return err
 	}
-	svc := casestudy.NewService(m.db)
+	relay := &eventRelay{}
+	svc := casestudy.NewService(m.db, casestudy.WithEvents(relay))
 	if m.Config.Demo {
 		if err := seedDemo(ctx, svc, m.Logger, m.demoOut); err != nil {
 			return fmt.Errorf("seeding demo data: %w", err)
@@ -185,6 +186,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.server = srv
+	relay.target = srv.Events()
 	if m.listener, err = net.Listen("tcp", m.Config.Addr); err != nil {
 		return fmt.Errorf("listening on %s: %w", m.Config.Addr, err)
 	}
@@ -298,4 +300,19 @@ func redactURL(raw string) string {
 		return u.Redacted()
 	}
 	return dsnPassword.ReplaceAllString(raw, "${1}xxxxx")
+}
+
+// eventRelay lets the domain service, built before the server, deliver events to it.
+type eventRelay struct{ target casestudy.Events }
+
+func (r *eventRelay) SessionsRevoked(userID int64) {
+	if r.target != nil {
+		r.target.SessionsRevoked(userID)
+	}
+}
+
+func (r *eventRelay) MembershipEnded(userID, communityID int64) {
+	if r.target != nil {
+		r.target.MembershipEnded(userID, communityID)
+	}
 }
