@@ -100,7 +100,7 @@ func TestEmbeddedClusterLifecycle(t *testing.T) {
 		if status, body := get(t, m.URL()+"readyz"); status != http.StatusOK {
 			t.Fatalf("/readyz = %d %s", status, body)
 		}
-		if _, err := m.DB().Exec(`INSERT INTO communities DEFAULT VALUES`); err != nil {
+		if _, err := m.DB().Exec(`INSERT INTO communities (name) VALUES ('kept across restarts')`); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(filepath.Join(pgDir, ".s.PGSQL.5432")); err != nil {
