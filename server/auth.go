@@ -47,6 +47,9 @@ func (s *Server) clearSessionCookie(c echo.Context) {
 // request goes on anonymously; routes that need a user say so with requireUser.
 func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if isProbe(c) || c.Path() == "/static/*" {
+			return next(c) // no session lookup for probes and immutable assets
+		}
 		cookie, err := c.Cookie(s.cookieName(c))
 		if err != nil || cookie.Value == "" {
 			return next(c)

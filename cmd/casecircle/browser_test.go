@@ -125,4 +125,22 @@ func TestCommunityFlowInBrowser(t *testing.T) {
 	)
 	bo.Do(chromedp.Reload(), chromedp.WaitVisible(`//strong[@data-testid="my-role"][.="supervisor"]`))
 	ada.Screenshot("community-after-promotion")
+
+	// Bo signs out, is refused with a wrong password, and signs back in to find the community.
+	bo.Do(
+		chromedp.Click(`//header//button[.="Sign out"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="signed-out"]`)),
+		chromedp.Navigate(base+"/signin"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "bo@example.org"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "not Bo's password at all"),
+		chromedp.Click(chromedp.CSS(`form[data-api="/api/v1/auth/signin"] button[type="submit"]`)),
+		chromedp.WaitVisible(`//p[@data-form-error][contains(., "do not match")]`),
+		chromedp.Navigate(base+"/signin"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "bo@example.org"),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS(`form[data-api="/api/v1/auth/signin"] button[type="submit"]`)),
+		chromedp.WaitVisible(`//ul[@data-testid="community-list"]//a[contains(., "Northern coaches")]`),
+		chromedp.EmulateViewport(390, 844),
+	)
+	bo.Screenshot("home-phone")
 }
