@@ -61,17 +61,23 @@ func normaliseEmail(email string) (string, error) {
 }
 
 func validateDisplayName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	n := utf8.RuneCountInString(name)
+	return validateLine("display_name", name, MaxDisplayNameLength, "Enter the name others in your groups will see.")
+}
+
+// validateLine trims a one-line text field and checks it is present, short enough and free of
+// control characters.
+func validateLine(field, value string, max int, emptyMessage string) (string, error) {
+	value = strings.TrimSpace(value)
+	n := utf8.RuneCountInString(value)
 	switch {
 	case n == 0:
-		return "", FieldErrorf("display_name", "Enter the name others in your groups will see.")
-	case n > MaxDisplayNameLength:
-		return "", FieldErrorf("display_name", "Use at most %d characters.", MaxDisplayNameLength)
-	case strings.ContainsFunc(name, isControl):
-		return "", FieldErrorf("display_name", "Use letters, digits, spaces and punctuation only.")
+		return "", FieldErrorf(field, "%s", emptyMessage)
+	case n > max:
+		return "", FieldErrorf(field, "Use at most %d characters.", max)
+	case strings.ContainsFunc(value, isControl):
+		return "", FieldErrorf(field, "Use letters, digits, spaces and punctuation only.")
 	}
-	return name, nil
+	return value, nil
 }
 
 func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }

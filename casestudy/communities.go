@@ -58,16 +58,11 @@ type NewCommunity struct {
 }
 
 func (in NewCommunity) validate() (NewCommunity, error) {
-	in.Name = strings.TrimSpace(in.Name)
-	in.Description = strings.TrimSpace(in.Description)
-	switch n := utf8.RuneCountInString(in.Name); {
-	case n == 0:
-		return in, FieldErrorf("name", "Give the community a name.")
-	case n > MaxCommunityNameLength:
-		return in, FieldErrorf("name", "Use at most %d characters.", MaxCommunityNameLength)
-	case strings.ContainsFunc(in.Name, isControl):
-		return in, FieldErrorf("name", "Use letters, digits, spaces and punctuation only.")
+	var err error
+	if in.Name, err = validateLine("name", in.Name, MaxCommunityNameLength, "Give the community a name."); err != nil {
+		return in, err
 	}
+	in.Description = strings.TrimSpace(in.Description)
 	if utf8.RuneCountInString(in.Description) > MaxCommunityDescriptionLength {
 		return in, FieldErrorf("description", "Use at most %d characters.", MaxCommunityDescriptionLength)
 	}

@@ -89,8 +89,8 @@ func (s *Server) renderErrorPage(c echo.Context, status int, detail errorDetail)
 
 func (s *Server) registerPageRoutes(e *echo.Echo) {
 	e.GET("/", s.handleHome)
-	e.GET("/signin", s.handleSignInPage)
-	e.GET("/signup", s.handleSignUpPage)
+	e.GET("/signin", s.authPage("signin"))
+	e.GET("/signup", s.authPage("signup"))
 	e.GET("/account", s.handleAccountPage)
 	e.GET("/communities/:cid", s.handleCommunityPage)
 	e.GET("/join/:token", s.handleJoinPage)
@@ -130,20 +130,15 @@ type authPage struct {
 	Next string
 }
 
-func (s *Server) handleSignInPage(c echo.Context) error {
-	next := safeNext(c.QueryParam("next"))
-	if currentUser(c) != nil {
-		return c.Redirect(http.StatusSeeOther, next)
+// authPage renders the sign-in or sign-up page, or sends a signed-in visitor on to next.
+func (s *Server) authPage(name string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		next := safeNext(c.QueryParam("next"))
+		if currentUser(c) != nil {
+			return c.Redirect(http.StatusSeeOther, next)
+		}
+		return s.render(c, http.StatusOK, name, newPageData(c, authPage{Next: next}))
 	}
-	return s.render(c, http.StatusOK, "signin", newPageData(c, authPage{Next: next}))
-}
-
-func (s *Server) handleSignUpPage(c echo.Context) error {
-	next := safeNext(c.QueryParam("next"))
-	if currentUser(c) != nil {
-		return c.Redirect(http.StatusSeeOther, next)
-	}
-	return s.render(c, http.StatusOK, "signup", newPageData(c, authPage{Next: next}))
 }
 
 type accountPage struct {
