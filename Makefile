@@ -9,9 +9,10 @@ ADDR ?= 127.0.0.1:8080
 run: deps-run build
 	./$(BIN) serve --demo --addr $(ADDR)
 
-## test: install test dependencies if missing, then gofmt check, go vet, and all tests with -race
+## test: install test dependencies if missing, then gofmt check, go vet, all tests with -race, and a short fuzz run
 test: deps-test fmt-check vet
 	$(GO) test -race -count=1 ./...
+	$(GO) test -run '^$$' -fuzz FuzzAnonymise -fuzztime 10s ./casestudy/anonymise
 
 ## bench: run the Go benchmarks
 bench:

@@ -59,6 +59,11 @@ func run(args []string, env envLookup, stdout, stderr io.Writer) int {
 		}
 	case "healthcheck":
 		err = healthcheck(env)
+	case "anonymise":
+		err = anonymiseCommand(rest, os.Stdin, stdout, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 	default:
 		fmt.Fprintf(stderr, "casecircle: unknown command %q\n\n", command)
 		printCommands(stderr)
@@ -79,6 +84,7 @@ Usage: casecircle <command> [flags]
 Commands:
   serve        serve the web application (casecircle serve --help for its flags)
   migrate      apply database migrations and exit (same flags as serve)
+  anonymise    replace identifying details in text on stdin (--json for the findings); no database needed
   healthcheck  exit 0 if the server at CASECIRCLE_ADDR answers /healthz (for container health checks)
 `)
 }

@@ -1,0 +1,302 @@
+// Package anonymise finds personal identifiers in free text about clients and replaces them
+// before anything is stored. It is pure Go: no I/O, no network, no model.
+//
+// Detection assists the author; it can never be perfect, so authors review every finding. The
+// same entity gets the same replacement everywhere in one case (all fields share a Session).
+package anonymise
+
+import (
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Kind is what a finding identifies.
+type Kind string
+
+// The kinds of identifier.
+const (
+	Person       Kind = "person"
+	Organisation Kind = "organisation"
+	Location     Kind = "location"
+	Address      Kind = "address"
+	Postcode     Kind = "postcode"
+	Email        Kind = "email"
+	Phone        Kind = "phone"
+	URL          Kind = "url"
+	SocialHandle Kind = "social_handle"
+	Date         Kind = "date"
+	Age          Kind = "age_detail"
+	IDNumber     Kind = "id_number"
+)
+
+// placeholders are the replacements of the kinds whose every instance reads the same.
+var placeholders = map[Kind]string{
+	Address: "[address]", Postcode: "[postcode]", Email: "[email]", Phone: "[phone]", URL: "[URL]",
+	SocialHandle: "[handle]", Date: "[date]", Age: "[age]", IDNumber: "[ID]",
+}
+
+// Finding is one identifier found in the normalised text.
+type Finding struct {
+	Kind        Kind    `json:"kind"`
+	Start       int     `json:"start"` // byte offsets into the normalised text
+	End         int     `json:"end"`
+	RuneStart   int     `json:"rune_start"` // the same in characters
+	RuneEnd     int     `json:"rune_end"`
+	Text        string  `json:"text"` // shown to the author only; never stored
+	Replacement string  `json:"replacement"`
+	Confidence  float64 `json:"confidence"`
+}
+
+// Result is the outcome for one text.
+type Result struct {
+	Normalised string    // the text the offsets refer to: what would be stored, before redaction
+	Redacted   string    // Normalised with every finding replaced
+	Findings   []Finding // in text order, not overlapping
+}
+
+// Session anonymises the fields of one case, keeping replacements consistent across them. It
+// holds the identifiers in memory only, and only for as long as the caller keeps it.
+type Session struct {
+	labels map[string]string // entity key → replacement, for named entities
+	counts map[Kind]int
+}
+
+// NewSession starts the anonymisation of one case.
+func NewSession() *Session {
+	return &Session{labels: map[string]string{}, counts: map[Kind]int{}}
+}
+
+// Anonymise finds and replaces identifiers in one text with a fresh Session.
+func Anonymise(text string) Result { return NewSession().Anonymise(text) }
+
+// Normalise applies Unicode NFKC and removes zero-width and other invisible format characters,
+// which could otherwise hide an identifier from detection ("Pri\u200bya").
+func Normalise(text string) string {
+	text = norm.NFKC.String(text)
+	if !strings.ContainsFunc(text, isInvisible) {
+		return text
+	}
+	return strings.Map(func(r rune) rune {
+		if isInvisible(r) {
+			return -1
+		}
+		return r
+	}, text)
+}
+
+func isInvisible(r rune) bool {
+	return unicode.Is(unicode.Cf, r) // format characters: zero-width spaces and joiners, BOM, bidi marks
+}
+
+// Anonymise finds identifiers in text (after Normalise) and replaces them.
+func (s *Session) Anonymise(text string) Result {
+	text = Normalise(text)
+	var cands []Finding
+	for _, d := range detectors {
+		cands = append(cands, d(text)...)
+	}
+	findings := resolveOverlaps(len(text), cands)
+	findings = propagate(text, findings)
+	for i := range findings {
+		f := &findings[i]
+		f.Text = text[f.Start:f.End]
+		f.Replacement = s.replacement(f.Kind, f.Text)
+	}
+	return Result{Normalised: text, Redacted: redact(text, findings), Findings: withRuneOffsets(text, findings)}
+}
+
+// replacement is the placeholder for a kind, or a consistent label for a named entity.
+func (s *Session) replacement(kind Kind, text string) string {
+	if p, ok := placeholders[kind]; ok {
+		return p
+	}
+	key := string(kind) + "\x00" + strings.ToLower(text)
+	if label, ok := s.labels[key]; ok {
+		return label
+	}
+	s.counts[kind]++
+	n := s.counts[kind]
+	var label string
+	switch kind {
+	case Person:
+		label = "Person " + letters(n)
+	case Organisation:
+		label = "[Organisation " + itoa(n) + "]"
+	default:
+		label = "[Place " + itoa(n) + "]"
+	}
+	s.labels[key] = label
+	return label
+}
+
+// letters numbers people A, B, …, Z, AA, AB, ….
+func letters(n int) string {
+	var b []byte
+	for n > 0 {
+		n--
+		b = append([]byte{byte('A' + n%26)}, b...)
+		n /= 26
+	}
+	return string(b)
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; n > 0; n /= 10 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+	}
+	return string(b)
+}
+
+// resolveOverlaps keeps, among overlapping candidates, the most confident and then the longest.
+// Claimed bytes are marked in one array, so the cost grows with the text, not with the square
+// of the number of candidates.
+func resolveOverlaps(textLen int, cands []Finding) []Finding {
+	sort.SliceStable(cands, func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		if a.Confidence != b.Confidence {
+			return a.Confidence > b.Confidence
+		}
+		return a.End-a.Start > b.End-b.Start
+	})
+	claimed := make([]bool, textLen)
+	var kept []Finding
+	for _, c := range cands {
+		free := true
+		for i := c.Start; i < c.End; i++ {
+			if claimed[i] {
+				free = false
+				break
+			}
+		}
+		if !free {
+			continue
+		}
+		for i := c.Start; i < c.End; i++ {
+			claimed[i] = true
+		}
+		kept = append(kept, c)
+	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].Start < kept[j].Start })
+	return kept
+}
+
+// propagate also replaces every other whole-word occurrence of a found identifier: once "G4827715"
+// is known to be a passport number, it is one wherever it appears. Occurrences are looked up
+// through an index of where each word (or symbol) starts, not by rescanning the text per finding.
+func propagate(text string, findings []Finding) []Finding {
+	if len(findings) == 0 {
+		return findings
+	}
+	starts := map[string][]int{}
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		switch {
+		case isWord(r):
+			j := i + size
+			for j < len(text) {
+				r2, s2 := utf8.DecodeRuneInString(text[j:])
+				if !isWord(r2) {
+					break
+				}
+				j += s2
+			}
+			starts[text[i:j]] = append(starts[text[i:j]], i)
+			i = j
+		case unicode.IsSpace(r):
+			i += size
+		default:
+			starts[text[i:i+size]] = append(starts[text[i:i+size]], i)
+			i += size
+		}
+	}
+	seen := map[string]bool{}
+	var extra []Finding
+	for _, f := range findings {
+		t := text[f.Start:f.End]
+		if seen[t] || len(t) < 2 {
+			continue
+		}
+		seen[t] = true
+		for _, start := range starts[leadingKey(t)] {
+			end := start + len(t)
+			if start == f.Start || end > len(text) || text[start:end] != t || !wordBoundary(text, start, end) {
+				continue
+			}
+			extra = append(extra, Finding{Kind: f.Kind, Start: start, End: end, Confidence: f.Confidence * 0.99})
+		}
+	}
+	if len(extra) == 0 {
+		return findings
+	}
+	return resolveOverlaps(len(text), append(findings, extra...))
+}
+
+// leadingKey is the index key of the start of t: its first word, or its first symbol.
+func leadingKey(t string) string {
+	r, size := utf8.DecodeRuneInString(t)
+	if !isWord(r) {
+		return t[:size]
+	}
+	end := size
+	for end < len(t) {
+		r2, s2 := utf8.DecodeRuneInString(t[end:])
+		if !isWord(r2) {
+			break
+		}
+		end += s2
+	}
+	return t[:end]
+}
+
+func isWord(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// wordBoundary says whether text[start:end] is not glued to letters or digits on either side.
+func wordBoundary(text string, start, end int) bool {
+	if start > 0 {
+		r, _ := utf8.DecodeLastRuneInString(text[:start])
+		if isWord(r) {
+			return false
+		}
+	}
+	if end < len(text) {
+		r, _ := utf8.DecodeRuneInString(text[end:])
+		if isWord(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func redact(text string, findings []Finding) string {
+	var b strings.Builder
+	b.Grow(len(text))
+	last := 0
+	for _, f := range findings {
+		b.WriteString(text[last:f.Start])
+		b.WriteString(f.Replacement)
+		last = f.End
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+func withRuneOffsets(text string, findings []Finding) []Finding {
+	runes, pos := 0, 0
+	for i := range findings {
+		f := &findings[i]
+		runes += utf8.RuneCountInString(text[pos:f.Start])
+		f.RuneStart = runes
+		runes += utf8.RuneCountInString(text[f.Start:f.End])
+		f.RuneEnd = runes
+		pos = f.End
+	}
+	return findings
+}

@@ -1,0 +1,165 @@
+package anonymise_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/casecircle/casecircle/casestudy/anonymise"
+)
+
+// labelledCase is one line of testdata/dev.jsonl: a coaching case with every identifying string
+// labelled, and strings that must survive.
+type labelledCase struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+	PII  []struct {
+		Text string `json:"text"`
+		Kind string `json:"kind"`
+	} `json:"pii"`
+	Keep []string `json:"keep"`
+}
+
+func loadCorpus(t testing.TB) []labelledCase {
+	t.Helper()
+	f, err := os.Open("testdata/dev.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var cases []labelledCase
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var c labelledCase
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+// containsWord reports a whole-word, case-sensitive occurrence of w in s.
+func containsWord(s, w string) bool {
+	for from := 0; ; {
+		i := strings.Index(s[from:], w)
+		if i < 0 {
+			return false
+		}
+		start, end := from+i, from+i+len(w)
+		before, _ := utf8.DecodeLastRuneInString(s[:start])
+		after, _ := utf8.DecodeRuneInString(s[end:])
+		if (start == 0 || !isWordRune(before)) && (end == len(s) || !isWordRune(after)) {
+			return true
+		}
+		from = start + 1
+	}
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// changedWords counts the words of before that are not kept, in order, in after.
+func changedWords(before, after string) int {
+	a, b := strings.Fields(before), strings.Fields(after)
+	prev := make([]int, len(b)+1)
+	for i := range a {
+		cur := make([]int, len(b)+1)
+		for j := range b {
+			if a[i] == b[j] {
+				cur[j+1] = prev[j] + 1
+			} else {
+				cur[j+1] = max(prev[j+1], cur[j])
+			}
+		}
+		prev = cur
+	}
+	return len(a) - prev[len(b)]
+}
+
+var (
+	structuredKinds = map[string]bool{"email": true, "phone": true, "url": true, "social_handle": true, "id_number": true, "postcode": true}
+	namedKinds      = map[string]bool{"person": true, "organisation": true, "location": true, "address": true, "date": true, "age_detail": true}
+)
+
+// TestCorpusQuality measures the anonymiser on the labelled corpus and prints the figures.
+// Contact details and ID numbers must all go; names, organisations and places are measured and
+// reported while their gazetteer-based detection is being built (the recall target of 0.97 for
+// them is asserted once it lands).
+func TestCorpusQuality(t *testing.T) {
+	cases := loadCorpus(t)
+	type tally struct{ found, total int }
+	byKind := map[string]*tally{}
+	var keepKept, keepTotal, cleanCases, cleanChanged int
+	var missedStructured []string
+	for _, c := range cases {
+		res := anonymise.Anonymise(c.Text)
+		out := res.Redacted
+		for _, p := range c.PII {
+			k := byKind[p.Kind]
+			if k == nil {
+				k = &tally{}
+				byKind[p.Kind] = k
+			}
+			k.total++
+			if containsWord(out, anonymise.Normalise(p.Text)) {
+				if structuredKinds[p.Kind] {
+					missedStructured = append(missedStructured, fmt.Sprintf("%s %s %q", c.ID, p.Kind, p.Text))
+				}
+				continue
+			}
+			k.found++
+		}
+		for _, w := range c.Keep {
+			keepTotal++
+			if containsWord(out, w) {
+				keepKept++
+			}
+		}
+		if len(c.PII) == 0 {
+			cleanCases++
+			cleanChanged += changedWords(res.Normalised, out)
+		}
+	}
+
+	kinds := make([]string, 0, len(byKind))
+	for k := range byKind {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	group := func(in map[string]bool) (int, int) {
+		f, n := 0, 0
+		for k, v := range byKind {
+			if in[k] {
+				f, n = f+v.found, n+v.total
+			}
+		}
+		return f, n
+	}
+	for _, k := range kinds {
+		t.Logf("recall %-16s %3d/%-3d = %.3f", k, byKind[k].found, byKind[k].total, float64(byKind[k].found)/float64(byKind[k].total))
+	}
+	sf, sn := group(structuredKinds)
+	nf, nn := group(namedKinds)
+	keep := float64(keepKept) / float64(keepTotal)
+	changed := float64(cleanChanged) / float64(max(cleanCases, 1))
+	t.Logf("recall contact details and IDs: %d/%d = %.3f", sf, sn, float64(sf)/float64(sn))
+	t.Logf("recall names, places, dates, ages: %d/%d = %.3f (target 0.97, pending gazetteers)", nf, nn, float64(nf)/float64(nn))
+	t.Logf("keep-survival %d/%d = %.3f; changed words per PII-free case %.2f (%d cases)", keepKept, keepTotal, keep, changed, cleanCases)
+
+	if sf != sn {
+		t.Errorf("recall over email/phone/url/social_handle/id_number/postcode is %d/%d, want all; missed:\n%s", sf, sn, strings.Join(missedStructured, "\n"))
+	}
+	if keep < 0.95 {
+		t.Errorf("keep-survival %.3f, want at least 0.95", keep)
+	}
+	if changed > 1 {
+		t.Errorf("%.2f changed words per PII-free case, want at most 1", changed)
+	}
+}
