@@ -99,8 +99,7 @@ func (s *Session) Anonymise(text string) Result {
 	for _, d := range detectors {
 		cands = append(cands, d(text)...)
 	}
-	findings := resolveOverlaps(len(text), cands)
-	findings = propagate(text, findings)
+	findings := propagate(text, resolveOverlaps(len(text), cands))
 	for i := range findings {
 		f := &findings[i]
 		f.Text = text[f.Start:f.End]
@@ -217,26 +216,96 @@ func propagate(text string, findings []Finding) []Finding {
 			i += size
 		}
 	}
+	claimed := make([]bool, len(text))
+	for _, f := range findings {
+		for i := f.Start; i < f.End; i++ {
+			claimed[i] = true
+		}
+	}
+	type occurrence struct {
+		Finding
+		done bool
+	}
+	var occs []occurrence
 	seen := map[string]bool{}
-	var extra []Finding
+	var texts []string
 	for _, f := range findings {
 		t := text[f.Start:f.End]
 		if seen[t] || len(t) < 2 {
 			continue
 		}
 		seen[t] = true
+		texts = append(texts, t)
 		for _, start := range starts[leadingKey(t)] {
 			end := start + len(t)
-			if start == f.Start || end > len(text) || text[start:end] != t || !wordBoundary(text, start, end) {
-				continue
+			if end <= len(text) && text[start:end] == t && !anyClaimed(claimed, start, end) {
+				occs = append(occs, occurrence{Finding: Finding{Kind: f.Kind, Start: start, End: end, Confidence: f.Confidence * 0.99}})
 			}
-			extra = append(extra, Finding{Kind: f.Kind, Start: start, End: end, Confidence: f.Confidence * 0.99})
 		}
 	}
-	if len(extra) == 0 {
-		return findings
+	kindOf := map[string]Finding{}
+	for _, f := range findings {
+		kindOf[text[f.Start:f.End]] = f
 	}
-	return resolveOverlaps(len(text), append(findings, extra...))
+	// Copies glued to a replaced span start or end inside a word, where the index has no entry:
+	// look for them right beside every span.
+	besides := func(start, end int) {
+		for _, t := range texts {
+			f := kindOf[t]
+			if strings.HasPrefix(text[end:], t) {
+				occs = append(occs, occurrence{Finding: Finding{Kind: f.Kind, Start: end, End: end + len(t), Confidence: f.Confidence * 0.99}})
+			}
+			if strings.HasSuffix(text[:start], t) {
+				occs = append(occs, occurrence{Finding: Finding{Kind: f.Kind, Start: start - len(t), End: start, Confidence: f.Confidence * 0.99}})
+			}
+		}
+	}
+	for _, f := range findings {
+		besides(f.Start, f.End)
+	}
+	sort.Slice(occs, func(i, j int) bool { return occs[i].Start < occs[j].Start })
+	// A copy counts when it stands as a whole word. Accepting one can make its neighbour whole
+	// ("@0@0": the second "@0" follows a placeholder, not a "0"), so sweep both ways until
+	// nothing changes; each sweep settles every chain running in its direction.
+	accept := func(o *occurrence) bool {
+		if o.done {
+			return false
+		}
+		if anyClaimed(claimed, o.Start, o.End) {
+			o.done = true
+			return false
+		}
+		if !wordBoundary(text, claimed, o.Start, o.End) {
+			return false
+		}
+		o.done = true
+		for i := o.Start; i < o.End; i++ {
+			claimed[i] = true
+		}
+		findings = append(findings, o.Finding)
+		besides(o.Start, o.End)
+		return true
+	}
+	for changed := true; changed; {
+		changed = false
+		for i := 0; i < len(occs); i++ { // accept may append to occs
+			changed = accept(&occs[i]) || changed
+		}
+		for i := len(occs) - 1; i >= 0; i-- {
+			changed = accept(&occs[i]) || changed
+		}
+	}
+	sort.Slice(findings, func(i, j int) bool { return findings[i].Start < findings[j].Start })
+	return findings
+}
+
+func anyClaimed(claimed []bool, start, end int) bool {
+	for i := start; i < end; i++ {
+		if claimed[i] {
+			return true
+		}
+	}
+	return false
 }
 
 // leadingKey is the index key of the start of t: its first word, or its first symbol.
@@ -259,14 +328,15 @@ func leadingKey(t string) string {
 func isWord(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // wordBoundary says whether text[start:end] is not glued to letters or digits on either side.
-func wordBoundary(text string, start, end int) bool {
-	if start > 0 {
+// A neighbour that is itself being replaced does not count: it will be a placeholder.
+func wordBoundary(text string, claimed []bool, start, end int) bool {
+	if start > 0 && !claimed[start-1] {
 		r, _ := utf8.DecodeLastRuneInString(text[:start])
 		if isWord(r) {
 			return false
 		}
 	}
-	if end < len(text) {
+	if end < len(text) && !claimed[end] {
 		r, _ := utf8.DecodeRuneInString(text[end:])
 		if isWord(r) {
 			return false
