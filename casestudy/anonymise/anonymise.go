@@ -95,9 +95,10 @@ func isInvisible(r rune) bool {
 // Anonymise finds identifiers in text (after Normalise) and replaces them.
 func (s *Session) Anonymise(text string) Result {
 	text = Normalise(text)
+	sc := newScan(text)
 	var cands []Finding
 	for _, d := range detectors {
-		cands = append(cands, d(text)...)
+		cands = append(cands, d(sc)...)
 	}
 	findings := propagate(text, resolveOverlaps(len(text), cands))
 	for i := range findings {

@@ -6,7 +6,7 @@ import (
 )
 
 // detector finds candidates of one or more kinds; overlaps are resolved afterwards.
-type detector func(text string) []Finding
+type detector func(sc *scan) []Finding
 
 // detectors run in no particular order: confidence decides between overlapping candidates.
 var detectors = []detector{
@@ -33,20 +33,30 @@ func matches(re *regexp.Regexp, text string, kind Kind, confidence float64, grou
 
 var emailRE = regexp.MustCompile(`(?i)\b[a-z0-9._%+-]+ ?@ ?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.` + tlds + `\b`)
 
-func detectEmails(text string) []Finding { return matches(emailRE, text, Email, 0.99, 0) }
+func detectEmails(sc *scan) []Finding {
+	return matchesIn(emailRE, sc.text, aroundStrings(sc.lower, sc.text, []string{"@"}, 80, 80), Email, 0.99, 0)
+}
 
 // Spelled-out addresses: "anna dot berg at gmail dot com", "r.kapoor [at] fastmail [dot] co [dot] uk".
 var obfuscatedEmailRE = regexp.MustCompile(`(?i)\b[a-z0-9._%+-]+(?:\s*(?:\(dot\)|\[dot\]|\sdot\s)\s*[a-z0-9_%+-]+)*` +
 	`\s*(?:\(at\)|\[at\]|\sat\s)\s*[a-z0-9-]+(?:\s*(?:\(dot\)|\[dot\]|\sdot\s|\.)\s*[a-z0-9-]+)*\s*(?:\(dot\)|\[dot\]|\sdot\s|\.)\s*` + tlds + `\b`)
 
-func detectObfuscatedEmails(text string) []Finding {
-	return matches(obfuscatedEmailRE, text, Email, 0.95, 0)
+func detectObfuscatedEmails(sc *scan) []Finding {
+	return matchesIn(obfuscatedEmailRE, sc.text, aroundStrings(sc.lower, sc.text, []string{"dot"}, 100, 60), Email, 0.95, 0)
 }
 
 var urlRE = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>"'()\[\]]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.` + tlds + `(?:/[^\s<>"'()\[\]]*)?\b`)
 
-func detectURLs(text string) []Finding {
-	out := matches(urlRE, text, URL, 0.9, 0)
+func detectURLs(sc *scan) []Finding {
+	text := sc.text
+	// Every address has a dot directly followed by a letter or digit ("x.com", "www.").
+	var spans []span
+	for i := 0; i+1 < len(text); i++ {
+		if text[i] == '.' && isASCIIWord(text[i+1]) {
+			spans = append(spans, span{i - 100, i + 120})
+		}
+	}
+	out := matchesIn(urlRE, text, widen(text, spans), URL, 0.9, 0)
 	for i := range out {
 		// A sentence's full stop or comma is not part of the address.
 		for out[i].End > out[i].Start && strings.ContainsRune(".,;:!?", rune(text[out[i].End-1])) {
@@ -58,15 +68,22 @@ func detectURLs(text string) []Finding {
 
 var handleRE = regexp.MustCompile(`(?:^|[^\w@.])(@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?)`)
 
-func detectHandles(text string) []Finding { return matches(handleRE, text, SocialHandle, 0.95, 1) }
+func detectHandles(sc *scan) []Finding {
+	return matchesIn(handleRE, sc.text, aroundStrings(sc.lower, sc.text, []string{"@"}, 2, 40), SocialHandle, 0.95, 1)
+}
+
+func isASCIIWord(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 // A phone number starts with +, an opening bracket or a 0, or is North American 555-555-5555;
 // its digits are counted before it counts.
 var phoneRE = regexp.MustCompile(`(?i)(?:\+\d{1,3}[\s.-]?|\(0?\d{1,5}\)[\s.-]?|\b0)(?:\(0\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,6}){1,4}\b(?:\s*(?:ext\.?|x)\s*\d{1,5}\b)?|\b\d{3}[.-]\d{3}[.-]\d{4}\b`)
 
-func detectPhones(text string) []Finding {
+func detectPhones(sc *scan) []Finding {
+	text := sc.text
 	var out []Finding
-	for _, f := range matches(phoneRE, text, Phone, 0.9, 0) {
+	for _, f := range matchesIn(phoneRE, text, sc.digits, Phone, 0.9, 0) {
 		main := text[f.Start:f.End]
 		if i := strings.IndexAny(strings.ToLower(main), "ex"); i > 0 {
 			main = main[:i]
@@ -88,29 +105,67 @@ func countDigits(s string) int {
 	return n
 }
 
-// Numbers read out in words: "oh seven seven double oh nine …".
-var spelledDigitRE = regexp.MustCompile(`(?i)\b(?:(?:double|triple)[\s-]+)?(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine)\b(?:[\s,-]+(?:(?:double|triple)[\s-]+)?(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine)\b)+`)
+// digitWords are the words of a number read out: "oh seven seven double oh nine …".
+var digitWords = map[string]bool{"zero": true, "oh": true, "o": true, "one": true, "two": true, "three": true,
+	"four": true, "five": true, "six": true, "seven": true, "eight": true, "nine": true}
 
-func detectSpelledPhones(text string) []Finding {
+// detectSpelledPhones finds runs of at least nine digits spoken as words, with "double" and
+// "triple" counted. A word scan, not a regular expression: such runs are rare and words common.
+func detectSpelledPhones(sc *scan) []Finding {
+	lower := sc.lower
 	var out []Finding
-	for _, f := range matches(spelledDigitRE, text, Phone, 0.85, 0) {
-		words := strings.Fields(strings.NewReplacer(",", " ", "-", " ").Replace(strings.ToLower(text[f.Start:f.End])))
-		digits, repeat := 0, 1
-		for _, w := range words {
-			switch w {
-			case "double":
-				repeat = 2
-			case "triple":
-				repeat = 3
-			default:
-				digits += repeat
-				repeat = 1
-			}
-		}
+	runStart, runEnd, digits, repeat := -1, -1, 0, 1
+	flush := func() {
 		if digits >= 9 {
-			out = append(out, f)
+			out = append(out, Finding{Kind: Phone, Start: runStart, End: runEnd, Confidence: 0.85})
 		}
+		runStart, runEnd, digits, repeat = -1, -1, 0, 1
 	}
+	for i := 0; i < len(lower); {
+		c := lower[i]
+		if c < 'a' || c > 'z' {
+			// Only spaces, commas and hyphens may separate the words of one number.
+			if c != ' ' && c != ',' && c != '-' && c != '\n' {
+				flush()
+			}
+			i++
+			continue
+		}
+		j := i
+		for j < len(lower) && lower[j] >= 'a' && lower[j] <= 'z' {
+			j++
+		}
+		if j < len(lower) && lower[j] >= 0x80 { // a non-ASCII letter continues the word
+			flush()
+			for j < len(lower) && lower[j] != ' ' {
+				j++
+			}
+			i = j
+			continue
+		}
+		word := lower[i:j]
+		switch {
+		case word == "double" || word == "triple":
+			if runStart < 0 {
+				runStart = i
+			}
+			repeat = 2
+			if word == "triple" {
+				repeat = 3
+			}
+		case digitWords[word]:
+			if runStart < 0 {
+				runStart = i
+			}
+			digits += repeat
+			repeat = 1
+			runEnd = j
+		default:
+			flush()
+		}
+		i = j
+	}
+	flush()
 	return out
 }
 
@@ -119,9 +174,11 @@ func detectSpelledPhones(text string) []Finding {
 var idContextRE = regexp.MustCompile(`(?i)\b(?:passport|employee|staff|payroll|student|member(?:ship)?|customer|client|account|licen[cs]e|badge|policy|reference|ref|NHS|NI|national insurance|insurance|IBAN|sort code|card|ID|tax|UTR|NINO|visa|driving licen[cs]e)\b`)
 var idAfterContextRE = regexp.MustCompile(`^[\s(:#,.-]{0,3}(?:(?i:number|no\.?|num|code|is|was)\b[\s(:#,.-]{0,3}){0,2}([A-Z0-9][A-Z0-9-]{0,11}(?: [A-Z0-9][A-Z0-9-]{0,9})*)`)
 
-func detectIDsInContext(text string) []Finding {
+func detectIDsInContext(sc *scan) []Finding {
+	text := sc.text
 	var out []Finding
-	for _, m := range idContextRE.FindAllStringIndex(text, -1) {
+	for _, m := range matchesIn(idContextRE, text, sc.digits, IDNumber, 0, 0) {
+		m := []int{m.Start, m.End}
 		window := text[m[1]:min(len(text), m[1]+60)]
 		sub := idAfterContextRE.FindStringSubmatchIndex(window)
 		if sub == nil {
@@ -148,19 +205,20 @@ var (
 )
 
 // detectChecksummedIDs finds numbers whose check digits prove what they are, context or not.
-func detectChecksummedIDs(text string) []Finding {
+func detectChecksummedIDs(sc *scan) []Finding {
+	text := sc.text
 	var out []Finding
-	for _, f := range matches(cardRE, text, IDNumber, 0.95, 0) {
+	for _, f := range matchesIn(cardRE, text, sc.digits, IDNumber, 0.95, 0) {
 		if luhnValid(digitsOf(text[f.Start:f.End])) {
 			out = append(out, f)
 		}
 	}
-	for _, f := range matches(nhsRE, text, IDNumber, 0.8, 0) {
+	for _, f := range matchesIn(nhsRE, text, sc.digits, IDNumber, 0.8, 0) {
 		if nhsValid(digitsOf(text[f.Start:f.End])) {
 			out = append(out, f)
 		}
 	}
-	for _, f := range matches(ibanRE, text, IDNumber, 0.95, 0) {
+	for _, f := range matchesIn(ibanRE, text, sc.digits, IDNumber, 0.95, 0) {
 		if ibanValid(strings.ReplaceAll(text[f.Start:f.End], " ", "")) {
 			out = append(out, f)
 		}
@@ -171,9 +229,10 @@ func detectChecksummedIDs(text string) []Finding {
 // UK National Insurance numbers: two letters (some never issued), six digits, A–D.
 var niRE = regexp.MustCompile(`\b([A-Z])([A-Z]) ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b`)
 
-func detectNationalInsurance(text string) []Finding {
+func detectNationalInsurance(sc *scan) []Finding {
+	text := sc.text
 	var out []Finding
-	for _, m := range niRE.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range submatchesIn(niRE, text, sc.digits) {
 		first, second := text[m[2]:m[3]], text[m[4]:m[5]]
 		prefix := first + second
 		valid := !strings.Contains("DFIQUV", first) && !strings.Contains("DFIOQUV", second) &&
@@ -256,8 +315,8 @@ var (
 	zipRE = regexp.MustCompile(`\b(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY]),?\s+(\d{5}(?:-\d{4})?)\b`)
 )
 
-func detectPostcodes(text string) []Finding {
-	return append(matches(ukPostcodeRE, text, Postcode, 0.9, 0), matches(zipRE, text, Postcode, 0.9, 1)...)
+func detectPostcodes(sc *scan) []Finding {
+	return append(matchesIn(ukPostcodeRE, sc.text, sc.digits, Postcode, 0.9, 0), matchesIn(zipRE, sc.text, sc.digits, Postcode, 0.9, 1)...)
 }
 
 const streetTypes = `(?:Street|St|Road|Rd|Lane|Ln|Avenue|Ave|Close|Cl|Yard|Drive|Dr|Way|Court|Ct|Place|Pl|Crescent|Cres|Terrace|Terr|Gardens|Gdns|Grove|Gr|Hill|Row|Square|Sq|Mews|Walk|Parade|Boulevard|Blvd|Bend|Park|Rise|View|Green|Wharf|Quay|Circle|Highway|Hwy|Parkway|Pkwy|Trail|Drove|Gate|Wynd|Vennel)`
@@ -268,8 +327,9 @@ var addressRE = regexp.MustCompile(`(?:\b(?:Flat|Unit|Apt|Apartment|Suite|Studio
 // The town that follows an address ("…, Leith, EH6 8QR") is a place too.
 var townAfterAddressRE = regexp.MustCompile(`^, ((?:[A-Z][a-z']+)(?: [A-Z][a-z']+){0,2})\b`)
 
-func detectAddresses(text string) []Finding {
-	found := matches(addressRE, text, Address, 0.9, 0)
+func detectAddresses(sc *scan) []Finding {
+	text := sc.text
+	found := matchesIn(addressRE, text, sc.digits, Address, 0.9, 0)
 	var towns []Finding
 	for _, f := range found {
 		if m := townAfterAddressRE.FindStringSubmatchIndex(text[f.End:]); m != nil {
@@ -290,14 +350,32 @@ var (
 
 // detectDates finds specific dates: a day with its month. Bare weekdays, months and years are
 // not identifying and stay.
-func detectDates(text string) []Finding {
-	out := matches(dayMonthRE, text, Date, 0.85, 0)
-	out = append(out, matches(monthDayRE, text, Date, 0.8, 0)...)
-	return append(out, matches(numericRE, text, Date, 0.85, 0)...)
+func detectDates(sc *scan) []Finding {
+	out := matchesIn(dayMonthRE, sc.text, sc.digits, Date, 0.85, 0)
+	out = append(out, matchesIn(monthDayRE, sc.text, sc.digits, Date, 0.8, 0)...)
+	return append(out, matchesIn(numericRE, sc.text, sc.digits, Date, 0.85, 0)...)
 }
 
 const numberWords = `(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)`
 
 var ageRE = regexp.MustCompile(`(?i)\b(?:\d{1,3}|` + numberWords + `)[- ](?:years?|yrs?|yo)[- ]old\b|\b(?:\d{1,3}|` + numberWords + `) ?(?:yrs?|years?) old\b|\b(?:aged|age|turns|turned|turning) (?:\d{1,3}|` + numberWords + `)\b|\b\d{1,3}-year-old\b|\b\d{1,3} ?yo\b`)
 
-func detectAges(text string) []Finding { return matches(ageRE, text, Age, 0.85, 0) }
+func detectAges(sc *scan) []Finding {
+	return matchesIn(ageRE, sc.text, aroundStrings(sc.lower, sc.text, []string{"old", "age", "turn", "yo"}, 60, 30), Age, 0.85, 0)
+}
+
+// submatchesIn is FindAllStringSubmatchIndex over windows, with offsets in the whole text.
+func submatchesIn(re *regexp.Regexp, text string, spans []span) [][]int {
+	var out [][]int
+	for _, s := range spans {
+		for _, m := range re.FindAllStringSubmatchIndex(text[s.start:s.end], -1) {
+			for i := range m {
+				if m[i] >= 0 {
+					m[i] += s.start
+				}
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
