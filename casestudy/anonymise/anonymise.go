@@ -7,6 +7,7 @@ package anonymise
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -125,9 +126,9 @@ func (s *Session) replacement(kind Kind, text string) string {
 	case Person:
 		label = "Person " + letters(n)
 	case Organisation:
-		label = "[Organisation " + itoa(n) + "]"
+		label = "[Organisation " + strconv.Itoa(n) + "]"
 	default:
-		label = "[Place " + itoa(n) + "]"
+		label = "[Place " + strconv.Itoa(n) + "]"
 	}
 	s.labels[key] = label
 	return label
@@ -140,17 +141,6 @@ func letters(n int) string {
 		n--
 		b = append([]byte{byte('A' + n%26)}, b...)
 		n /= 26
-	}
-	return string(b)
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
 	}
 	return string(b)
 }
