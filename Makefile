@@ -3,7 +3,7 @@ GO   ?= go
 BIN  := bin/casecircle
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: run test build bench fmt-check vet deps-run deps-test clean
+.PHONY: run test build bench fmt-check vet deps-run deps-test clean gazetteers
 
 ## run: install PostgreSQL if missing, build, and serve on the embedded database with demo data
 run: deps-run build
@@ -17,6 +17,10 @@ test: deps-test fmt-check vet
 ## bench: run the Go benchmarks
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## gazetteers: regenerate the anonymiser's word lists from npm packages (maintainers only; needs Node)
+gazetteers:
+	cd casestudy/anonymise/gazetteer/build && npm install --no-audit --no-fund && node build.mjs
 
 build:
 	$(GO) build -o $(BIN) ./cmd/casecircle

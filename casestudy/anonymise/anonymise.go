@@ -50,6 +50,8 @@ type Finding struct {
 	Text        string  `json:"text"` // shown to the author only; never stored
 	Replacement string  `json:"replacement"`
 	Confidence  float64 `json:"confidence"`
+
+	entity string // for names: the key shared by every spelling of one entity
 }
 
 // Result is the outcome for one text.
@@ -62,13 +64,14 @@ type Result struct {
 // Session anonymises the fields of one case, keeping replacements consistent across them. It
 // holds the identifiers in memory only, and only for as long as the caller keeps it.
 type Session struct {
-	labels map[string]string // entity key → replacement, for named entities
+	labels map[string]string    // entity key → replacement, for named entities
+	known  map[string]nameAlias // every spelling of a name found so far → its entity
 	counts map[Kind]int
 }
 
 // NewSession starts the anonymisation of one case.
 func NewSession() *Session {
-	return &Session{labels: map[string]string{}, counts: map[Kind]int{}}
+	return &Session{labels: map[string]string{}, known: map[string]nameAlias{}, counts: map[Kind]int{}}
 }
 
 // Anonymise finds and replaces identifiers in one text with a fresh Session.
@@ -101,21 +104,30 @@ func (s *Session) Anonymise(text string) Result {
 	for _, d := range detectors {
 		cands = append(cands, d(sc)...)
 	}
+	names, aliases := detectNames(sc, s.known)
+	cands = append(cands, names...)
 	findings := propagate(text, resolveOverlaps(len(text), cands))
+	for name, a := range aliases {
+		s.known[name] = a
+	}
 	for i := range findings {
 		f := &findings[i]
 		f.Text = text[f.Start:f.End]
-		f.Replacement = s.replacement(f.Kind, f.Text)
+		key := f.entity
+		if key == "" {
+			key = string(f.Kind) + "\x00" + strings.ToLower(f.Text)
+		}
+		f.Replacement = s.replacement(f.Kind, key)
 	}
 	return Result{Normalised: text, Redacted: redact(text, findings), Findings: withRuneOffsets(text, findings)}
 }
 
-// replacement is the placeholder for a kind, or a consistent label for a named entity.
-func (s *Session) replacement(kind Kind, text string) string {
+// replacement is the placeholder for a kind, or a consistent label for a named entity. The
+// first person of a case is its client.
+func (s *Session) replacement(kind Kind, key string) string {
 	if p, ok := placeholders[kind]; ok {
 		return p
 	}
-	key := string(kind) + "\x00" + strings.ToLower(text)
 	if label, ok := s.labels[key]; ok {
 		return label
 	}
@@ -125,6 +137,9 @@ func (s *Session) replacement(kind Kind, text string) string {
 	switch kind {
 	case Person:
 		label = "Person " + letters(n)
+		if n == 1 {
+			label = "Client A"
+		}
 	case Organisation:
 		label = "[Organisation " + strconv.Itoa(n) + "]"
 	default:
@@ -230,7 +245,7 @@ func propagate(text string, findings []Finding) []Finding {
 		for _, start := range starts[leadingKey(t)] {
 			end := start + len(t)
 			if end <= len(text) && text[start:end] == t && !anyClaimed(claimed, start, end) {
-				occs = append(occs, occurrence{Finding: Finding{Kind: f.Kind, Start: start, End: end, Confidence: f.Confidence * 0.99}})
+				occs = append(occs, occurrence{Finding: Finding{Kind: f.Kind, Start: start, End: end, Confidence: f.Confidence * 0.99, entity: f.entity}})
 			}
 		}
 	}
@@ -244,10 +259,10 @@ func propagate(text string, findings []Finding) []Finding {
 		for _, t := range texts {
 			f := kindOf[t]
 			if strings.HasPrefix(text[end:], t) {
-				occs = append(occs, occurrence{Finding: Finding{Kind: f.Kind, Start: end, End: end + len(t), Confidence: f.Confidence * 0.99}})
+				occs = append(occs, occurrence{Finding: Finding{Kind: f.Kind, Start: end, End: end + len(t), Confidence: f.Confidence * 0.99, entity: f.entity}})
 			}
 			if strings.HasSuffix(text[:start], t) {
-				occs = append(occs, occurrence{Finding: Finding{Kind: f.Kind, Start: start - len(t), End: start, Confidence: f.Confidence * 0.99}})
+				occs = append(occs, occurrence{Finding: Finding{Kind: f.Kind, Start: start - len(t), End: start, Confidence: f.Confidence * 0.99, entity: f.entity}})
 			}
 		}
 	}

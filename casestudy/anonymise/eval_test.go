@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -26,9 +27,22 @@ type labelledCase struct {
 	Keep []string `json:"keep"`
 }
 
-func loadCorpus(t testing.TB) []labelledCase {
+// corpora are the labelled corpora to evaluate: the shared development corpus and our own
+// generalisation cases (other names, places and cultures, written to catch tuning to the first);
+// or only the file in the same format named by ANONYMISE_CORPUS, for a held-out corpus kept
+// outside the repository.
+func corpora() []string {
+	if p := os.Getenv("ANONYMISE_CORPUS"); p != "" {
+		return []string{p}
+	}
+	return []string{"testdata/dev.jsonl", "testdata/generalisation.jsonl"}
+}
+
+func loadCorpus(t testing.TB) []labelledCase { return loadCorpusFile(t, "testdata/dev.jsonl") }
+
+func loadCorpusFile(t testing.TB, path string) []labelledCase {
 	t.Helper()
-	f, err := os.Open("testdata/dev.jsonl")
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,16 +102,21 @@ var (
 	namedKinds      = map[string]bool{"person": true, "organisation": true, "location": true, "address": true, "date": true, "age_detail": true}
 )
 
-// TestCorpusQuality measures the anonymiser on the labelled corpus and prints the figures.
-// Contact details and ID numbers must all go; names, organisations and places are measured and
-// reported while their gazetteer-based detection is being built (the recall target of 0.97 for
-// them is asserted once it lands).
+// TestCorpusQuality measures the anonymiser on each labelled corpus, prints the figures (run
+// with -v) and holds them to the targets: all contact details and ID numbers gone, 0.97 of names,
+// places, addresses, dates and ages gone, 0.95 of the strings to keep kept, at most one changed
+// word per case without identifiers.
 func TestCorpusQuality(t *testing.T) {
-	cases := loadCorpus(t)
+	for _, path := range corpora() {
+		t.Run(filepath.Base(path), func(t *testing.T) { testCorpusQuality(t, loadCorpusFile(t, path)) })
+	}
+}
+
+func testCorpusQuality(t *testing.T, cases []labelledCase) {
 	type tally struct{ found, total int }
 	byKind := map[string]*tally{}
 	var keepKept, keepTotal, cleanCases, cleanChanged int
-	var missedStructured []string
+	var missedStructured, missed, lost []string
 	for _, c := range cases {
 		res := anonymise.Anonymise(c.Text)
 		out := res.Redacted
@@ -112,6 +131,7 @@ func TestCorpusQuality(t *testing.T) {
 				if structuredKinds[p.Kind] {
 					missedStructured = append(missedStructured, fmt.Sprintf("%s %s %q", c.ID, p.Kind, p.Text))
 				}
+				missed = append(missed, fmt.Sprintf("%s %s %q", c.ID, p.Kind, p.Text))
 				continue
 			}
 			k.found++
@@ -120,11 +140,16 @@ func TestCorpusQuality(t *testing.T) {
 			keepTotal++
 			if containsWord(out, w) {
 				keepKept++
+			} else {
+				lost = append(lost, fmt.Sprintf("%s %q", c.ID, w))
 			}
 		}
 		if len(c.PII) == 0 {
 			cleanCases++
 			cleanChanged += changedWords(res.Normalised, out)
+			for _, f := range res.Findings {
+				lost = append(lost, fmt.Sprintf("%s (PII-free) %s %q", c.ID, f.Kind, f.Text))
+			}
 		}
 	}
 
@@ -148,13 +173,19 @@ func TestCorpusQuality(t *testing.T) {
 	sf, sn := group(structuredKinds)
 	nf, nn := group(namedKinds)
 	keep := float64(keepKept) / float64(keepTotal)
+	// The lists of misses name the corpus's invented people: fine in test output.
+	t.Logf("missed:\n%s", strings.Join(missed, "\n"))
+	t.Logf("replaced but should stay:\n%s", strings.Join(lost, "\n"))
 	changed := float64(cleanChanged) / float64(max(cleanCases, 1))
 	t.Logf("recall contact details and IDs: %d/%d = %.3f", sf, sn, float64(sf)/float64(sn))
-	t.Logf("recall names, places, dates, ages: %d/%d = %.3f (target 0.97, pending gazetteers)", nf, nn, float64(nf)/float64(nn))
+	t.Logf("recall names, places, addresses, dates, ages: %d/%d = %.3f", nf, nn, float64(nf)/float64(nn))
 	t.Logf("keep-survival %d/%d = %.3f; changed words per PII-free case %.2f (%d cases)", keepKept, keepTotal, keep, changed, cleanCases)
 
-	if sf != sn {
+	if sf != sn && sn > 0 {
 		t.Errorf("recall over email/phone/url/social_handle/id_number/postcode is %d/%d, want all; missed:\n%s", sf, sn, strings.Join(missedStructured, "\n"))
+	}
+	if nn > 0 && float64(nf)/float64(nn) < 0.97 {
+		t.Errorf("recall over person/organisation/location/address/date/age_detail is %d/%d = %.3f, want at least 0.97", nf, nn, float64(nf)/float64(nn))
 	}
 	if keep < 0.95 {
 		t.Errorf("keep-survival %.3f, want at least 0.95", keep)

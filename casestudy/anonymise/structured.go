@@ -208,17 +208,17 @@ var (
 func detectChecksummedIDs(sc *scan) []Finding {
 	text := sc.text
 	var out []Finding
-	for _, f := range matchesIn(cardRE, text, sc.digits, IDNumber, 0.95, 0) {
+	for _, f := range matchesIn(cardRE, text, sc.nearDigits, IDNumber, 0.95, 0) {
 		if luhnValid(digitsOf(text[f.Start:f.End])) {
 			out = append(out, f)
 		}
 	}
-	for _, f := range matchesIn(nhsRE, text, sc.digits, IDNumber, 0.8, 0) {
+	for _, f := range matchesIn(nhsRE, text, sc.nearDigits, IDNumber, 0.8, 0) {
 		if nhsValid(digitsOf(text[f.Start:f.End])) {
 			out = append(out, f)
 		}
 	}
-	for _, f := range matchesIn(ibanRE, text, sc.digits, IDNumber, 0.95, 0) {
+	for _, f := range matchesIn(ibanRE, text, sc.nearDigits, IDNumber, 0.95, 0) {
 		if ibanValid(strings.ReplaceAll(text[f.Start:f.End], " ", "")) {
 			out = append(out, f)
 		}
@@ -232,7 +232,7 @@ var niRE = regexp.MustCompile(`\b([A-Z])([A-Z]) ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b`)
 func detectNationalInsurance(sc *scan) []Finding {
 	text := sc.text
 	var out []Finding
-	for _, m := range submatchesIn(niRE, text, sc.digits) {
+	for _, m := range submatchesIn(niRE, text, sc.nearDigits) {
 		first, second := text[m[2]:m[3]], text[m[4]:m[5]]
 		prefix := first + second
 		valid := !strings.Contains("DFIQUV", first) && !strings.Contains("DFIOQUV", second) &&
@@ -316,7 +316,7 @@ var (
 )
 
 func detectPostcodes(sc *scan) []Finding {
-	return append(matchesIn(ukPostcodeRE, sc.text, sc.digits, Postcode, 0.9, 0), matchesIn(zipRE, sc.text, sc.digits, Postcode, 0.9, 1)...)
+	return append(matchesIn(ukPostcodeRE, sc.text, sc.nearDigits, Postcode, 0.9, 0), matchesIn(zipRE, sc.text, sc.nearDigits, Postcode, 0.9, 1)...)
 }
 
 const streetTypes = `(?:Street|St|Road|Rd|Lane|Ln|Avenue|Ave|Close|Cl|Yard|Drive|Dr|Way|Court|Ct|Place|Pl|Crescent|Cres|Terrace|Terr|Gardens|Gdns|Grove|Gr|Hill|Row|Square|Sq|Mews|Walk|Parade|Boulevard|Blvd|Bend|Park|Rise|View|Green|Wharf|Quay|Circle|Highway|Hwy|Parkway|Pkwy|Trail|Drove|Gate|Wynd|Vennel)`
@@ -348,12 +348,17 @@ var (
 	numericRE  = regexp.MustCompile(`\b(?:0?[1-9]|[12]\d|3[01])[/.-](?:0?[1-9]|1[0-2])[/.-](?:\d{4}|\d{2})\b|\b(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])/\d{4}\b|\b\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b`)
 )
 
+var monthPrefixes = []string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
 // detectDates finds specific dates: a day with its month. Bare weekdays, months and years are
 // not identifying and stay.
 func detectDates(sc *scan) []Finding {
-	out := matchesIn(dayMonthRE, sc.text, sc.digits, Date, 0.85, 0)
-	out = append(out, matchesIn(monthDayRE, sc.text, sc.digits, Date, 0.8, 0)...)
-	return append(out, matchesIn(numericRE, sc.text, sc.digits, Date, 0.85, 0)...)
+	// A written date needs a capitalised month name; a numeric one fits within a few bytes of
+	// its digits. Narrow windows keep these expressions off most of the text.
+	months := aroundCased(sc.text, monthPrefixes, 24, 24)
+	out := matchesIn(dayMonthRE, sc.text, months, Date, 0.85, 0)
+	out = append(out, matchesIn(monthDayRE, sc.text, months, Date, 0.8, 0)...)
+	return append(out, matchesIn(numericRE, sc.text, aroundDigits(sc.text, 2, 12), Date, 0.85, 0)...)
 }
 
 const numberWords = `(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)`
@@ -361,7 +366,7 @@ const numberWords = `(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety
 var ageRE = regexp.MustCompile(`(?i)\b(?:\d{1,3}|` + numberWords + `)[- ](?:years?|yrs?|yo)[- ]old\b|\b(?:\d{1,3}|` + numberWords + `) ?(?:yrs?|years?) old\b|\b(?:aged|age|turns|turned|turning) (?:\d{1,3}|` + numberWords + `)\b|\b\d{1,3}-year-old\b|\b\d{1,3} ?yo\b`)
 
 func detectAges(sc *scan) []Finding {
-	return matchesIn(ageRE, sc.text, aroundStrings(sc.lower, sc.text, []string{"old", "age", "turn", "yo"}, 60, 30), Age, 0.85, 0)
+	return matchesIn(ageRE, sc.text, aroundStrings(sc.lower, sc.text, []string{" old", "-old", "age", "turn", " yo", "yo "}, 40, 25), Age, 0.85, 0)
 }
 
 // submatchesIn is FindAllStringSubmatchIndex over windows, with offsets in the whole text.

@@ -48,6 +48,11 @@ func aroundStrings(lower, text string, triggers []string, before, after int) []s
 	return widen(text, spans)
 }
 
+// aroundCased is aroundStrings with the triggers compared as written.
+func aroundCased(text string, triggers []string, before, after int) []span {
+	return aroundStrings(text, text, triggers, before, after)
+}
+
 // widen clamps the windows to the text, stretches each to whitespace (so word boundaries at a
 // window's edge are real ones) and merges those that touch.
 func widen(text string, spans []span) []span {
@@ -92,11 +97,12 @@ func sortSpans(spans []span) {
 // digits, computed once.
 type scan struct {
 	text, lower string
-	digits      []span // ±80 bytes around digit runs
+	digits      []span // 40 bytes before and 60 after digit runs: room for context words
+	nearDigits  []span // a few bytes before and 30 after: room for the number itself
 }
 
 func newScan(text string) *scan {
-	return &scan{text: text, lower: asciiLower(text), digits: aroundDigits(text, 80, 80)}
+	return &scan{text: text, lower: asciiLower(text), digits: aroundDigits(text, 40, 60), nearDigits: aroundDigits(text, 6, 30)}
 }
 
 // asciiLower lowers ASCII letters only, so byte offsets stay those of the text.
