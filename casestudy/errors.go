@@ -30,6 +30,8 @@ type Error struct {
 	Field   string
 	// RetryAfter, with ERATELIMITED, says when trying again can succeed.
 	RetryAfter time.Duration
+	// Details, when set, is more for the client to act on, e.g. the open findings of a case.
+	Details any
 }
 
 func (e *Error) Error() string {

@@ -1,0 +1,650 @@
+package casestudy
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/casecircle/casecircle/casestudy/anonymise"
+)
+
+// CaseKind is the kind of work a case is about.
+type CaseKind string
+
+// The kinds of case.
+const (
+	KindCoaching     CaseKind = "coaching"
+	KindMentoring    CaseKind = "mentoring"
+	KindTeamCoaching CaseKind = "team_coaching"
+	KindSupervision  CaseKind = "supervision"
+	KindOther        CaseKind = "other"
+)
+
+// CaseKinds lists the kinds in the order the composer offers them.
+var CaseKinds = []CaseKind{KindCoaching, KindMentoring, KindTeamCoaching, KindSupervision, KindOther}
+
+// CaseStatus is where a case is in its life: draft → published → (withdrawn | archived).
+type CaseStatus string
+
+// The statuses of a case.
+const (
+	StatusDraft     CaseStatus = "draft"     // visible to its author only
+	StatusPublished CaseStatus = "published" // visible to every member of the community
+	StatusWithdrawn CaseStatus = "withdrawn" // taken back by its author: visible to the author only
+	StatusArchived  CaseStatus = "archived"  // read-only, kept for learning
+)
+
+// Limits on a case's fields, in characters.
+const (
+	MaxCaseTitle      = 200
+	MaxCaseContext    = 6000
+	MaxCaseIssue      = 10000
+	MaxCaseReflection = 10000
+	MaxCaseQuestion   = 2000
+	MaxCaseTags       = 10
+	MaxCaseTagLength  = 32
+	MaxDecisions      = 500 // texts per decision list
+	MaxDecisionText   = 300
+	MaxCasePage       = 100
+)
+
+// CaseInput is what the author writes: raw text, which is never stored as such.
+type CaseInput struct {
+	Title           string   `json:"title"`
+	Kind            CaseKind `json:"kind"`
+	Context         string   `json:"context"`
+	PresentingIssue string   `json:"presenting_issue"`
+	Reflection      string   `json:"reflection"`
+	Question        string   `json:"question"`
+	Tags            []string `json:"tags"`
+}
+
+// Decisions are the author's answers to the anonymiser's findings, by the finding's text:
+// accepted findings are replaced, dismissed ones ("not identifying") stay, and extra texts the
+// anonymiser missed are replaced too.
+type Decisions struct {
+	Accept  []string `json:"accept"`
+	Dismiss []string `json:"dismiss"`
+	Extra   []string `json:"extra"`
+}
+
+// caseField is one free-text field, in the order the anonymiser reads them (so labels run in
+// reading order: the first person named is "Client A").
+type caseField struct {
+	name string
+	max  int
+	get  func(*CaseInput) *string
+}
+
+var caseFields = []caseField{
+	{"title", MaxCaseTitle, func(c *CaseInput) *string { return &c.Title }},
+	{"context", MaxCaseContext, func(c *CaseInput) *string { return &c.Context }},
+	{"presenting_issue", MaxCaseIssue, func(c *CaseInput) *string { return &c.PresentingIssue }},
+	{"reflection", MaxCaseReflection, func(c *CaseInput) *string { return &c.Reflection }},
+	{"question", MaxCaseQuestion, func(c *CaseInput) *string { return &c.Question }},
+}
+
+// FieldFinding is a finding of the anonymiser in one field. Its text goes back to the author
+// only; it is never stored or logged.
+type FieldFinding struct {
+	Field string `json:"field"`
+	anonymise.Finding
+}
+
+// FieldPreview is the anonymiser's result for one field.
+type FieldPreview struct {
+	Redacted string              `json:"redacted"`
+	Findings []anonymise.Finding `json:"findings"`
+}
+
+// CasePreview is what the composer shows before saving: every field redacted, with findings.
+type CasePreview struct {
+	Fields map[string]FieldPreview `json:"fields"`
+}
+
+// Case is a case study as stored: anonymised text only.
+type Case struct {
+	ID              int64      `db:"id" json:"id"`
+	CommunityID     int64      `db:"community_id" json:"community_id"`
+	AuthorID        int64      `db:"author_id" json:"author_id"`
+	AuthorName      string     `db:"author_name" json:"author_name"`
+	Status          CaseStatus `db:"status" json:"status"`
+	Title           string     `db:"title" json:"title"`
+	Kind            CaseKind   `db:"kind" json:"kind"`
+	Context         string     `db:"context" json:"context"`
+	PresentingIssue string     `db:"presenting_issue" json:"presenting_issue"`
+	Reflection      string     `db:"reflection" json:"reflection"`
+	Question        string     `db:"question" json:"question"`
+	Tags            tagList    `db:"tags" json:"tags"`
+	Version         int        `db:"version" json:"version"`
+	CreatedAt       time.Time  `db:"created_at" json:"created_at"`
+	UpdatedAt       time.Time  `db:"updated_at" json:"updated_at"`
+	SortAt          time.Time  `db:"sort_at" json:"-"`
+	AttestedAt      *time.Time `db:"attested_at" json:"attested_at,omitempty"`
+	PublishedAt     *time.Time `db:"published_at" json:"published_at,omitempty"`
+	WithdrawnAt     *time.Time `db:"withdrawn_at" json:"withdrawn_at,omitempty"`
+}
+
+// CaseRevision is an earlier version of an edited case.
+type CaseRevision struct {
+	Version      int       `db:"version" json:"version"`
+	EditedByName *string   `db:"edited_by_name" json:"edited_by_name"`
+	EditedAt     time.Time `db:"edited_at" json:"edited_at"`
+	Title        string    `db:"title" json:"title"`
+	Kind         CaseKind  `db:"kind" json:"kind"`
+	Context      string    `db:"context" json:"context"`
+	Issue        string    `db:"presenting_issue" json:"presenting_issue"`
+	Reflection   string    `db:"reflection" json:"reflection"`
+	Question     string    `db:"question" json:"question"`
+	Tags         tagList   `db:"tags" json:"tags"`
+}
+
+// CaseFilter selects cases in a community's list.
+type CaseFilter struct {
+	Kind     CaseKind
+	Tag      string
+	AuthorID int64
+	Cursor   string // from CasePage.NextCursor; empty for the first page
+	Limit    int
+}
+
+// CasePage is one page of a case list, newest first.
+type CasePage struct {
+	Cases      []Case `json:"cases"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// SaveAction says what saving a case does besides storing it.
+type SaveAction string
+
+// The save actions.
+const (
+	SaveDraft   SaveAction = "save"    // keep (or, for a published case, update) as it is
+	SavePublish SaveAction = "publish" // publish a draft (needs the attestation)
+)
+
+// SaveCase is a request to store a case: the raw text, the author's decisions on findings, the
+// action, and the attestation needed to publish.
+type SaveCase struct {
+	Input     CaseInput
+	Decisions Decisions
+	Action    SaveAction
+	Attest    bool
+}
+
+// AttestationText is what an author confirms when publishing.
+const AttestationText = "This case is anonymised, and sharing it in supervision is within the confidentiality agreed with my client."
+
+// validate checks the fields' lengths and characters, normalises the tags, and for publishing
+// requires what a published case must have.
+func (in CaseInput) validate(publishing bool) (CaseInput, error) {
+	for _, f := range caseFields {
+		p := f.get(&in)
+		*p = strings.TrimSpace(anonymise.Normalise(*p))
+		if n := utf8.RuneCountInString(*p); n > f.max {
+			return in, FieldErrorf(f.name, "Use at most %d characters (this has %d).", f.max, n)
+		}
+		if strings.ContainsFunc(*p, isControlButNewline) {
+			return in, FieldErrorf(f.name, "Use letters, digits, spaces, punctuation and line breaks only.")
+		}
+	}
+	if strings.ContainsRune(in.Title, '\n') {
+		return in, FieldErrorf("title", "Keep the title on one line.")
+	}
+	if in.Title == "" {
+		return in, FieldErrorf("title", "Give the case a title.")
+	}
+	if in.Kind == "" {
+		in.Kind = KindCoaching
+	}
+	if !slices.Contains(CaseKinds, in.Kind) {
+		return in, FieldErrorf("kind", "Choose one of: coaching, mentoring, team_coaching, supervision, other.")
+	}
+	if publishing && in.Question == "" {
+		return in, FieldErrorf("question", "Say what you would like from the group: the question is required.")
+	}
+	tags, err := normaliseTags(in.Tags)
+	if err != nil {
+		return in, err
+	}
+	in.Tags = tags
+	return in, nil
+}
+
+func isControlButNewline(r rune) bool {
+	return r != '\n' && r != '\t' && unicode.IsControl(r)
+}
+
+// normaliseTags lower-cases, trims and de-duplicates tags: "Imposter Syndrome " and
+// "imposter-syndrome" are the same tag.
+func normaliseTags(in []string) ([]string, error) {
+	out := []string{}
+	for _, t := range in {
+		t = strings.ToLower(strings.TrimSpace(anonymise.Normalise(t)))
+		t = strings.Join(strings.FieldsFunc(t, func(r rune) bool { return unicode.IsSpace(r) || r == '_' }), "-")
+		t = strings.Trim(t, "-")
+		if t == "" {
+			continue
+		}
+		if utf8.RuneCountInString(t) > MaxCaseTagLength {
+			return nil, FieldErrorf("tags", "Keep each tag to %d characters.", MaxCaseTagLength)
+		}
+		if strings.ContainsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' }) {
+			return nil, FieldErrorf("tags", "Use letters, digits and hyphens in tags.")
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	if len(out) > MaxCaseTags {
+		return nil, FieldErrorf("tags", "Use at most %d tags.", MaxCaseTags)
+	}
+	return out, nil
+}
+
+func (d Decisions) validate() error {
+	for name, list := range map[string][]string{"accept": d.Accept, "dismiss": d.Dismiss, "extra": d.Extra} {
+		if len(list) > MaxDecisions {
+			return FieldErrorf("decisions."+name, "Too many decisions (at most %d).", MaxDecisions)
+		}
+		for _, t := range list {
+			if t == "" || utf8.RuneCountInString(t) > MaxDecisionText {
+				return FieldErrorf("decisions."+name, "Each text must have 1 to %d characters.", MaxDecisionText)
+			}
+		}
+	}
+	return nil
+}
+
+// preview runs the anonymiser over every field of the case with one Session, so labels agree
+// across fields. Tags are checked as a field of their own.
+func preview(in CaseInput) (map[string]anonymise.Result, []string) {
+	s := anonymise.NewSession()
+	results := map[string]anonymise.Result{}
+	order := []string{}
+	for _, f := range caseFields {
+		results[f.name] = s.Anonymise(*f.get(&in))
+		order = append(order, f.name)
+	}
+	results["tags"] = s.Anonymise(strings.Join(in.Tags, ", "))
+	return results, append(order, "tags")
+}
+
+// AnonymiseCase shows the author what would be replaced, without storing anything.
+func (s *Service) AnonymiseCase(ctx context.Context, userID, communityID int64, in CaseInput) (CasePreview, error) {
+	if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
+		return CasePreview{}, err
+	}
+	in, err := in.validate(false)
+	if err != nil {
+		return CasePreview{}, err
+	}
+	results, _ := preview(in)
+	out := CasePreview{Fields: map[string]FieldPreview{}}
+	for name, r := range results {
+		findings := r.Findings
+		if findings == nil {
+			findings = []anonymise.Finding{}
+		}
+		out.Fields[name] = FieldPreview{Redacted: r.Redacted, Findings: findings}
+	}
+	return out, nil
+}
+
+// OpenFindingsError is the 422 of a save with findings the author has neither accepted nor
+// dismissed; it lists them so the composer can show them.
+type OpenFindingsError struct {
+	Findings []FieldFinding
+}
+
+// anonymiseForStorage applies the author's decisions to a fresh run of the anonymiser over the
+// submitted text and returns the text to store. Every finding must be decided.
+func anonymiseForStorage(in CaseInput, d Decisions) (CaseInput, error) {
+	if err := d.validate(); err != nil {
+		return in, err
+	}
+	accepted := setOf(d.Accept)
+	dismissed := setOf(d.Dismiss)
+	results, order := preview(in)
+	var open []FieldFinding
+	for _, name := range order {
+		for _, f := range results[name].Findings {
+			if !accepted[f.Text] && !dismissed[f.Text] {
+				open = append(open, FieldFinding{Field: name, Finding: f})
+			}
+		}
+	}
+	if len(open) > 0 {
+		return in, &Error{Code: EVALIDATION, Field: "decisions",
+			Message: fmt.Sprintf("%d possible identifiers are neither accepted nor dismissed.", len(open)),
+			Details: OpenFindingsError{Findings: open}}
+	}
+	for _, extra := range d.Extra {
+		found := false
+		for _, name := range order {
+			if strings.Contains(results[name].Normalised, anonymise.Normalise(extra)) {
+				found = true
+			}
+		}
+		if !found {
+			return in, FieldErrorf("decisions.extra", "A text marked for replacement is not in the case any more; mark it again.")
+		}
+	}
+	out := in
+	for _, f := range caseFields {
+		*f.get(&out) = redactDecided(results[f.name], accepted, d.Extra)
+	}
+	// A tag that names someone is dropped rather than stored as a placeholder.
+	tagResult := results["tags"]
+	out.Tags = []string{}
+	for _, tag := range in.Tags {
+		if !tagIdentifies(tag, tagResult, accepted, d.Extra) {
+			out.Tags = append(out.Tags, tag)
+		}
+	}
+	if strings.TrimSpace(out.Title) == "" {
+		out.Title = "Untitled case"
+	}
+	return out, nil
+}
+
+// redactDecided replaces the accepted findings and every occurrence of the extra texts.
+func redactDecided(r anonymise.Result, accepted map[string]bool, extras []string) string {
+	text := r.Normalised
+	type cut struct {
+		start, end int
+		with       string
+	}
+	var cuts []cut
+	taken := make([]bool, len(text))
+	for _, f := range r.Findings {
+		if accepted[f.Text] {
+			cuts = append(cuts, cut{f.Start, f.End, f.Replacement})
+			for i := f.Start; i < f.End; i++ {
+				taken[i] = true
+			}
+		}
+	}
+	for _, extra := range extras {
+		extra = anonymise.Normalise(extra)
+		for from := 0; extra != ""; {
+			i := strings.Index(text[from:], extra)
+			if i < 0 {
+				break
+			}
+			start, end := from+i, from+i+len(extra)
+			free := true
+			for k := start; k < end; k++ {
+				free = free && !taken[k]
+			}
+			if free {
+				cuts = append(cuts, cut{start, end, "[redacted]"})
+				for k := start; k < end; k++ {
+					taken[k] = true
+				}
+			}
+			from = end
+		}
+	}
+	slices.SortFunc(cuts, func(a, b cut) int { return a.start - b.start })
+	var b strings.Builder
+	last := 0
+	for _, c := range cuts {
+		b.WriteString(text[last:c.start])
+		b.WriteString(c.with)
+		last = c.end
+	}
+	b.WriteString(text[last:])
+	return strings.TrimSpace(b.String())
+}
+
+// tagIdentifies says whether a tag holds an accepted finding or an extra text.
+func tagIdentifies(tag string, r anonymise.Result, accepted map[string]bool, extras []string) bool {
+	start := strings.Index(r.Normalised, tag)
+	for start >= 0 {
+		end := start + len(tag)
+		for _, f := range r.Findings {
+			if accepted[f.Text] && f.Start < end && f.End > start {
+				return true
+			}
+		}
+		break
+	}
+	for _, e := range extras {
+		if strings.Contains(tag, strings.ToLower(anonymise.Normalise(e))) {
+			return true
+		}
+	}
+	return false
+}
+
+func setOf(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, s := range list {
+		m[anonymise.Normalise(s)] = true
+	}
+	return m
+}
+
+// CreateCase stores a new case, as a draft or published at once.
+func (s *Service) CreateCase(ctx context.Context, userID, communityID int64, req SaveCase) (Case, error) {
+	publishing := req.Action == SavePublish
+	if req.Action != SaveDraft && !publishing {
+		return Case{}, FieldErrorf("action", "Use \"save\" or \"publish\".")
+	}
+	in, err := req.Input.validate(publishing)
+	if err != nil {
+		return Case{}, err
+	}
+	if publishing && !req.Attest {
+		return Case{}, FieldErrorf("attest", "Confirm the case is anonymised and that sharing it is within your client agreement.")
+	}
+	if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
+		return Case{}, err
+	}
+	stored, err := anonymiseForStorage(in, req.Decisions)
+	if err != nil {
+		return Case{}, err
+	}
+	var id int64
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.now()
+		if id, err = insertCase(ctx, tx, communityID, userID, stored, publishing, now); err != nil {
+			return err
+		}
+		if publishing {
+			return appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &communityID, Action: "case.published", TargetType: "case", TargetID: &id})
+		}
+		return nil
+	})
+	if err != nil {
+		return Case{}, err
+	}
+	return s.GetCase(ctx, userID, communityID, id)
+}
+
+// UpdateCase re-anonymises and stores the author's new text. Editing a published case keeps
+// the previous version in its history; publishing a draft needs the attestation.
+func (s *Service) UpdateCase(ctx context.Context, userID, communityID, caseID int64, req SaveCase) (Case, error) {
+	if req.Action != SaveDraft && req.Action != SavePublish {
+		return Case{}, FieldErrorf("action", "Use \"save\" or \"publish\".")
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := requireRole(ctx, tx, userID, communityID); err != nil {
+			return err
+		}
+		current, err := caseForUpdate(ctx, tx, communityID, caseID)
+		if err != nil {
+			return err
+		}
+		if current.AuthorID != userID {
+			if current.Status == StatusPublished {
+				return Errorf(EFORBIDDEN, "Only the author can edit a case.")
+			}
+			return notFoundCase()
+		}
+		switch current.Status {
+		case StatusArchived:
+			return Errorf(ECONFLICT, "This case is archived and can no longer be edited.")
+		case StatusWithdrawn:
+			return Errorf(ECONFLICT, "This case was withdrawn; start a new case instead.")
+		}
+		publishing := req.Action == SavePublish && current.Status == StatusDraft
+		in, err := req.Input.validate(publishing || current.Status == StatusPublished)
+		if err != nil {
+			return err
+		}
+		if publishing && !req.Attest {
+			return FieldErrorf("attest", "Confirm the case is anonymised and that sharing it is within your client agreement.")
+		}
+		stored, err := anonymiseForStorage(in, req.Decisions)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if current.Status == StatusPublished {
+			if err := insertRevision(ctx, tx, current, userID, now); err != nil {
+				return err
+			}
+		}
+		if err := updateCase(ctx, tx, caseID, stored, publishing, now); err != nil {
+			return err
+		}
+		switch {
+		case publishing:
+			return appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &communityID, Action: "case.published", TargetType: "case", TargetID: &caseID})
+		case current.Status == StatusPublished:
+			return appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &communityID, Action: "case.edited", TargetType: "case", TargetID: &caseID,
+				Detail: detailJSON(map[string]int{"version": current.Version + 1})})
+		}
+		return nil
+	})
+	if err != nil {
+		return Case{}, err
+	}
+	return s.GetCase(ctx, userID, communityID, caseID)
+}
+
+// WithdrawCase takes a published case back: only its author sees it afterwards.
+func (s *Service) WithdrawCase(ctx context.Context, userID, communityID, caseID int64) (Case, error) {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := requireRole(ctx, tx, userID, communityID); err != nil {
+			return err
+		}
+		current, err := caseForUpdate(ctx, tx, communityID, caseID)
+		if err != nil {
+			return err
+		}
+		if current.AuthorID != userID {
+			if current.Status == StatusPublished {
+				return Errorf(EFORBIDDEN, "Only the author can withdraw a case.")
+			}
+			return notFoundCase()
+		}
+		if current.Status != StatusPublished {
+			return Errorf(ECONFLICT, "Only a published case can be withdrawn.")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = 'withdrawn', withdrawn_at = $2, updated_at = $2 WHERE id = $1`, caseID, s.now()); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &communityID, Action: "case.withdrawn", TargetType: "case", TargetID: &caseID})
+	})
+	if err != nil {
+		return Case{}, err
+	}
+	return s.GetCase(ctx, userID, communityID, caseID)
+}
+
+// GetCase returns a case the user may see: a published one, or one of their own.
+func (s *Service) GetCase(ctx context.Context, userID, communityID, caseID int64) (Case, error) {
+	if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
+		return Case{}, err
+	}
+	return visibleCase(ctx, s.db, userID, communityID, caseID)
+}
+
+// ListCaseRevisions returns the earlier versions of a case the user may see, newest first.
+func (s *Service) ListCaseRevisions(ctx context.Context, userID, communityID, caseID int64) ([]CaseRevision, error) {
+	if _, err := s.GetCase(ctx, userID, communityID, caseID); err != nil {
+		return nil, err
+	}
+	return listRevisions(ctx, s.db, caseID)
+}
+
+// ListCases returns the cases of a community the user may see, newest first, one page at a time.
+func (s *Service) ListCases(ctx context.Context, userID, communityID int64, f CaseFilter) (CasePage, error) {
+	if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
+		return CasePage{}, err
+	}
+	if f.Kind != "" && !slices.Contains(CaseKinds, f.Kind) {
+		return CasePage{}, FieldErrorf("kind", "Choose one of: coaching, mentoring, team_coaching, supervision, other.")
+	}
+	if f.Tag != "" {
+		tags, err := normaliseTags([]string{f.Tag})
+		if err != nil || len(tags) != 1 {
+			return CasePage{}, FieldErrorf("tag", "Not a valid tag.")
+		}
+		f.Tag = tags[0]
+	}
+	if f.Limit <= 0 || f.Limit > MaxCasePage {
+		f.Limit = 20
+	}
+	var after *caseCursor
+	if f.Cursor != "" {
+		c, err := parseCaseCursor(f.Cursor)
+		if err != nil {
+			return CasePage{}, err
+		}
+		after = &c
+	}
+	cases, err := listCases(ctx, s.db, userID, communityID, f, after)
+	if err != nil {
+		return CasePage{}, err
+	}
+	page := CasePage{Cases: cases}
+	if len(cases) > f.Limit {
+		page.Cases = cases[:f.Limit]
+		last := page.Cases[f.Limit-1]
+		page.NextCursor = caseCursor{At: last.SortAt, ID: last.ID}.String()
+	}
+	return page, nil
+}
+
+// caseCursor is the position after which the next page starts: the (sort_at, id) of the last
+// case shown. It is opaque to clients.
+type caseCursor struct {
+	At time.Time
+	ID int64
+}
+
+func (c caseCursor) String() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.At.UnixMicro(), 10) + "." + strconv.FormatInt(c.ID, 10)))
+}
+
+func parseCaseCursor(s string) (caseCursor, error) {
+	bad := FieldErrorf("cursor", "This page cursor is not valid; start from the first page.")
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return caseCursor{}, bad
+	}
+	at, id, ok := strings.Cut(string(raw), ".")
+	if !ok {
+		return caseCursor{}, bad
+	}
+	micros, err1 := strconv.ParseInt(at, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if err1 != nil || err2 != nil || n <= 0 {
+		return caseCursor{}, bad
+	}
+	return caseCursor{At: time.UnixMicro(micros).UTC(), ID: n}, nil
+}
+
+func notFoundCase() error { return Errorf(ENOTFOUND, "No such case.") }
