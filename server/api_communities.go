@@ -23,6 +23,7 @@ func (s *Server) registerCommunityRoutes(api *echo.Group) {
 	g.POST("/invitations", s.handleCreateInvitation)
 	g.DELETE("/invitations/:iid", s.handleRevokeInvitation)
 	g.GET("/audit", s.handleListAudit)
+	s.registerCaseRoutes(g)
 
 	api.GET("/invitations/:token", s.handlePreviewInvitation, requireUser)
 	api.POST("/invitations/:token/accept", s.handleAcceptInvitation, requireUser)

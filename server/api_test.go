@@ -257,7 +257,7 @@ func TestAccountsAPI(t *testing.T) {
 		if r := c.raw("POST", "/api/v1/auth/signin", "application/json", []byte(`{"email":5}`), nil); r.status != 422 || r.err(t).Error.Field != "email" {
 			t.Fatalf("wrong type: %d %s", r.status, r.body)
 		}
-		big := []byte(`{"email":"` + strings.Repeat("a", 70*1024) + `"}`)
+		big := []byte(`{"email":"` + strings.Repeat("a", 200*1024) + `"}`)
 		if r := c.raw("POST", "/api/v1/auth/signup", "application/json", big, nil); r.status != 413 || r.err(t).Error.Code != "too_large" {
 			t.Fatalf("oversized: %d %s", r.status, r.body)
 		}

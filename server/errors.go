@@ -50,6 +50,8 @@ type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// Findings lists a case's undecided anonymiser findings (422 on save): for the author only.
+	Findings []casestudy.FieldFinding `json:"findings,omitempty"`
 }
 
 // handleError is Echo's HTTPErrorHandler: the one place where errors become responses.
@@ -80,7 +82,11 @@ func (s *Server) describe(err error, c echo.Context) (int, errorDetail) {
 		if !ok {
 			status = http.StatusInternalServerError
 		}
-		return status, errorDetail{Code: domainErr.Code, Message: domainErr.Message, Field: domainErr.Field}
+		detail := errorDetail{Code: domainErr.Code, Message: domainErr.Message, Field: domainErr.Field}
+		if open, ok := domainErr.Details.(casestudy.OpenFindingsError); ok {
+			detail.Findings = open.Findings
+		}
+		return status, detail
 	}
 	var httpErr *echo.HTTPError
 	if errors.As(err, &httpErr) {

@@ -35,7 +35,8 @@ type Config struct {
 }
 
 // maxBodyBytes caps every request body; larger ones get 413 before a handler sees them.
-const maxBodyBytes = "64K"
+// A case with every field at its limit, in a non-Latin script, plus decisions, fits.
+const maxBodyBytes = "192K"
 
 // Server is the HTTP application.
 type Server struct {

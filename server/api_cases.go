@@ -1,0 +1,160 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/casecircle/casecircle/casestudy"
+)
+
+// registerCaseRoutes adds the case-study API under /communities/:cid (members only, through
+// requireMember; the service checks visibility and authorship again).
+func (s *Server) registerCaseRoutes(g *echo.Group) {
+	// Anonymising and saving cost some CPU: 30 in a burst, then one every two seconds per user.
+	writeLimit := userRateLimit(newLimiter(30, 2*time.Second, s.cfg.Clock))
+	g.GET("/cases", s.handleListCases)
+	g.POST("/cases/anonymise", s.handleAnonymiseCase, writeLimit)
+	g.POST("/cases", s.handleCreateCase, writeLimit)
+	g.GET("/cases/:id", s.handleGetCase)
+	g.PUT("/cases/:id", s.handleUpdateCase, writeLimit)
+	g.POST("/cases/:id/withdraw", s.handleWithdrawCase)
+	g.GET("/cases/:id/revisions", s.handleListCaseRevisions)
+}
+
+// userRateLimit limits per signed-in user rather than per network.
+func userRateLimit(l *limiter) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if ok, wait := l.allow("user:" + strconv.FormatInt(currentUser(c).ID, 10)); !ok {
+				return &casestudy.Error{Code: casestudy.ERATELIMITED, Message: "Too many requests; try again shortly.", RetryAfter: wait}
+			}
+			return next(c)
+		}
+	}
+}
+
+type caseRequest struct {
+	Case      casestudy.CaseInput  `json:"case"`
+	Decisions casestudy.Decisions  `json:"decisions"`
+	Action    casestudy.SaveAction `json:"action"`
+	Attest    bool                 `json:"attest"`
+}
+
+func (r caseRequest) save() casestudy.SaveCase {
+	return casestudy.SaveCase{Input: r.Case, Decisions: r.Decisions, Action: r.Action, Attest: r.Attest}
+}
+
+func (s *Server) handleAnonymiseCase(c echo.Context) error {
+	var req struct {
+		Case casestudy.CaseInput `json:"case"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	p, err := s.cfg.Service.AnonymiseCase(c.Request().Context(), currentUser(c).ID, communityID(c), req.Case)
+	if err != nil {
+		return err
+	}
+	// The preview holds the author's raw text: it must never be cached anywhere.
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) handleCreateCase(c echo.Context) error {
+	var req caseRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	cs, err := s.cfg.Service.CreateCase(c.Request().Context(), currentUser(c).ID, communityID(c), req.save())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"case": cs})
+}
+
+func (s *Server) handleUpdateCase(c echo.Context) error {
+	id, err := idParam(c, "id", "case")
+	if err != nil {
+		return err
+	}
+	var req caseRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	cs, err := s.cfg.Service.UpdateCase(c.Request().Context(), currentUser(c).ID, communityID(c), id, req.save())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"case": cs})
+}
+
+func (s *Server) handleGetCase(c echo.Context) error {
+	id, err := idParam(c, "id", "case")
+	if err != nil {
+		return err
+	}
+	cs, err := s.cfg.Service.GetCase(c.Request().Context(), currentUser(c).ID, communityID(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"case": cs})
+}
+
+func (s *Server) handleWithdrawCase(c echo.Context) error {
+	id, err := idParam(c, "id", "case")
+	if err != nil {
+		return err
+	}
+	cs, err := s.cfg.Service.WithdrawCase(c.Request().Context(), currentUser(c).ID, communityID(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"case": cs})
+}
+
+func (s *Server) handleListCaseRevisions(c echo.Context) error {
+	id, err := idParam(c, "id", "case")
+	if err != nil {
+		return err
+	}
+	revs, err := s.cfg.Service.ListCaseRevisions(c.Request().Context(), currentUser(c).ID, communityID(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"revisions": revs})
+}
+
+func (s *Server) handleListCases(c echo.Context) error {
+	f, err := caseFilterFrom(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.cfg.Service.ListCases(c.Request().Context(), currentUser(c).ID, communityID(c), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+// caseFilterFrom reads ?kind=&tag=&author=&cursor=&limit= .
+func caseFilterFrom(c echo.Context) (casestudy.CaseFilter, error) {
+	f := casestudy.CaseFilter{Kind: casestudy.CaseKind(c.QueryParam("kind")), Tag: c.QueryParam("tag"), Cursor: c.QueryParam("cursor")}
+	if a := c.QueryParam("author"); a != "" {
+		id, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || id <= 0 {
+			return f, casestudy.FieldErrorf("author", "Not a valid author id.")
+		}
+		f.AuthorID = id
+	}
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > casestudy.MaxCasePage {
+			return f, casestudy.FieldErrorf("limit", "Use a limit from 1 to %d.", casestudy.MaxCasePage)
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
