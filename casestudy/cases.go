@@ -101,6 +101,7 @@ type FieldFinding struct {
 
 // FieldPreview is the anonymiser's result for one field.
 type FieldPreview struct {
+	Text     string              `json:"text"` // the normalised text the offsets refer to
 	Redacted string              `json:"redacted"`
 	Findings []anonymise.Finding `json:"findings"`
 }
@@ -294,7 +295,7 @@ func (s *Service) AnonymiseCase(ctx context.Context, userID, communityID int64, 
 		if findings == nil {
 			findings = []anonymise.Finding{}
 		}
-		out.Fields[name] = FieldPreview{Redacted: r.Redacted, Findings: findings}
+		out.Fields[name] = FieldPreview{Text: r.Normalised, Redacted: r.Redacted, Findings: findings}
 	}
 	return out, nil
 }

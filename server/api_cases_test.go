@@ -132,3 +132,33 @@ func TestCasesAPI(t *testing.T) {
 		}
 	})
 }
+
+func TestCasePages(t *testing.T) {
+	s := newAPIServer(t, nil)
+	author := s.newClient(t).signUp("ann")
+	outsider := s.newClient(t).signUp("oz")
+	cid := author.createCommunity("Peer group")
+	base := fmt.Sprintf("/api/v1/communities/%d/cases", cid)
+	r := author.mustStatus(author.call("POST", base, map[string]any{"case": apiCase, "decisions": acceptEverything(t, author, cid, apiCase), "action": "publish", "attest": true}), 201)
+	var out struct{ Case casestudy.Case }
+	r.decode(t, &out)
+	html := map[string][]string{"Accept": {"text/html"}}
+	for _, path := range []string{"/cases", "/cases/new", fmt.Sprintf("/cases/%d", out.Case.ID), fmt.Sprintf("/cases/%d/edit", out.Case.ID)} {
+		page := fmt.Sprintf("/communities/%d%s", cid, path)
+		got := author.raw("GET", page, "", nil, html)
+		if got.status != 200 {
+			t.Errorf("%s: status %d", page, got.status)
+		}
+		for _, secret := range apiCaseSecrets {
+			if strings.Contains(string(got.body), secret) {
+				t.Errorf("%s shows %q", page, secret)
+			}
+		}
+		if st := outsider.raw("GET", page, "", nil, html).status; st != 404 {
+			t.Errorf("%s for a non-member: status %d, want 404", page, st)
+		}
+	}
+	if st := author.raw("GET", fmt.Sprintf("/communities/%d/cases?limit=0", cid), "", nil, html).status; st != 422 {
+		t.Errorf("a bad filter: status %d", st)
+	}
+}

@@ -25,6 +25,8 @@ func newPages(a *assets) (*pages, error) {
 	funcs := template.FuncMap{
 		"asset": a.url,
 		"date":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+		"kind":  kindLabel,
+		"join":  strings.Join,
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(frontend.Templates, "templates/layout.html")
 	if err != nil {
@@ -94,6 +96,7 @@ func (s *Server) registerPageRoutes(e *echo.Echo) {
 	e.GET("/account", s.handleAccountPage)
 	e.GET("/communities/:cid", s.handleCommunityPage)
 	e.GET("/join/:token", s.handleJoinPage)
+	s.registerCasePages(e)
 }
 
 // newPageData fills in what the layout needs about the signed-in user.
@@ -215,4 +218,143 @@ func (s *Server) handleJoinPage(c echo.Context) error {
 	// The invitation token is in this page's URL: keep it out of Referer headers entirely.
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
 	return s.render(c, http.StatusOK, "join", newPageData(c, page))
+}
+
+// casePages: the list with filters, the composer (new and edit) and the case page.
+func (s *Server) registerCasePages(e *echo.Echo) {
+	e.GET("/communities/:cid/cases", s.handleCaseListPage)
+	e.GET("/communities/:cid/cases/new", s.handleComposerPage)
+	e.GET("/communities/:cid/cases/:id", s.handleCasePage)
+	e.GET("/communities/:cid/cases/:id/edit", s.handleComposerPage)
+}
+
+// kindOption is one kind in a select, with its label.
+type kindOption struct {
+	Value casestudy.CaseKind
+	Label string
+}
+
+var kindOptions = []kindOption{
+	{casestudy.KindCoaching, "Coaching"}, {casestudy.KindMentoring, "Mentoring"},
+	{casestudy.KindTeamCoaching, "Team coaching"}, {casestudy.KindSupervision, "Supervision"},
+	{casestudy.KindOther, "Other"},
+}
+
+func kindLabel(k casestudy.CaseKind) string {
+	for _, o := range kindOptions {
+		if o.Value == k {
+			return o.Label
+		}
+	}
+	return string(k)
+}
+
+// communityFor reads the community of a page, or fails as the API would (404 for non-members).
+func (s *Server) communityFor(c echo.Context) (*casestudy.User, casestudy.Community, error) {
+	u := currentUser(c)
+	if u == nil {
+		return nil, casestudy.Community{}, redirectToSignIn(c)
+	}
+	cid, err := idParam(c, "cid", "community")
+	if err != nil {
+		return nil, casestudy.Community{}, err
+	}
+	cm, err := s.cfg.Service.GetCommunity(c.Request().Context(), u.ID, cid)
+	return u, cm, err
+}
+
+type caseListPage struct {
+	Community  casestudy.Community
+	Cases      []casestudy.Case
+	Members    []casestudy.Member
+	Kinds      []kindOption
+	Filter     casestudy.CaseFilter
+	NextURL    string
+	FilterNote string
+}
+
+func (s *Server) handleCaseListPage(c echo.Context) error {
+	u, cm, err := s.communityFor(c)
+	if err != nil || u == nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	f, err := caseFilterFrom(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.cfg.Service.ListCases(ctx, u.ID, cm.ID, f)
+	if err != nil {
+		return err
+	}
+	members, err := s.cfg.Service.ListMembers(ctx, u.ID, cm.ID)
+	if err != nil {
+		return err
+	}
+	p := caseListPage{Community: cm, Cases: page.Cases, Members: members, Kinds: kindOptions, Filter: f}
+	if page.NextCursor != "" {
+		q := c.QueryParams()
+		q.Set("cursor", page.NextCursor)
+		p.NextURL = c.Request().URL.Path + "?" + q.Encode()
+	}
+	return s.render(c, http.StatusOK, "cases", newPageData(c, p))
+}
+
+type composerPage struct {
+	Community   casestudy.Community
+	Case        *casestudy.Case
+	Kinds       []kindOption
+	Attestation string
+}
+
+func (s *Server) handleComposerPage(c echo.Context) error {
+	u, cm, err := s.communityFor(c)
+	if err != nil || u == nil {
+		return err
+	}
+	p := composerPage{Community: cm, Kinds: kindOptions, Attestation: casestudy.AttestationText}
+	if c.Param("id") != "" {
+		id, err := idParam(c, "id", "case")
+		if err != nil {
+			return err
+		}
+		cs, err := s.cfg.Service.GetCase(c.Request().Context(), u.ID, cm.ID, id)
+		if err != nil {
+			return err
+		}
+		if cs.AuthorID != u.ID {
+			return casestudy.Errorf(casestudy.EFORBIDDEN, "Only the author can edit a case.")
+		}
+		p.Case = &cs
+	}
+	return s.render(c, http.StatusOK, "composer", newPageData(c, p))
+}
+
+type casePage struct {
+	Community casestudy.Community
+	Case      casestudy.Case
+	KindLabel string
+	Mine      bool
+	Revisions []casestudy.CaseRevision
+}
+
+func (s *Server) handleCasePage(c echo.Context) error {
+	u, cm, err := s.communityFor(c)
+	if err != nil || u == nil {
+		return err
+	}
+	id, err := idParam(c, "id", "case")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	cs, err := s.cfg.Service.GetCase(ctx, u.ID, cm.ID, id)
+	if err != nil {
+		return err
+	}
+	revs, err := s.cfg.Service.ListCaseRevisions(ctx, u.ID, cm.ID, id)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "case", newPageData(c, casePage{Community: cm, Case: cs, KindLabel: kindLabel(cs.Kind), Mine: cs.AuthorID == u.ID, Revisions: revs}))
 }

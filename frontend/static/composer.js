@@ -1,0 +1,243 @@
+// The case composer: checks anonymisation with the server, lets the author decide on every
+// finding (replace or keep) and mark extra text, previews what will be stored, then saves or
+// publishes. Raw text only ever goes to the server in requests; nothing is kept in storage.
+// Everything shown is built with textContent, never as HTML.
+
+const form = document.getElementById('composer');
+const community = form.dataset.community;
+const caseID = form.dataset.case;
+const api = `/api/v1/communities/${community}/cases`;
+
+const fieldNames = ['title', 'context', 'presenting_issue', 'reflection', 'question', 'tags'];
+const fieldLabels = {
+  title: 'Title', context: 'Context', presenting_issue: 'What happened', reflection: 'What I did and felt',
+  question: 'My question for the group', tags: 'Tags',
+};
+
+// decisions by finding text: 'accept' or 'dismiss'; extras are texts the author adds.
+const decisions = new Map();
+const extras = [];
+let preview = null; // the last answer of /cases/anonymise
+
+const $ = (sel) => form.querySelector(sel);
+
+function caseFromForm() {
+  const value = (name) => form.elements[name].value;
+  return {
+    title: value('title'), kind: value('kind'), context: value('context'),
+    presenting_issue: value('presenting_issue'), reflection: value('reflection'), question: value('question'),
+    tags: value('tags').split(',').map((t) => t.trim()).filter(Boolean),
+  };
+}
+
+async function send(method, url, body) {
+  const res = await fetch(url, {
+    method, credentials: 'same-origin', body: JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+  });
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const error = (data && data.error) || { message: `The server answered ${res.status}.` };
+    if (res.status === 429 && res.headers.get('Retry-After')) error.message += ` (wait ${res.headers.get('Retry-After')} s)`;
+    throw error;
+  }
+  return data;
+}
+
+function clearErrors() {
+  for (const el of form.querySelectorAll('[data-error-for], [data-form-error]')) el.textContent = '';
+  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+}
+
+function showError(error) {
+  const slot = error.field && form.querySelector(`[data-error-for="${CSS.escape(error.field)}"]`);
+  if (slot) {
+    slot.textContent = error.message;
+    const input = form.elements[error.field];
+    if (input && input.setAttribute) {
+      input.setAttribute('aria-invalid', 'true');
+      input.focus();
+    }
+  } else {
+    $('[data-form-error]').textContent = error.message;
+  }
+}
+
+// slice by code points: the server's rune offsets count characters, JavaScript counts UTF-16.
+function runeSlice(chars, start, end) { return chars.slice(start, end).join(''); }
+
+function allFindings() {
+  if (!preview) return [];
+  return fieldNames.flatMap((name) => (preview.fields[name]?.findings || []).map((f) => ({ ...f, field: name })));
+}
+
+function undecided() {
+  return allFindings().filter((f) => !decisions.has(f.text));
+}
+
+// renderReview shows each field's text with its findings highlighted and their choices.
+function renderReview() {
+  const box = $('[data-review-fields]');
+  box.replaceChildren();
+  for (const name of fieldNames) {
+    const field = preview.fields[name];
+    if (!field || !field.text) continue;
+    const section = document.createElement('div');
+    section.className = 'review-field';
+    const h = document.createElement('h3');
+    h.textContent = fieldLabels[name];
+    const text = document.createElement('p');
+    text.className = 'review-text';
+    text.dataset.reviewField = name;
+    const chars = Array.from(field.text);
+    let pos = 0;
+    for (const f of field.findings) {
+      text.append(runeSlice(chars, pos, f.rune_start));
+      const mark = document.createElement('mark');
+      const state = decisions.get(f.text) || 'open';
+      mark.className = `finding finding-${state}`;
+      mark.dataset.kind = f.kind;
+      mark.dataset.state = state;
+      mark.dataset.testid = 'finding';
+      mark.title = `${f.kind.replace('_', ' ')} → ${f.replacement}`;
+      const words = document.createElement('span');
+      words.textContent = runeSlice(chars, f.rune_start, f.rune_end);
+      const label = document.createElement('span');
+      label.className = 'finding-label';
+      label.textContent = ` ${f.kind.replace('_', ' ')} → ${f.replacement} `;
+      const replace = choiceButton('Replace', f, 'accept');
+      const keep = choiceButton('Keep', f, 'dismiss');
+      mark.append(words, label, replace, keep);
+      text.append(mark);
+      pos = f.rune_end;
+    }
+    text.append(runeSlice(chars, pos, chars.length));
+    section.append(h, text);
+    box.append(section);
+  }
+  const open = undecided().length;
+  $('[data-open-count]').textContent = open === 0 ? 'Every detail is decided.' : `${open} detail${open === 1 ? '' : 's'} still to decide.`;
+  renderExtras();
+  renderPreview();
+}
+
+function choiceButton(label, finding, choice) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'choice';
+  b.textContent = label;
+  b.setAttribute('aria-pressed', String(decisions.get(finding.text) === choice));
+  b.setAttribute('aria-label', `${label} “${finding.text}”`);
+  b.addEventListener('click', () => {
+    decisions.set(finding.text, choice);
+    renderReview();
+  });
+  return b;
+}
+
+function renderExtras() {
+  const list = $('[data-extra-list]');
+  list.replaceChildren();
+  extras.forEach((text, i) => {
+    const li = document.createElement('li');
+    li.append(`Also replaced: “${text}” `);
+    const undo = document.createElement('button');
+    undo.type = 'button';
+    undo.className = 'link-button';
+    undo.textContent = 'Undo';
+    undo.addEventListener('click', () => { extras.splice(i, 1); renderReview(); });
+    li.append(undo);
+    list.append(li);
+  });
+}
+
+// renderPreview shows the text as it would be stored, from the current decisions.
+function renderPreview() {
+  const out = $('[data-preview]');
+  out.replaceChildren();
+  for (const name of fieldNames) {
+    const field = preview.fields[name];
+    if (!field || !field.text) continue;
+    const chars = Array.from(field.text);
+    let pos = 0;
+    let text = '';
+    for (const f of field.findings) {
+      text += runeSlice(chars, pos, f.rune_start);
+      text += decisions.get(f.text) === 'dismiss' ? f.text : f.replacement;
+      pos = f.rune_end;
+    }
+    text += runeSlice(chars, pos, chars.length);
+    for (const extra of extras) text = text.split(extra).join('[redacted]');
+    const h = document.createElement('h4');
+    h.textContent = fieldLabels[name];
+    const p = document.createElement('p');
+    p.className = 'case-text';
+    p.dataset.previewField = name;
+    p.textContent = text;
+    out.append(h, p);
+  }
+}
+
+async function check() {
+  clearErrors();
+  const status = $('[data-check-status]');
+  status.textContent = 'Checking…';
+  try {
+    preview = await send('POST', `${api}/anonymise`, { case: caseFromForm() });
+    $('[data-review]').hidden = false;
+    renderReview();
+    const n = allFindings().length;
+    status.textContent = n === 0 ? 'No identifying details found. Read it once more yourself.' : `${n} possible identifying detail${n === 1 ? '' : 's'} found.`;
+  } catch (error) {
+    status.textContent = '';
+    showError(error);
+  }
+}
+
+async function save(action) {
+  clearErrors();
+  const body = {
+    case: caseFromForm(),
+    decisions: {
+      accept: [...decisions].filter(([, v]) => v === 'accept').map(([k]) => k),
+      dismiss: [...decisions].filter(([, v]) => v === 'dismiss').map(([k]) => k),
+      extra: extras,
+    },
+    action,
+    attest: $('[data-attest]').checked,
+  };
+  const buttons = form.querySelectorAll('[data-save]');
+  buttons.forEach((b) => { b.disabled = true; });
+  try {
+    const data = caseID ? await send('PUT', `${api}/${caseID}`, body) : await send('POST', api, body);
+    location.assign(`/communities/${community}/cases/${data.case.id}`);
+  } catch (error) {
+    if (error.findings) {
+      // The server found details not yet decided (the text changed, or no check was run):
+      // show the review again with them highlighted.
+      await check();
+    }
+    showError(error);
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+
+$('[data-check]').addEventListener('click', check);
+$('[data-accept-all]').addEventListener('click', () => {
+  for (const f of undecided()) decisions.set(f.text, 'accept');
+  renderReview();
+});
+$('[data-add-extra]').addEventListener('click', () => {
+  const input = $('[data-extra-input]');
+  const text = input.value.trim();
+  if (text && !extras.includes(text)) extras.push(text);
+  input.value = '';
+  renderReview();
+});
+// Selecting text in the review fills "Also replace".
+$('[data-review-fields]').addEventListener('mouseup', () => {
+  const selected = String(window.getSelection()).trim();
+  if (selected) $('[data-extra-input]').value = selected.slice(0, 300);
+});
+for (const b of form.querySelectorAll('[data-save]')) b.addEventListener('click', () => save(b.dataset.save));
