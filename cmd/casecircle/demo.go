@@ -58,6 +58,9 @@ func seedDemo(ctx context.Context, svc *casestudy.Service, log *slog.Logger, out
 				return err
 			}
 		}
+		if err := seedDemoCase(ctx, svc, ids[2], community.ID); err != nil {
+			return err
+		}
 		log.Info("demo data seeded", "community", demoCommunity)
 	}
 	fmt.Fprintf(out, "\nDemo accounts (demo only; community %q):\n", demoCommunity)
@@ -65,4 +68,30 @@ func seedDemo(ctx context.Context, svc *casestudy.Service, log *slog.Logger, out
 		fmt.Fprintf(out, "  %-12s %-34s password: %s\n", a.role, a.email, a.password)
 	}
 	return nil
+}
+
+// seedDemoCase publishes one made-up case through the same anonymise-then-decide flow as the
+// composer, so the demo group has something to read.
+func seedDemoCase(ctx context.Context, svc *casestudy.Service, authorID, communityID int64) error {
+	in := casestudy.CaseInput{
+		Title:           "A new team lead and the colleagues who applied too",
+		Kind:            casestudy.KindCoaching,
+		Context:         "Fourth session with Jonah Okereke, promoted to team lead at Fernbrook Logistics six weeks ago.",
+		PresentingIssue: "Jonah says two former peers who applied for the same job now go quiet in his one-to-ones. He wants them to like him again.",
+		Reflection:      "I noticed I was reassuring rather than exploring, and felt quite protective of him.",
+		Question:        "How do I stay curious with a client I want to reassure?",
+		Tags:            []string{"new leader", "rescuing"},
+	}
+	preview, err := svc.AnonymiseCase(ctx, authorID, communityID, in)
+	if err != nil {
+		return err
+	}
+	var d casestudy.Decisions
+	for _, f := range preview.Fields {
+		for _, finding := range f.Findings {
+			d.Accept = append(d.Accept, finding.Text)
+		}
+	}
+	_, err = svc.CreateCase(ctx, authorID, communityID, casestudy.SaveCase{Input: in, Decisions: d, Action: casestudy.SavePublish, Attest: true})
+	return err
 }
