@@ -126,6 +126,8 @@ func TestNames(t *testing.T) {
 			gone: []string{"JT", "J."}, kept: []string{"her husband"}},
 		{text: "We met on Zoom on Monday in June; the Board, HR and the CEO use Teams and WhatsApp.",
 			kept: []string{"Zoom", "Monday", "June", "Board", "HR", "CEO", "Teams", "WhatsApp"}},
+		{text: "Chukwuemeka Okafor (Emeka) met Tom or Sam. Emeka said yes.",
+			redaction: "Client A (Client A) met Person B or Person C. Client A said yes."},
 		{text: "Swindon and Bath, her Slough site, Portland, OR and commutes to Canary Wharf.",
 			gone: []string{"Swindon", "Bath", "Slough", "OR", "Canary Wharf"}},
 	} {

@@ -1,6 +1,7 @@
 package anonymise
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -260,10 +261,14 @@ func detectNames(sc *scan, known map[string]nameAlias) ([]Finding, map[string]na
 	// Every part of a name is the same entity; record the aliases for this text and the rest of
 	// the case, then find the parts where they stand alone.
 	aliases := map[string]nameAlias{}
+	slices.SortFunc(ents, func(a, b entity) int { return a.start - b.start })
 	for i := range ents {
 		e := &ents[i]
 		name := text[e.start:e.end]
-		if a, ok := known[name]; ok {
+		if i > 0 && nicknameOf(text, ents[i-1], *e) {
+			// "Chukwuemeka Okafor (Emeka)": the nickname is the same person.
+			e.key, e.kind = ents[i-1].key, Person
+		} else if a, ok := known[name]; ok {
 			e.key, e.kind = a.key, a.kind
 		} else if a, ok := aliases[name]; ok {
 			e.key, e.kind = a.key, a.kind
@@ -306,6 +311,25 @@ func detectNames(sc *scan, known map[string]nameAlias) ([]Finding, map[string]na
 func isProper(t token) bool {
 	return t.upper && !t.common && !t.vocab && !titles.has(t.text) && !legalForms.has(t.text) &&
 		!orgSuffixes.has(t.text) && utf8.RuneCountInString(t.text) > 1
+}
+
+// nicknameIntros introduce another name for the person just named.
+var nicknameIntros = []string{" (", ", who goes by ", " who goes by ", ", known as ", " known as ",
+	" aka ", ", aka "}
+
+// nicknameOf says whether e is a nickname given right after the person prev: "Chukwuemeka Okafor
+// (Emeka)", "Katarzyna, who goes by Kasia".
+func nicknameOf(text string, prev, e entity) bool {
+	if prev.kind != Person || e.kind != Person || e.first != e.last {
+		return false
+	}
+	gap := text[prev.end:e.start]
+	for _, intro := range nicknameIntros {
+		if strings.EqualFold(gap, intro) {
+			return intro != " (" || strings.HasPrefix(text[e.end:], ")")
+		}
+	}
+	return false
 }
 
 // startsRun says whether a capitalised run can start at token i.
