@@ -22,6 +22,7 @@ func (s *Server) registerCaseRoutes(g *echo.Group) {
 	g.PUT("/cases/:id", s.handleUpdateCase, writeLimit)
 	g.POST("/cases/:id/withdraw", s.handleWithdrawCase)
 	g.GET("/cases/:id/revisions", s.handleListCaseRevisions)
+	s.registerRoomRoutes(g)
 }
 
 // userRateLimit limits per signed-in user rather than per network.

@@ -162,3 +162,39 @@ func TestCasePages(t *testing.T) {
 		t.Errorf("a bad filter: status %d", st)
 	}
 }
+
+func TestRoomHTTP(t *testing.T) {
+	s := newAPIServer(t, nil)
+	author := s.newClient(t).signUp("ann")
+	outsider := s.newClient(t).signUp("oz")
+	cid := author.createCommunity("Peer group")
+	base := fmt.Sprintf("/api/v1/communities/%d/cases", cid)
+	noNames := map[string]any{"title": "A case", "question": "What do you notice?"}
+	r := author.mustStatus(author.call("POST", base, map[string]any{"case": noNames, "action": "publish", "attest": true}), 201)
+	var out struct{ Case casestudy.Case }
+	r.decode(t, &out)
+	room := fmt.Sprintf("%s/%d", base, out.Case.ID)
+
+	msg := map[string]any{"client_id": "m-1", "body": "I noticed I wanted to rescue."}
+	var first struct{ Event casestudy.RoomEvent }
+	author.mustStatus(author.call("POST", room+"/messages", msg), 200).decode(t, &first)
+	var again struct{ Event casestudy.RoomEvent }
+	author.mustStatus(author.call("POST", room+"/messages", msg), 200).decode(t, &again)
+	if first.Event.Seq != 1 || again.Event.Seq != 1 {
+		t.Fatalf("seqs %d and %d, want 1 and 1", first.Event.Seq, again.Event.Seq)
+	}
+	author.mustStatus(author.call("POST", room+"/messages", map[string]any{"client_id": "m-2", "body": "Priya Raghunathan agreed."}), 422)
+	author.mustStatus(author.call("PUT", fmt.Sprintf("%s/messages/%d", room, first.Event.Message.ID), map[string]any{"body": "I wanted to rescue."}), 200)
+	author.mustStatus(author.call("DELETE", fmt.Sprintf("%s/messages/%d", room, first.Event.Message.ID), nil), 200)
+	var page struct {
+		Events []casestudy.RoomEvent
+		Head   int64
+	}
+	author.mustStatus(author.call("GET", room+"/events?after=0", nil), 200).decode(t, &page)
+	if len(page.Events) != 3 || page.Head != 3 || page.Events[2].Type != casestudy.EventMessageDeleted {
+		t.Fatalf("events %+v head %d", page.Events, page.Head)
+	}
+	author.mustStatus(author.call("GET", room+"/events?after=-1", nil), 422)
+	outsider.mustStatus(outsider.call("GET", room+"/events", nil), 404)
+	outsider.mustStatus(outsider.call("POST", room+"/messages", msg), 404)
+}

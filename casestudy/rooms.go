@@ -1,0 +1,338 @@
+package casestudy
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/casecircle/casecircle/casestudy/anonymise"
+)
+
+// Every published case has a room: its messages, and a stream of events (new message, edit,
+// deletion) numbered 1, 2, 3, … without gaps. An event is stored, with its number, in the
+// transaction that makes the change; PostgreSQL tells every server process about it on commit
+// (NOTIFY on RoomEventsChannel), so nothing is delivered before it is durable.
+
+// RoomEventsChannel is the PostgreSQL NOTIFY channel of committed room events. Its payload is
+// small, `{"room":<case id>,"seq":<seq>}`: listeners read the event itself from the database.
+const RoomEventsChannel = "casecircle_room_events"
+
+// Event types of a room's stream.
+const (
+	EventMessageCreated = "message.created"
+	EventMessageEdited  = "message.edited"
+	EventMessageDeleted = "message.deleted"
+)
+
+// Lens is one of the seven lenses of the seven-eyed model, an optional tag on a message.
+type Lens string
+
+// Lenses are the seven lenses, in the model's order.
+var Lenses = []Lens{"client", "interventions", "relationship", "practitioner", "parallel_process", "supervisor", "wider_context"}
+
+// Limits of messages.
+const (
+	MaxMessageLength = 8000
+	MaxEventsPage    = 1000
+)
+
+var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Message is one contribution in a room, as stored: anonymised. A deleted message keeps its
+// place in its thread with an empty body.
+type Message struct {
+	ID         int64      `db:"id" json:"id"`
+	CaseID     int64      `db:"case_id" json:"room"`
+	AuthorID   *int64     `db:"author_id" json:"author_id"`
+	AuthorName *string    `db:"author_name" json:"author_name"`
+	ParentID   *int64     `db:"parent_id" json:"parent_id,omitempty"`
+	Body       string     `db:"body" json:"body"`
+	Lens       *Lens      `db:"lens" json:"lens,omitempty"`
+	ClientID   string     `db:"client_id" json:"client_id"`
+	Version    int        `db:"version" json:"version"`
+	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
+	EditedAt   *time.Time `db:"edited_at" json:"edited_at,omitempty"`
+	DeletedAt  *time.Time `db:"deleted_at" json:"deleted_at,omitempty"`
+}
+
+// RoomEvent is one numbered event of a room's stream. Message is the message as it is now
+// (after later edits or deletion), so replaying a stream always ends in the current state.
+type RoomEvent struct {
+	Room    int64     `json:"room"`
+	Seq     int64     `json:"seq"`
+	Type    string    `json:"type"`
+	At      time.Time `json:"at"`
+	Message Message   `json:"message"`
+}
+
+// NewMessage is what a member sends to a room: raw text, anonymised before it is stored.
+type NewMessage struct {
+	ClientID  string    // chosen by the sender; resending it returns the original event
+	ParentID  int64     // a top-level message to reply to, or 0
+	Body      string    // plain text with a safe Markdown subset
+	Lens      Lens      // optional
+	Decisions Decisions // on the anonymiser's findings, as for cases
+}
+
+func (m NewMessage) validate() (NewMessage, error) {
+	if !clientIDPattern.MatchString(m.ClientID) {
+		return m, FieldErrorf("client_id", "Give each message a client_id of 1 to 64 letters, digits, - or _.")
+	}
+	if m.Lens != "" && !slices.Contains(Lenses, m.Lens) {
+		return m, FieldErrorf("lens", "Choose one of the seven lenses, or none.")
+	}
+	body, err := validateBody(m.Body)
+	m.Body = body
+	return m, err
+}
+
+func validateBody(body string) (string, error) {
+	body = strings.TrimSpace(anonymise.Normalise(body))
+	switch n := utf8.RuneCountInString(body); {
+	case n == 0:
+		return body, FieldErrorf("body", "Write something first.")
+	case n > MaxMessageLength:
+		return body, FieldErrorf("body", "Use at most %d characters (this has %d).", MaxMessageLength, n)
+	}
+	if strings.ContainsFunc(body, isControlButNewline) {
+		return body, FieldErrorf("body", "Use letters, digits, spaces, punctuation and line breaks only.")
+	}
+	return body, nil
+}
+
+// anonymiseMessage applies the author's decisions to a fresh run of the anonymiser, like a case
+// field: every finding must be accepted or dismissed.
+func anonymiseMessage(body string, d Decisions) (string, error) {
+	out, err := anonymiseForStorage(CaseInput{Title: "message", Context: body}, d)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			if open, ok := e.Details.(OpenFindingsError); ok {
+				for i := range open.Findings {
+					open.Findings[i].Field = "body"
+				}
+			}
+			if e.Field == "context" {
+				e.Field = "body"
+			}
+		}
+		return "", err
+	}
+	return out.Context, nil
+}
+
+// PostMessage stores a message and its event. Resending the same ClientID returns the original
+// event instead of storing a second message.
+func (s *Service) PostMessage(ctx context.Context, userID, communityID, caseID int64, in NewMessage) (RoomEvent, error) {
+	in, err := in.validate()
+	if err != nil {
+		return RoomEvent{}, err
+	}
+	if ev, err := s.resentMessage(ctx, userID, communityID, caseID, in.ClientID); err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return ev, err
+	}
+	body, err := anonymiseMessage(in.Body, in.Decisions)
+	if err != nil {
+		return RoomEvent{}, err
+	}
+	var ev RoomEvent
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := requireOpenRoom(ctx, tx, userID, communityID, caseID); err != nil {
+			return err
+		}
+		if in.ParentID != 0 {
+			if err := checkParent(ctx, tx, caseID, in.ParentID); err != nil {
+				return err
+			}
+		}
+		var parent *int64
+		if in.ParentID != 0 {
+			parent = &in.ParentID
+		}
+		var lens *Lens
+		if in.Lens != "" {
+			lens = &in.Lens
+		}
+		now := s.now()
+		var id int64
+		err := sqlx.GetContext(ctx, tx, &id, `
+			INSERT INTO messages (case_id, author_id, parent_id, body, lens, client_id, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, caseID, userID, parent, body, lens, in.ClientID, now)
+		if err != nil {
+			return err
+		}
+		ev, err = appendRoomEvent(ctx, tx, caseID, EventMessageCreated, id, now)
+		return err
+	})
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+		// The same client_id arrived twice at once: the other request stored it.
+		return s.resentMessage(ctx, userID, communityID, caseID, in.ClientID)
+	}
+	return ev, err
+}
+
+// resentMessage returns the created event of the user's message with this client_id in this
+// room, or sql.ErrNoRows.
+func (s *Service) resentMessage(ctx context.Context, userID, communityID, caseID int64, clientID string) (RoomEvent, error) {
+	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
+		return RoomEvent{}, err
+	}
+	var seq int64
+	err := sqlx.GetContext(ctx, s.db, &seq, `
+		SELECT e.seq FROM messages m JOIN room_events e ON e.message_id = m.id AND e.type = 'message.created'
+		WHERE m.author_id = $1 AND m.client_id = $2 AND m.case_id = $3`, userID, clientID, caseID)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			var other int
+			// The same client_id used in another room is a client bug, not a resend.
+			if err2 := sqlx.GetContext(ctx, s.db, &other, `SELECT 1 FROM messages WHERE author_id = $1 AND client_id = $2`, userID, clientID); err2 == nil {
+				return RoomEvent{}, FieldErrorf("client_id", "This client_id was already used for another message.")
+			}
+		}
+		return RoomEvent{}, err
+	}
+	events, err := roomEvents(ctx, s.db, caseID, seq-1, 1)
+	if err != nil || len(events) == 0 {
+		return RoomEvent{}, errors.Join(err, errors.New("room event vanished"))
+	}
+	return events[0], nil
+}
+
+// EditMessage replaces the text of the user's own message (re-anonymised), keeping the earlier
+// version, and adds an edit event to the room.
+func (s *Service) EditMessage(ctx context.Context, userID, communityID, caseID, messageID int64, body string, d Decisions) (RoomEvent, error) {
+	body, err := validateBody(body)
+	if err != nil {
+		return RoomEvent{}, err
+	}
+	if body, err = anonymiseMessage(body, d); err != nil {
+		return RoomEvent{}, err
+	}
+	return s.changeMessage(ctx, userID, communityID, caseID, messageID, EventMessageEdited, func(tx *sqlx.Tx, m Message, now time.Time) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO message_revisions (message_id, version, body, replaced_at) VALUES ($1, $2, $3, $4)`,
+			m.ID, m.Version, m.Body, now); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE messages SET body = $2, version = version + 1, edited_at = $3 WHERE id = $1`, m.ID, body, now)
+		return err
+	})
+}
+
+// DeleteMessage turns the user's own message into a tombstone: its place in the thread stays,
+// its text and earlier versions go.
+func (s *Service) DeleteMessage(ctx context.Context, userID, communityID, caseID, messageID int64) (RoomEvent, error) {
+	return s.changeMessage(ctx, userID, communityID, caseID, messageID, EventMessageDeleted, func(tx *sqlx.Tx, m Message, now time.Time) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM message_revisions WHERE message_id = $1`, m.ID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE messages SET body = '', deleted_at = $2 WHERE id = $1`, m.ID, now)
+		return err
+	})
+}
+
+func (s *Service) changeMessage(ctx context.Context, userID, communityID, caseID, messageID int64, eventType string,
+	change func(tx *sqlx.Tx, m Message, now time.Time) error) (RoomEvent, error) {
+	var ev RoomEvent
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := requireOpenRoom(ctx, tx, userID, communityID, caseID); err != nil {
+			return err
+		}
+		var m Message
+		err := sqlx.GetContext(ctx, tx, &m, `SELECT m.id, m.case_id, m.author_id, NULL AS author_name, m.parent_id, m.body,
+			m.lens, m.client_id, m.version, m.created_at, m.edited_at, m.deleted_at
+			FROM messages m WHERE m.id = $1 AND m.case_id = $2 FOR UPDATE`, messageID, caseID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Errorf(ENOTFOUND, "No such message.")
+		}
+		if err != nil {
+			return err
+		}
+		if m.AuthorID == nil || *m.AuthorID != userID {
+			return Errorf(EFORBIDDEN, "Only the author can change a message.")
+		}
+		if m.DeletedAt != nil {
+			return Errorf(ECONFLICT, "This message was deleted.")
+		}
+		now := s.now()
+		if err := change(tx, m, now); err != nil {
+			return err
+		}
+		ev, err = appendRoomEvent(ctx, tx, caseID, eventType, messageID, now)
+		return err
+	})
+	return ev, err
+}
+
+// RoomEvents returns up to limit events of a room after seq `after`, in order, for a member who
+// may see the case.
+func (s *Service) RoomEvents(ctx context.Context, userID, communityID, caseID, after int64, limit int) ([]RoomEvent, error) {
+	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
+		return nil, err
+	}
+	if after < 0 {
+		return nil, FieldErrorf("after", "Use a sequence number of 0 or more.")
+	}
+	if limit <= 0 || limit > MaxEventsPage {
+		limit = MaxEventsPage
+	}
+	return roomEvents(ctx, s.db, caseID, after, limit)
+}
+
+// RoomHead returns the last seq of a room (0 before its first event).
+func (s *Service) RoomHead(ctx context.Context, userID, communityID, caseID int64) (int64, error) {
+	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
+		return 0, err
+	}
+	var seq int64
+	err := sqlx.GetContext(ctx, s.db, &seq, `SELECT coalesce((SELECT last_seq FROM room_heads WHERE case_id = $1), 0)`, caseID)
+	return seq, err
+}
+
+// requireRoom checks that the user is a member of the community and may see the case's room:
+// the case is published or archived. Anything else is not found.
+func requireRoom(ctx context.Context, q sqlx.QueryerContext, userID, communityID, caseID int64) error {
+	_, err := roomStatus(ctx, q, userID, communityID, caseID)
+	return err
+}
+
+// requireOpenRoom is requireRoom for writing: an archived case's room is read-only.
+func requireOpenRoom(ctx context.Context, q sqlx.QueryerContext, userID, communityID, caseID int64) error {
+	status, err := roomStatus(ctx, q, userID, communityID, caseID)
+	if err == nil && status != StatusPublished {
+		return Errorf(ECONFLICT, "This case is archived; its room is read-only.")
+	}
+	return err
+}
+
+func roomStatus(ctx context.Context, q sqlx.QueryerContext, userID, communityID, caseID int64) (CaseStatus, error) {
+	if _, err := requireRole(ctx, q, userID, communityID); err != nil {
+		return "", err
+	}
+	var status CaseStatus
+	err := sqlx.GetContext(ctx, q, &status, `SELECT status FROM cases WHERE id = $1 AND community_id = $2 AND status IN ('published', 'archived')`, caseID, communityID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", Errorf(ENOTFOUND, "No such room.")
+	}
+	return status, err
+}
+
+func checkParent(ctx context.Context, q sqlx.QueryerContext, caseID, parentID int64) error {
+	var grand *int64
+	err := sqlx.GetContext(ctx, q, &grand, `SELECT parent_id FROM messages WHERE id = $1 AND case_id = $2`, parentID, caseID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return FieldErrorf("parent_id", "Reply to a message of this room.")
+	}
+	if err == nil && grand != nil {
+		return FieldErrorf("parent_id", "Reply to the thread's first message: threads are one level deep.")
+	}
+	return err
+}
