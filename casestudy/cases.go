@@ -479,18 +479,9 @@ func (s *Service) UpdateCase(ctx context.Context, userID, communityID, caseID in
 		return Case{}, FieldErrorf("action", "Use \"save\" or \"publish\".")
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := requireRole(ctx, tx, userID, communityID); err != nil {
-			return err
-		}
-		current, err := caseForUpdate(ctx, tx, communityID, caseID)
+		current, err := authorsCaseForUpdate(ctx, tx, userID, communityID, caseID, "edit")
 		if err != nil {
 			return err
-		}
-		if current.AuthorID != userID {
-			if current.Status == StatusPublished {
-				return Errorf(EFORBIDDEN, "Only the author can edit a case.")
-			}
-			return notFoundCase()
 		}
 		switch current.Status {
 		case StatusArchived:
@@ -537,18 +528,9 @@ func (s *Service) UpdateCase(ctx context.Context, userID, communityID, caseID in
 // WithdrawCase takes a published case back: only its author sees it afterwards.
 func (s *Service) WithdrawCase(ctx context.Context, userID, communityID, caseID int64) (Case, error) {
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := requireRole(ctx, tx, userID, communityID); err != nil {
-			return err
-		}
-		current, err := caseForUpdate(ctx, tx, communityID, caseID)
+		current, err := authorsCaseForUpdate(ctx, tx, userID, communityID, caseID, "withdraw")
 		if err != nil {
 			return err
-		}
-		if current.AuthorID != userID {
-			if current.Status == StatusPublished {
-				return Errorf(EFORBIDDEN, "Only the author can withdraw a case.")
-			}
-			return notFoundCase()
 		}
 		if current.Status != StatusPublished {
 			return Errorf(ECONFLICT, "Only a published case can be withdrawn.")
@@ -562,6 +544,25 @@ func (s *Service) WithdrawCase(ctx context.Context, userID, communityID, caseID 
 		return Case{}, err
 	}
 	return s.GetCase(ctx, userID, communityID, caseID)
+}
+
+// authorsCaseForUpdate locks a case the user wrote. Someone else's published case is forbidden
+// to them; someone else's draft or withdrawn case does not exist for them.
+func authorsCaseForUpdate(ctx context.Context, tx *sqlx.Tx, userID, communityID, caseID int64, verb string) (Case, error) {
+	if _, err := requireRole(ctx, tx, userID, communityID); err != nil {
+		return Case{}, err
+	}
+	current, err := caseForUpdate(ctx, tx, communityID, caseID)
+	if err != nil {
+		return Case{}, err
+	}
+	if current.AuthorID != userID {
+		if current.Status == StatusPublished {
+			return Case{}, Errorf(EFORBIDDEN, "Only the author can %s a case.", verb)
+		}
+		return Case{}, notFoundCase()
+	}
+	return current, nil
 }
 
 // GetCase returns a case the user may see: a published one, or one of their own.
