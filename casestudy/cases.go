@@ -360,18 +360,17 @@ func anonymiseForStorage(in CaseInput, d Decisions) (CaseInput, error) {
 // redactDecided replaces the accepted findings and every occurrence of the extra texts.
 func redactDecided(r anonymise.Result, accepted map[string]bool, extras []string) string {
 	text := r.Normalised
-	type cut struct {
-		start, end int
-		with       string
-	}
-	var cuts []cut
+	var cuts []anonymise.Finding
 	taken := make([]bool, len(text))
+	take := func(f anonymise.Finding) {
+		cuts = append(cuts, f)
+		for i := f.Start; i < f.End; i++ {
+			taken[i] = true
+		}
+	}
 	for _, f := range r.Findings {
 		if accepted[f.Text] {
-			cuts = append(cuts, cut{f.Start, f.End, f.Replacement})
-			for i := f.Start; i < f.End; i++ {
-				taken[i] = true
-			}
+			take(f)
 		}
 	}
 	for _, extra := range extras {
@@ -382,29 +381,14 @@ func redactDecided(r anonymise.Result, accepted map[string]bool, extras []string
 				break
 			}
 			start, end := from+i, from+i+len(extra)
-			free := true
-			for k := start; k < end; k++ {
-				free = free && !taken[k]
-			}
-			if free {
-				cuts = append(cuts, cut{start, end, "[redacted]"})
-				for k := start; k < end; k++ {
-					taken[k] = true
-				}
+			if !slices.Contains(taken[start:end], true) {
+				take(anonymise.Finding{Start: start, End: end, Replacement: "[redacted]"})
 			}
 			from = end
 		}
 	}
-	slices.SortFunc(cuts, func(a, b cut) int { return a.start - b.start })
-	var b strings.Builder
-	last := 0
-	for _, c := range cuts {
-		b.WriteString(text[last:c.start])
-		b.WriteString(c.with)
-		last = c.end
-	}
-	b.WriteString(text[last:])
-	return strings.TrimSpace(b.String())
+	slices.SortFunc(cuts, func(a, b anonymise.Finding) int { return a.Start - b.Start })
+	return strings.TrimSpace(anonymise.Redact(text, cuts))
 }
 
 // tagIdentifies says whether a tag holds an accepted finding or an extra text.

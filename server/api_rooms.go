@@ -77,11 +77,7 @@ func (s *Server) handlePostMessage(c echo.Context) error {
 }
 
 func (s *Server) handleEditMessage(c echo.Context) error {
-	id, err := idParam(c, "id", "room")
-	if err != nil {
-		return err
-	}
-	mid, err := idParam(c, "mid", "message")
+	id, mid, err := messageParams(c)
 	if err != nil {
 		return err
 	}
@@ -100,11 +96,7 @@ func (s *Server) handleEditMessage(c echo.Context) error {
 }
 
 func (s *Server) handleDeleteMessage(c echo.Context) error {
-	id, err := idParam(c, "id", "room")
-	if err != nil {
-		return err
-	}
-	mid, err := idParam(c, "mid", "message")
+	id, mid, err := messageParams(c)
 	if err != nil {
 		return err
 	}
@@ -113,4 +105,13 @@ func (s *Server) handleDeleteMessage(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"event": ev})
+}
+
+// messageParams parses the room and message ids of a message route.
+func messageParams(c echo.Context) (room, message int64, err error) {
+	if room, err = idParam(c, "id", "room"); err != nil {
+		return 0, 0, err
+	}
+	message, err = idParam(c, "mid", "message")
+	return room, message, err
 }

@@ -119,7 +119,7 @@ func (s *Session) Anonymise(text string) Result {
 		}
 		f.Replacement = s.replacement(f.Kind, key)
 	}
-	return Result{Normalised: text, Redacted: redact(text, findings), Findings: withRuneOffsets(text, findings)}
+	return Result{Normalised: text, Redacted: Redact(text, findings), Findings: withRuneOffsets(text, findings)}
 }
 
 // replacement is the placeholder for a kind, or a consistent label for a named entity. The
@@ -351,7 +351,8 @@ func wordBoundary(text string, claimed []bool, start, end int) bool {
 	return true
 }
 
-func redact(text string, findings []Finding) string {
+// Redact replaces each finding of text (in order, not overlapping) with its Replacement.
+func Redact(text string, findings []Finding) string {
 	var b strings.Builder
 	b.Grow(len(text))
 	last := 0
