@@ -37,6 +37,13 @@ type recorder struct {
 	mu      sync.Mutex
 	revoked []int64
 	ended   [][2]int64
+	room    []casestudy.RoomEvent
+}
+
+func (r *recorder) RoomEventCommitted(ev casestudy.RoomEvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.room = append(r.room, ev)
 }
 
 func (r *recorder) SessionsRevoked(uid int64) {

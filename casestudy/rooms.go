@@ -14,6 +14,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/casecircle/casecircle/casestudy/anonymise"
+	"github.com/casecircle/casecircle/casestudy/markup"
 )
 
 // Every published case has a room: its messages, and a stream of events (new message, edit,
@@ -22,7 +23,8 @@ import (
 // (NOTIFY on RoomEventsChannel), so nothing is delivered before it is durable.
 
 // RoomEventsChannel is the PostgreSQL NOTIFY channel of committed room events. Its payload is
-// small, `{"room":<case id>,"seq":<seq>}`: listeners read the event itself from the database.
+// small, `{"room":<case id>,"seq":<seq>,"node":<NodeID of the storing process>}`: listeners
+// read the event itself from the database.
 const RoomEventsChannel = "casecircle_room_events"
 
 // Event types of a room's stream.
@@ -51,10 +53,12 @@ var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 type Message struct {
 	ID         int64      `db:"id" json:"id"`
 	CaseID     int64      `db:"case_id" json:"room"`
+	Seq        int64      `db:"seq" json:"seq"` // of the event that created it
 	AuthorID   *int64     `db:"author_id" json:"author_id"`
 	AuthorName *string    `db:"author_name" json:"author_name"`
 	ParentID   *int64     `db:"parent_id" json:"parent_id,omitempty"`
 	Body       string     `db:"body" json:"body"`
+	HTML       string     `db:"body_html" json:"html"` // Body rendered as safe HTML
 	Lens       *Lens      `db:"lens" json:"lens,omitempty"`
 	ClientID   string     `db:"client_id" json:"client_id"`
 	Version    int        `db:"version" json:"version"`
@@ -71,6 +75,12 @@ type RoomEvent struct {
 	Type    string    `json:"type"`
 	At      time.Time `json:"at"`
 	Message Message   `json:"message"`
+}
+
+// Thread is a top-level message and its replies, oldest first.
+type Thread struct {
+	Message
+	Replies []Message `json:"replies"`
 }
 
 // NewMessage is what a member sends to a room: raw text, anonymised before it is stored.
@@ -162,20 +172,28 @@ func (s *Service) PostMessage(ctx context.Context, userID, communityID, caseID i
 			lens = &in.Lens
 		}
 		now := s.now()
-		var id int64
-		err := sqlx.GetContext(ctx, tx, &id, `
-			INSERT INTO messages (case_id, author_id, parent_id, body, lens, client_id, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, caseID, userID, parent, body, lens, in.ClientID, now)
+		seq, err := nextRoomSeq(ctx, tx, caseID)
 		if err != nil {
 			return err
 		}
-		ev, err = appendRoomEvent(ctx, tx, caseID, EventMessageCreated, id, now)
+		var id int64
+		err = sqlx.GetContext(ctx, tx, &id, `
+			INSERT INTO messages (case_id, seq, author_id, parent_id, body, body_html, lens, client_id, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			caseID, seq, userID, parent, body, markup.Render(body), lens, in.ClientID, now)
+		if err != nil {
+			return err
+		}
+		ev, err = insertRoomEvent(ctx, tx, s.node, caseID, seq, EventMessageCreated, id, now)
 		return err
 	})
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
 		// The same client_id arrived twice at once: the other request stored it.
 		return s.resentMessage(ctx, userID, communityID, caseID, in.ClientID)
+	}
+	if err == nil {
+		s.events.RoomEventCommitted(ev)
 	}
 	return ev, err
 }
@@ -222,7 +240,8 @@ func (s *Service) EditMessage(ctx context.Context, userID, communityID, caseID, 
 			m.ID, m.Version, m.Body, now); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE messages SET body = $2, version = version + 1, edited_at = $3 WHERE id = $1`, m.ID, body, now)
+		_, err := tx.ExecContext(ctx, `UPDATE messages SET body = $2, body_html = $3, version = version + 1, edited_at = $4 WHERE id = $1`,
+			m.ID, body, markup.Render(body), now)
 		return err
 	})
 }
@@ -234,7 +253,7 @@ func (s *Service) DeleteMessage(ctx context.Context, userID, communityID, caseID
 		if _, err := tx.ExecContext(ctx, `DELETE FROM message_revisions WHERE message_id = $1`, m.ID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE messages SET body = '', deleted_at = $2 WHERE id = $1`, m.ID, now)
+		_, err := tx.ExecContext(ctx, `UPDATE messages SET body = '', body_html = '', deleted_at = $2 WHERE id = $1`, m.ID, now)
 		return err
 	})
 }
@@ -247,9 +266,8 @@ func (s *Service) changeMessage(ctx context.Context, userID, communityID, caseID
 			return err
 		}
 		var m Message
-		err := sqlx.GetContext(ctx, tx, &m, `SELECT m.id, m.case_id, m.author_id, NULL AS author_name, m.parent_id, m.body,
-			m.lens, m.client_id, m.version, m.created_at, m.edited_at, m.deleted_at
-			FROM messages m WHERE m.id = $1 AND m.case_id = $2 FOR UPDATE`, messageID, caseID)
+		err := sqlx.GetContext(ctx, tx, &m, `SELECT `+messageColumns+`
+			FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.id = $1 AND m.case_id = $2 FOR UPDATE OF m`, messageID, caseID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return Errorf(ENOTFOUND, "No such message.")
 		}
@@ -266,9 +284,16 @@ func (s *Service) changeMessage(ctx context.Context, userID, communityID, caseID
 		if err := change(tx, m, now); err != nil {
 			return err
 		}
-		ev, err = appendRoomEvent(ctx, tx, caseID, eventType, messageID, now)
+		seq, err := nextRoomSeq(ctx, tx, caseID)
+		if err != nil {
+			return err
+		}
+		ev, err = insertRoomEvent(ctx, tx, s.node, caseID, seq, eventType, messageID, now)
 		return err
 	})
+	if err == nil {
+		s.events.RoomEventCommitted(ev)
+	}
 	return ev, err
 }
 
@@ -335,4 +360,123 @@ func checkParent(ctx context.Context, q sqlx.QueryerContext, caseID, parentID in
 		return FieldErrorf("parent_id", "Reply to the thread's first message: threads are one level deep.")
 	}
 	return err
+}
+
+// RoomAccess is what a member entering a room learns: its community, whether it is read-only,
+// and the last seq at that moment.
+type RoomAccess struct {
+	CommunityID int64
+	ReadOnly    bool
+	Head        int64
+}
+
+// EnterRoom checks that the user may read the case's room (a member of its community; the case
+// published or archived) and returns its head. Everything else is not found, so a room's
+// existence is not revealed to outsiders.
+func (s *Service) EnterRoom(ctx context.Context, userID, caseID int64) (RoomAccess, error) {
+	var a struct {
+		CommunityID int64      `db:"community_id"`
+		Status      CaseStatus `db:"status"`
+		Head        int64      `db:"head"`
+	}
+	err := sqlx.GetContext(ctx, s.db, &a, `
+		SELECT c.community_id, c.status, coalesce(h.last_seq, 0) AS head
+		FROM cases c
+		JOIN memberships ms ON ms.community_id = c.community_id AND ms.user_id = $1
+		LEFT JOIN room_heads h ON h.case_id = c.id
+		WHERE c.id = $2 AND c.status IN ('published', 'archived')`, userID, caseID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return RoomAccess{}, Errorf(ENOTFOUND, "No such room.")
+	}
+	return RoomAccess{CommunityID: a.CommunityID, ReadOnly: a.Status != StatusPublished, Head: a.Head}, err
+}
+
+// ReplayRoom reads up to limit events of a room after seq `after`, in order. It does not check
+// access: it is for the realtime hub, which delivers only to subscribers it has let in through
+// EnterRoom.
+func (s *Service) ReplayRoom(ctx context.Context, caseID, after int64, limit int) ([]RoomEvent, error) {
+	if limit <= 0 || limit > MaxEventsPage {
+		limit = MaxEventsPage
+	}
+	return roomEvents(ctx, s.db, caseID, after, limit)
+}
+
+// RoomEventsBefore returns up to limit events of a room before seq `before`, oldest first:
+// the page before an earlier one.
+func (s *Service) RoomEventsBefore(ctx context.Context, userID, communityID, caseID, before int64, limit int) ([]RoomEvent, error) {
+	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
+		return nil, err
+	}
+	if before < 1 {
+		return nil, FieldErrorf("before", "Use a sequence number of 1 or more.")
+	}
+	if limit <= 0 || limit > MaxEventsPage {
+		limit = MaxEventsPage
+	}
+	return roomEventsBefore(ctx, s.db, caseID, before, limit)
+}
+
+// MaxThreadsPage is the most threads one page of a room's history holds.
+const MaxThreadsPage = 100
+
+// RoomSnapshot is a page of a room's threads as they stood at Head: a client shows it and then
+// subscribes after Head, and misses nothing in between.
+type RoomSnapshot struct {
+	Threads []Thread `json:"threads"`
+	Head    int64    `json:"head"`
+	ReadSeq int64    `json:"read_seq"` // the user's unread marker: events after it are new to them
+	// Before is the cursor of the next (older) page, or 0 when there is none.
+	Before   int64 `json:"before,omitempty"`
+	ReadOnly bool  `json:"read_only"`
+}
+
+// RoomThreads returns up to limit threads with top-level message id below `before` (0: the
+// newest), newest first, read in one snapshot together with the room's head.
+func (s *Service) RoomThreads(ctx context.Context, userID, communityID, caseID, before int64, limit int) (RoomSnapshot, error) {
+	if limit <= 0 || limit > MaxThreadsPage {
+		limit = MaxThreadsPage
+	}
+	var snap RoomSnapshot
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return snap, err
+	}
+	defer tx.Rollback()
+	status, err := roomStatus(ctx, tx, userID, communityID, caseID)
+	if err != nil {
+		return snap, err
+	}
+	snap.ReadOnly = status != StatusPublished
+	if err := sqlx.GetContext(ctx, tx, &snap.Head, `SELECT coalesce((SELECT last_seq FROM room_heads WHERE case_id = $1), 0)`, caseID); err != nil {
+		return snap, err
+	}
+	if err := sqlx.GetContext(ctx, tx, &snap.ReadSeq, `SELECT coalesce((SELECT last_seq FROM room_reads WHERE user_id = $1 AND case_id = $2), 0)`, userID, caseID); err != nil {
+		return snap, err
+	}
+	if snap.Threads, err = roomThreads(ctx, tx, caseID, before, limit+1); err != nil {
+		return snap, err
+	}
+	if len(snap.Threads) > limit {
+		snap.Threads = snap.Threads[:limit]
+		snap.Before = snap.Threads[limit-1].ID
+	}
+	return snap, tx.Commit()
+}
+
+// MarkRead moves the user's unread marker of a room forward to seq (never back, never past the
+// room's head) and returns where it stands.
+func (s *Service) MarkRead(ctx context.Context, userID, communityID, caseID, seq int64) (int64, error) {
+	if seq < 0 {
+		return 0, FieldErrorf("seq", "Use a sequence number of 0 or more.")
+	}
+	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
+		return 0, err
+	}
+	var read int64
+	err := sqlx.GetContext(ctx, s.db, &read, `
+		INSERT INTO room_reads (user_id, case_id, last_seq)
+		VALUES ($1, $2, LEAST($3, coalesce((SELECT last_seq FROM room_heads WHERE case_id = $2), 0)))
+		ON CONFLICT (user_id, case_id) DO UPDATE SET last_seq = GREATEST(room_reads.last_seq, excluded.last_seq)
+		RETURNING last_seq`, userID, caseID, seq)
+	return read, err
 }

@@ -13,6 +13,7 @@ type Service struct {
 	db     *sqlx.DB
 	now    func() time.Time
 	events Events
+	node   string // this process's name in room-event notices
 }
 
 // Events receives notices that other parts of the system act on, such as closing a user's open
@@ -23,18 +24,26 @@ type Events interface {
 	SessionsRevoked(userID int64)
 	// MembershipEnded: the user left or was removed from the community.
 	MembershipEnded(userID, communityID int64)
+	// RoomEventCommitted: an event of a room was stored by this process; deliver it at once.
+	// (Other processes learn of it by NOTIFY on RoomEventsChannel.)
+	RoomEventCommitted(ev RoomEvent)
 }
 
 type noEvents struct{}
 
 func (noEvents) SessionsRevoked(int64)        {}
 func (noEvents) MembershipEnded(int64, int64) {}
+func (noEvents) RoomEventCommitted(RoomEvent) {}
 
 // ServiceOption configures a Service.
 type ServiceOption func(*Service)
 
 // WithClock replaces the wall clock, for tests of expiry.
 func WithClock(now func() time.Time) ServiceOption { return func(s *Service) { s.now = now } }
+
+// WithNodeID names this process in the notices of the room events it stores, so that its
+// realtime hub can tell them from other processes' events.
+func WithNodeID(id string) ServiceOption { return func(s *Service) { s.node = id } }
 
 // WithEvents sets the receiver of domain events.
 func WithEvents(e Events) ServiceOption { return func(s *Service) { s.events = e } }

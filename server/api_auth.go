@@ -11,8 +11,12 @@ import (
 
 func (s *Server) registerAuthRoutes(api *echo.Group) {
 	// 10 attempts a minute per client IP for sign-in and for sign-up, each with its own bucket.
-	signinLimit := rateLimit(newLimiter(10, 6*time.Second, s.cfg.Clock))
-	signupLimit := rateLimit(newLimiter(10, 6*time.Second, s.cfg.Clock))
+	perMinute := s.cfg.AuthPerMinute
+	if perMinute <= 0 {
+		perMinute = 10
+	}
+	signinLimit := rateLimit(newLimiter(perMinute, time.Minute/time.Duration(perMinute), s.cfg.Clock))
+	signupLimit := rateLimit(newLimiter(perMinute, time.Minute/time.Duration(perMinute), s.cfg.Clock))
 	api.POST("/auth/signup", s.handleSignUp, signupLimit)
 	api.POST("/auth/signin", s.handleSignIn, signinLimit)
 	api.POST("/auth/signout", s.handleSignOut, requireUser)

@@ -15,32 +15,43 @@ import (
 func (s *Server) registerRoomRoutes(g *echo.Group) {
 	postLimit := userRateLimit(newLimiter(20, time.Second, s.cfg.Clock))
 	g.GET("/cases/:id/events", s.handleRoomEvents)
+	g.GET("/cases/:id/messages", s.handleRoomThreads)
+	g.PUT("/cases/:id/read", s.handleMarkRead, postLimit)
 	g.POST("/cases/:id/messages", s.handlePostMessage, postLimit)
 	g.PUT("/cases/:id/messages/:mid", s.handleEditMessage, postLimit)
 	g.DELETE("/cases/:id/messages/:mid", s.handleDeleteMessage, postLimit)
 }
 
-// handleRoomEvents: GET …/events?after={seq}&limit={n}, oldest first, with the room's head.
+// handleRoomEvents: GET …/events?after={seq}&limit={n} (the page after a seq) or
+// ?before={seq}&limit={n} (the page before it), oldest first, with the room's head.
 func (s *Server) handleRoomEvents(c echo.Context) error {
 	id, err := idParam(c, "id", "room")
 	if err != nil {
 		return err
 	}
-	var after int64
-	if a := c.QueryParam("after"); a != "" {
-		if after, err = strconv.ParseInt(a, 10, 64); err != nil || after < 0 {
-			return casestudy.FieldErrorf("after", "Use a sequence number of 0 or more.")
-		}
+	after, err := int64Query(c, "after", 0, 0)
+	if err != nil {
+		return err
 	}
-	limit := 200
-	if l := c.QueryParam("limit"); l != "" {
-		if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > casestudy.MaxEventsPage {
-			return casestudy.FieldErrorf("limit", "Use a limit from 1 to %d.", casestudy.MaxEventsPage)
-		}
+	before, err := int64Query(c, "before", 0, 1)
+	if err != nil {
+		return err
+	}
+	if c.QueryParam("after") != "" && c.QueryParam("before") != "" {
+		return casestudy.FieldErrorf("before", "Give after or before, not both.")
+	}
+	limit, err := int64Query(c, "limit", 200, 1)
+	if err != nil || limit > casestudy.MaxEventsPage {
+		return casestudy.FieldErrorf("limit", "Use a limit from 1 to %d.", casestudy.MaxEventsPage)
 	}
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	events, err := s.cfg.Service.RoomEvents(ctx, u.ID, communityID(c), id, after, limit)
+	var events []casestudy.RoomEvent
+	if before > 0 {
+		events, err = s.cfg.Service.RoomEventsBefore(ctx, u.ID, communityID(c), id, before, int(limit))
+	} else {
+		events, err = s.cfg.Service.RoomEvents(ctx, u.ID, communityID(c), id, after, int(limit))
+	}
 	if err != nil {
 		return err
 	}
@@ -49,6 +60,61 @@ func (s *Server) handleRoomEvents(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"events": events, "head": head})
+}
+
+// handleRoomThreads: GET …/messages?before={message id}&limit={n}: a page of threads, newest
+// first, each with its replies, plus the head and the caller's unread marker, read in one
+// snapshot: subscribe after that head to miss nothing.
+func (s *Server) handleRoomThreads(c echo.Context) error {
+	id, err := idParam(c, "id", "room")
+	if err != nil {
+		return err
+	}
+	before, err := int64Query(c, "before", 0, 1)
+	if err != nil {
+		return err
+	}
+	limit, err := int64Query(c, "limit", 50, 1)
+	if err != nil || limit > casestudy.MaxThreadsPage {
+		return casestudy.FieldErrorf("limit", "Use a limit from 1 to %d.", casestudy.MaxThreadsPage)
+	}
+	snap, err := s.cfg.Service.RoomThreads(c.Request().Context(), currentUser(c).ID, communityID(c), id, before, int(limit))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, snap)
+}
+
+// handleMarkRead: PUT …/read {"seq": n} moves the caller's unread marker forward.
+func (s *Server) handleMarkRead(c echo.Context) error {
+	id, err := idParam(c, "id", "room")
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Seq int64 `json:"seq"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	read, err := s.cfg.Service.MarkRead(c.Request().Context(), currentUser(c).ID, communityID(c), id, req.Seq)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int64{"read_seq": read})
+}
+
+// int64Query parses an optional integer query parameter of at least min.
+func int64Query(c echo.Context, name string, def, min int64) (int64, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return def, nil
+	}
+	v, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || v < min {
+		return 0, casestudy.FieldErrorf(name, "Use a whole number of %d or more.", min)
+	}
+	return v, nil
 }
 
 type messageRequest struct {

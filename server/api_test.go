@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,20 +36,34 @@ type apiServer struct {
 	*httptest.Server
 	clock *apiClock
 	srv   *server.Server
+	db    *pgtest.DB
 }
+
+var nodeCounter atomic.Int64
 
 // relay forwards domain events to the server built after the service.
 type relay struct{ target casestudy.Events }
 
-func (r *relay) SessionsRevoked(u int64)    { r.target.SessionsRevoked(u) }
-func (r *relay) MembershipEnded(u, c int64) { r.target.MembershipEnded(u, c) }
+func (r *relay) SessionsRevoked(u int64)                   { r.target.SessionsRevoked(u) }
+func (r *relay) MembershipEnded(u, c int64)                { r.target.MembershipEnded(u, c) }
+func (r *relay) RoomEventCommitted(ev casestudy.RoomEvent) { r.target.RoomEventCommitted(ev) }
 
 func newAPIServer(t *testing.T, mutate func(*server.Config)) *apiServer {
 	t.Helper()
-	db := pgtest.NewDB(t)
+	return newAPIServerOn(t, pgtest.NewDB(t), mutate)
+}
+
+// newAPIServerOn starts a server process on db: several on one database are several nodes.
+func newAPIServerOn(t *testing.T, db *pgtest.DB, mutate func(*server.Config)) *apiServer {
+	t.Helper()
 	clock := &apiClock{t: time.Now()}
 	events := &relay{}
-	cfg := server.Config{DB: db.DB, Service: casestudy.NewService(db.DB, casestudy.WithEvents(events)), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now}
+	node := fmt.Sprintf("node-%d", nodeCounter.Add(1))
+	cfg := server.Config{
+		DB: db.DB, Service: casestudy.NewService(db.DB, casestudy.WithEvents(events), casestudy.WithNodeID(node)),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now,
+		DatabaseURL: db.URL, NodeID: node,
+	}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -59,7 +74,8 @@ func newAPIServer(t *testing.T, mutate func(*server.Config)) *apiServer {
 	events.target = srv.Events()
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &apiServer{Server: ts, clock: clock, srv: srv}
+	t.Cleanup(srv.Close) // first: close the WebSockets, which ts.Close does not wait for
+	return &apiServer{Server: ts, clock: clock, srv: srv, db: db}
 }
 
 // client is one person's HTTP client with its own cookie jar.

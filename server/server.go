@@ -32,6 +32,16 @@ type Config struct {
 	SecureCookies bool
 	// Clock drives rate limits; nil means time.Now.
 	Clock func() time.Time
+	// DatabaseURL, when set, lets the realtime hub LISTEN for other processes' room events,
+	// presence and closed sessions. Without it the process delivers only its own events.
+	DatabaseURL string
+	// NodeID names this process on the bus; it must be the one given to the service.
+	NodeID string
+	// WSMessagesPerSec and WSBurst limit each WebSocket's frames; zero takes the hub's defaults.
+	WSMessagesPerSec float64
+	WSBurst          int
+	// AuthPerMinute is how many sign-ins and sign-ups one IP address may try a minute; 0 means 10.
+	AuthPerMinute int
 }
 
 // maxBodyBytes caps every request body; larger ones get 413 before a handler sees them.
@@ -45,6 +55,8 @@ type Server struct {
 	echo    *echo.Echo
 	http    *http.Server
 	conns   *realtime.Conns
+	hub     *realtime.Hub
+	bus     *realtime.Bus
 	metrics *prometheus.Registry
 	pages   *pages
 	assets  *assets
@@ -74,6 +86,17 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.pages, err = newPages(s.assets); err != nil {
 		return nil, err
+	}
+
+	s.hub = realtime.NewHub(&roomBackend{svc: cfg.Service}, s.conns, realtime.Options{
+		NodeID: cfg.NodeID, Logger: cfg.Logger, Metrics: s.metrics, CheckOrigin: s.originAllowed,
+		MessagesPerSec: cfg.WSMessagesPerSec, Burst: cfg.WSBurst,
+	})
+	if cfg.DatabaseURL != "" {
+		if s.bus, err = realtime.StartBus(s.hub, cfg.DB.DB, cfg.DatabaseURL, casestudy.RoomEventsChannel); err != nil {
+			s.hub.Close()
+			return nil, err
+		}
 	}
 
 	s.metrics.MustRegister(
@@ -107,6 +130,7 @@ func New(cfg Config) (*Server, error) {
 	api := e.Group("/api/v1")
 	s.registerAuthRoutes(api)
 	s.registerCommunityRoutes(api)
+	api.GET("/ws", s.handleWebSocket)
 
 	s.http = &http.Server{
 		Handler:           e,
@@ -142,7 +166,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err != nil {
 		_ = s.http.Close()
 	}
+	s.Close()
 	return err
+}
+
+// Close closes every WebSocket with "going away, resume" and stops the realtime hub and bus;
+// for servers run through Handler (tests), which Shutdown does not reach.
+func (s *Server) Close() {
+	s.conns.CloseAll()
+	if s.bus != nil {
+		_ = s.bus.Close()
+		s.bus = nil
+	}
+	s.hub.Close()
 }
 
 // clientIPExtractor believes only the TCP peer, unless that peer is a configured proxy: then the

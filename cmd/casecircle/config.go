@@ -24,6 +24,9 @@ type Config struct {
 	// RequireDatabaseURL refuses to fall back to the embedded cluster (set in the container image,
 	// which has no PostgreSQL binaries and no place for a cluster).
 	RequireDatabaseURL bool
+	WSMessageRate      float64 // frames a second per WebSocket (publish, edit, delete, read, subscribe)
+	WSMessageBurst     int
+	AuthRate           int // sign-ins and sign-ups a minute per client IP
 }
 
 // envLookup reads an environment variable; tests pass a map instead of os.Getenv.
@@ -43,6 +46,9 @@ var serveFlags = []flagSpec{
 	{"trusted-proxy", "CASECIRCLE_TRUSTED_PROXIES", "", "network (CIDR) of a reverse proxy whose X-Forwarded-For is believed for client IPs; repeatable (env: comma-separated)"},
 	{"secure-cookies", "CASECIRCLE_SECURE_COOKIES", "false", "mark cookies Secure (__Host- prefix) even without TLS here: set it when a proxy terminates HTTPS"},
 	{"demo", "CASECIRCLE_DEMO", "false", "seed a demo community with demo accounts (never on a real deployment)"},
+	{"ws-message-rate", "CASECIRCLE_WS_MESSAGE_RATE", "10", "frames a second each WebSocket may send (publish, edit, delete, read, subscribe); more get an error frame"},
+	{"ws-message-burst", "CASECIRCLE_WS_MESSAGE_BURST", "20", "frames a WebSocket may send at once before --ws-message-rate applies"},
+	{"auth-rate", "CASECIRCLE_AUTH_RATE", "10", "sign-ins and sign-ups a minute per client IP address"},
 }
 
 // parseConfig reads flags over environment variables over defaults.
@@ -81,6 +87,14 @@ func parseConfig(command string, args []string, env envLookup, usageOut io.Write
 		return cfg, err
 	}
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", secureDefault, "")
+	fs.Float64Var(&cfg.WSMessageRate, "ws-message-rate", 0, "")
+	fs.IntVar(&cfg.WSMessageBurst, "ws-message-burst", 0, "")
+	fs.IntVar(&cfg.AuthRate, "auth-rate", 0, "")
+	for name, target := range map[string]any{"ws-message-rate": &cfg.WSMessageRate, "ws-message-burst": &cfg.WSMessageBurst, "auth-rate": &cfg.AuthRate} {
+		if err := setNumber(name, value(name), target); err != nil {
+			return cfg, err
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -109,12 +123,30 @@ func parseConfig(command string, args []string, env envLookup, usageOut io.Write
 	return cfg, cfg.validate()
 }
 
+// setNumber sets a numeric flag's default from its environment value (or built-in default).
+func setNumber(name, raw string, target any) error {
+	var err error
+	switch t := target.(type) {
+	case *float64:
+		*t, err = strconv.ParseFloat(raw, 64)
+	case *int:
+		*t, err = strconv.Atoi(raw)
+	}
+	if err != nil {
+		return fmt.Errorf("--%s: %q is not a number", name, raw)
+	}
+	return nil
+}
+
 func (cfg Config) validate() error {
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return fmt.Errorf("--log-format must be text or json, not %q", cfg.LogFormat)
 	}
 	if cfg.Addr == "" {
 		return errors.New("--addr must not be empty")
+	}
+	if cfg.WSMessageRate <= 0 || cfg.WSMessageBurst < 1 || cfg.AuthRate < 1 {
+		return errors.New("--ws-message-rate, --ws-message-burst and --auth-rate must be positive")
 	}
 	if cfg.DatabaseURL == "" && cfg.DataDir == "" {
 		return errors.New("set --database-url, or --data-dir for the embedded PostgreSQL")

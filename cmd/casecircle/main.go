@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -159,6 +160,7 @@ type Main struct {
 
 	cluster  *embeddedpg.Cluster // nil with an external DATABASE_URL
 	db       *sqlx.DB
+	dsn      string // of db, for the realtime bus's LISTEN connection
 	server   *server.Server
 	listener net.Listener
 	serveErr chan error
@@ -178,7 +180,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	relay := &eventRelay{}
-	svc := casestudy.NewService(m.db, casestudy.WithEvents(relay))
+	node := nodeID()
+	svc := casestudy.NewService(m.db, casestudy.WithEvents(relay), casestudy.WithNodeID(node))
 	if m.Config.Demo {
 		if err := seedDemo(ctx, svc, m.Logger, m.demoOut); err != nil {
 			return fmt.Errorf("seeding demo data: %w", err)
@@ -187,6 +190,8 @@ func (m *Main) Run(ctx context.Context) error {
 	srv, err := server.New(server.Config{
 		DB: m.db, Service: svc, Logger: m.Logger,
 		AllowedOrigins: m.Config.AllowedOrigins, TrustedProxies: m.Config.TrustedProxies, SecureCookies: m.Config.SecureCookies,
+		DatabaseURL: m.dsn, NodeID: node,
+		WSMessagesPerSec: m.Config.WSMessageRate, WSBurst: m.Config.WSMessageBurst, AuthPerMinute: m.Config.AuthRate,
 	})
 	if err != nil {
 		return err
@@ -226,7 +231,7 @@ func (m *Main) openDatabase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.db = db
+	m.db, m.dsn = db, dsn
 	return casestudy.Migrate(ctx, db, m.Logger)
 }
 
@@ -308,12 +313,26 @@ func redactURL(raw string) string {
 	return dsnPassword.ReplaceAllString(raw, "${1}xxxxx")
 }
 
+// nodeID names this process on the realtime bus: host name and process id, readable in logs.
+func nodeID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
+}
+
 // eventRelay lets the domain service, built before the server, deliver events to it.
 type eventRelay struct{ target casestudy.Events }
 
 func (r *eventRelay) SessionsRevoked(userID int64) {
 	if r.target != nil {
 		r.target.SessionsRevoked(userID)
+	}
+}
+
+func (r *eventRelay) RoomEventCommitted(ev casestudy.RoomEvent) {
+	if r.target != nil {
+		r.target.RoomEventCommitted(ev)
 	}
 }
 

@@ -1,0 +1,217 @@
+package realtime
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// The bus joins the server processes that share one PostgreSQL, through LISTEN/NOTIFY: the
+// domain announces every committed room event on the room-events channel (a small envelope,
+// {"room","seq","node"}); processes tell each other of presence, typing and closed sessions on
+// HubChannel. Bodies never travel on the bus: each process reads events from the database,
+// encodes them once and fans them out to its own subscribers.
+
+// HubChannel is the NOTIFY channel of presence, typing and session notices between processes.
+const HubChannel = "casecircle_hub"
+
+// ListenerApplicationName names the bus's PostgreSQL connection (pg_stat_activity), so that
+// operators and tests can find it.
+const ListenerApplicationName = "casecircle-listener"
+
+// Notice operations on HubChannel.
+const (
+	opJoin      = "join"
+	opLeave     = "leave"
+	opBeat      = "beat"
+	opTyping    = "typing"
+	opCloseUser = "close_user"
+)
+
+type notice struct {
+	Op    string             `json:"op"`
+	Node  string             `json:"node"`
+	Room  int64              `json:"room,omitempty"`
+	User  int64              `json:"user,omitempty"`
+	Name  string             `json:"name,omitempty"`
+	Code  int                `json:"code,omitempty"`
+	Rooms map[int64][]Member `json:"rooms,omitempty"`
+}
+
+// roomNotice is the envelope of a committed room event.
+type roomNotice struct {
+	Room int64  `json:"room"`
+	Seq  int64  `json:"seq"`
+	Node string `json:"node"`
+}
+
+// Bus is a hub's link to the other processes.
+type Bus struct {
+	hub         *Hub
+	db          *sql.DB
+	listener    *pq.Listener
+	roomChannel string
+	out         chan notice
+	stop        chan struct{}
+	wg          sync.WaitGroup
+}
+
+// StartBus listens on roomChannel (where the domain announces committed events) and on
+// HubChannel, using its own connection to databaseURL, and sends notices through db. It returns
+// once listening.
+func StartBus(h *Hub, db *sql.DB, databaseURL, roomChannel string) (*Bus, error) {
+	b := &Bus{hub: h, db: db, roomChannel: roomChannel, out: make(chan notice, 1024), stop: make(chan struct{})}
+	b.listener = pq.NewListener(withApplicationName(databaseURL), 100*time.Millisecond, 5*time.Second, b.onListenerEvent)
+	for _, ch := range []string{roomChannel, HubChannel} {
+		if err := b.listener.Listen(ch); err != nil {
+			_ = b.listener.Close()
+			return nil, err
+		}
+	}
+	h.bus.Store(b)
+	b.wg.Add(2)
+	go func() { defer b.wg.Done(); b.receive() }()
+	go func() { defer b.wg.Done(); b.sendLoop() }()
+	return b, nil
+}
+
+// Close stops listening and sending.
+func (b *Bus) Close() error {
+	close(b.stop)
+	err := b.listener.Close()
+	b.wg.Wait()
+	return err
+}
+
+func (b *Bus) onListenerEvent(ev pq.ListenerEventType, err error) {
+	switch ev {
+	case pq.ListenerEventDisconnected:
+		b.hub.log.Warn("bus: lost the LISTEN connection; reconnecting", "err", err)
+	case pq.ListenerEventConnectionAttemptFailed:
+		b.hub.log.Warn("bus: reconnecting failed; retrying", "err", err)
+	case pq.ListenerEventReconnected:
+		b.hub.log.Info("bus: LISTEN connection back; catching up every room")
+	}
+}
+
+func (b *Bus) receive() {
+	// A lost connection can fail silently (a dead peer, a cut NAT entry): ping it now and then.
+	ping := time.NewTicker(30 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-ping.C:
+			go func() { _ = b.listener.Ping() }()
+		case n, ok := <-b.listener.Notify:
+			if !ok {
+				return
+			}
+			if n == nil {
+				// Reconnected: notices sent meanwhile are lost, so read every room's events
+				// from the database.
+				b.hub.catchUpAll()
+				continue
+			}
+			b.dispatch(n)
+		}
+	}
+}
+
+func (b *Bus) dispatch(n *pq.Notification) {
+	switch n.Channel {
+	case b.roomChannel:
+		var rn roomNotice
+		if err := json.Unmarshal([]byte(n.Extra), &rn); err != nil || rn.Room <= 0 {
+			b.hub.log.Warn("bus: unreadable room notice", "err", err)
+			return
+		}
+		if rn.Node != b.hub.opts.NodeID { // this process delivered its own events already
+			b.hub.announced(rn.Room, rn.Seq)
+		}
+	case HubChannel:
+		var hn notice
+		if err := json.Unmarshal([]byte(n.Extra), &hn); err != nil {
+			b.hub.log.Warn("bus: unreadable hub notice", "err", err)
+			return
+		}
+		if hn.Node == b.hub.opts.NodeID {
+			return
+		}
+		switch hn.Op {
+		case opTyping:
+			b.hub.typingHere(hn.Room, Member{ID: hn.User, Name: hn.Name}, nil)
+		case opCloseUser:
+			b.hub.closeUserHere(hn.User, hn.Code)
+		default:
+			b.hub.presence.fromBus(hn, time.Now())
+		}
+	}
+}
+
+// send queues a notice for the other processes; if the queue is full (the database is slow)
+// it is dropped: notices are ephemeral and presence repeats itself.
+func (b *Bus) send(n notice) {
+	n.Node = b.hub.opts.NodeID
+	select {
+	case b.out <- n:
+	default:
+		b.hub.log.Warn("bus: notice queue full; dropping", "op", n.Op)
+	}
+}
+
+func (b *Bus) sendLoop() {
+	for {
+		select {
+		case <-b.stop:
+			return
+		case n := <-b.out:
+			payload, err := json.Marshal(n)
+			if err != nil {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if _, err := b.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, HubChannel, string(payload)); err != nil {
+				b.hub.log.Warn("bus: sending notice", "op", n.Op, "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// busSend sends a notice if the hub has a bus.
+func (h *Hub) busSend(n notice) {
+	if b := h.bus.Load(); b != nil {
+		b.send(n)
+	}
+}
+
+// withApplicationName sets application_name on a lib/pq URL or key=value DSN.
+func withApplicationName(dsn string) string {
+	if strings.Contains(dsn, "://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return dsn
+		}
+		q := u.Query()
+		q.Set("application_name", ListenerApplicationName)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return dsn + " application_name=" + ListenerApplicationName
+}
+
+func randomNodeID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,253 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Event is one committed event of a room: its number and its JSON object, encoded once.
+type Event struct {
+	Room int64
+	Seq  int64
+	JSON []byte
+}
+
+// Access is what the hub learns when a user enters a room.
+type Access struct {
+	Head     int64 // the room's last seq when the access was checked
+	ReadOnly bool
+}
+
+// Backend is what the hub needs from the domain; server implements it over casestudy. Every
+// method that takes a user checks that user's access again: the hub trusts nothing it cached.
+type Backend interface {
+	EnterRoom(ctx context.Context, userID, room int64) (Access, error)
+	// Replay reads up to limit events of a room after seq `after`, in order, without checking
+	// access (the hub asks only for rooms a subscriber has entered).
+	Replay(ctx context.Context, room, after int64, limit int) ([]Event, error)
+	Publish(ctx context.Context, userID int64, f PublishFrame) (Event, error)
+	Edit(ctx context.Context, userID int64, f EditFrame) (Event, error)
+	Delete(ctx context.Context, userID int64, f DeleteFrame) (Event, error)
+	MarkRead(ctx context.Context, userID, room, seq int64) (int64, error)
+}
+
+// Error is a refusal the backend wants the client to see in an error frame. Any other error is
+// reported as "internal" and logged.
+type Error struct {
+	Code    string
+	Message string
+	Field   string
+	Details any
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Options tune a hub; zero values take the defaults below.
+type Options struct {
+	NodeID         string  // this process's name on the bus; random if empty
+	MaxFrameBytes  int     // default 64 KiB: an 8,000-character message in any script, plus decisions
+	MessagesPerSec float64 // per connection: publish, edit, delete, read, subscribe; default 10
+	Burst          int     // default 20
+	ResumeWindow   int     // the largest gap a subscribe replays; default 1,000
+	SendQueue      int     // frames waiting for a slow client before it is closed; default 512
+	Logger         *slog.Logger
+	Metrics        prometheus.Registerer
+	CheckOrigin    func(*http.Request) bool
+}
+
+func (o *Options) defaults() {
+	if o.NodeID == "" {
+		o.NodeID = randomNodeID()
+	}
+	if o.MaxFrameBytes <= 0 {
+		o.MaxFrameBytes = 64 << 10
+	}
+	if o.MessagesPerSec <= 0 {
+		o.MessagesPerSec = 10
+	}
+	if o.Burst <= 0 {
+		o.Burst = 20
+	}
+	if o.ResumeWindow <= 0 {
+		o.ResumeWindow = 1000
+	}
+	if o.SendQueue <= 0 {
+		o.SendQueue = 512
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Hub keeps the live rooms of this process: who is subscribed where, what each room has
+// delivered, and presence. It delivers events committed here at once, and events committed by
+// other processes when the bus tells it of them.
+type Hub struct {
+	backend  Backend
+	opts     Options
+	log      *slog.Logger
+	conns    *Conns
+	metrics  *hubMetrics
+	upgrader websocket.Upgrader
+	presence *presence
+	bus      atomic.Pointer[Bus] // nil on a hub without one (a single process)
+
+	mu    sync.Mutex
+	rooms map[int64]*room
+
+	ctx    context.Context // ends when the hub closes
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// NewHub returns a hub that answers through backend and closes sockets through conns.
+func NewHub(backend Backend, conns *Conns, opts Options) *Hub {
+	opts.defaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Hub{
+		backend: backend, opts: opts, log: opts.Logger, conns: conns,
+		metrics: newHubMetrics(opts.Metrics),
+		rooms:   make(map[int64]*room),
+		ctx:     ctx, cancel: cancel,
+		upgrader: websocket.Upgrader{
+			// Idle sockets hold no write buffer: buffers are borrowed per write.
+			WriteBufferPool: &sync.Pool{},
+			// nil means gorilla's same-origin check; the server passes its own (same host plus
+			// the configured allow-list).
+			CheckOrigin: opts.CheckOrigin,
+		},
+	}
+	h.presence = newPresence(h)
+	h.wg.Add(1)
+	go func() { defer h.wg.Done(); h.presence.run(ctx) }()
+	return h
+}
+
+// NodeID is this process's name on the bus.
+func (h *Hub) NodeID() string { return h.opts.NodeID }
+
+// Close stops the hub's background work. Sockets are closed by Conns.CloseAll.
+func (h *Hub) Close() {
+	h.cancel()
+	h.wg.Wait()
+}
+
+// Serve upgrades an HTTP request whose user and origin the caller has checked, and runs the
+// connection until it ends.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member) error {
+	conn, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return err // the upgrader has answered the request
+	}
+	c := newClient(h, conn, user)
+	remove, ok := h.conns.Add(conn, user.ID)
+	if !ok {
+		return nil
+	}
+	defer remove()
+	h.metrics.connections.Inc()
+	defer h.metrics.connections.Dec()
+	c.run()
+	return nil
+}
+
+// Committed delivers an event committed by this process to the room's subscribers here.
+func (h *Hub) Committed(ev Event) {
+	if r := h.room(ev.Room); r != nil {
+		r.deliver([]Event{ev})
+	}
+}
+
+// announced handles a notice from another process that an event was committed: if the room
+// has subscribers here and has not delivered that far, it reads the missing events.
+func (h *Hub) announced(roomID, seq int64) {
+	if r := h.room(roomID); r != nil && seq > r.lastDelivered() {
+		r.fetch()
+	}
+}
+
+// catchUpAll reads every room's missed events from the database, after the bus's connection
+// was lost and notices may have been missed.
+func (h *Hub) catchUpAll() {
+	h.mu.Lock()
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		r.fetch()
+	}
+}
+
+func (h *Hub) room(id int64) *room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rooms[id]
+}
+
+// attach adds a subscription to its room (creating the room at head if this process has no
+// subscriber there yet) and returns the seq the room has delivered up to: the subscriber
+// replays up to it, and everything after reaches it live.
+func (h *Hub) attach(s *subscription, head int64) (*room, int64) {
+	h.mu.Lock()
+	r, ok := h.rooms[s.roomID]
+	if !ok {
+		r = newRoom(h, s.roomID, head)
+		h.rooms[s.roomID] = r
+	}
+	r.mu.Lock()
+	h.mu.Unlock()
+	r.subs[s] = struct{}{}
+	last := r.last
+	r.mu.Unlock()
+	if !ok {
+		// An event committed between reading head and creating the room may have been
+		// announced to nobody: look once.
+		r.fetch()
+	}
+	return r, last
+}
+
+// detach removes a subscription; a room without subscribers is forgotten.
+func (h *Hub) detach(s *subscription) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := s.room
+	r.mu.Lock()
+	delete(r.subs, s)
+	empty := len(r.subs) == 0
+	r.mu.Unlock()
+	if empty && h.rooms[r.id] == r {
+		delete(h.rooms, r.id)
+	}
+}
+
+// CloseUser closes the user's sockets on this process and, through the bus, on every other.
+func (h *Hub) CloseUser(userID int64, code int) {
+	h.closeUserHere(userID, code)
+	h.busSend(notice{Op: opCloseUser, User: userID, Code: code})
+}
+
+func (h *Hub) closeUserHere(userID int64, code int) {
+	switch code {
+	case CloseSessionEnded:
+		h.conns.CloseUser(userID)
+	default:
+		h.conns.closeMatching(func(id int64) bool { return id == userID }, CloseAccessChanged, CloseAccessChangedReason)
+	}
+}
+
+// backgroundCtx is for work that outlives a request but not the hub.
+func (h *Hub) backgroundCtx() context.Context { return h.ctx }
+
+func isClosedErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, websocket.ErrCloseSent)
+}

@@ -1,0 +1,27 @@
+package realtime
+
+import "github.com/prometheus/client_golang/prometheus"
+
+type hubMetrics struct {
+	connections prometheus.Gauge
+	deliveries  prometheus.Counter
+	fetches     prometheus.Counter
+	closes      *prometheus.CounterVec
+}
+
+func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
+	m := &hubMetrics{
+		connections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "casecircle_ws_connections", Help: "Open WebSocket connections on this process."}),
+		deliveries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "casecircle_ws_event_deliveries_total", Help: "Room events offered to subscribers live (replays not counted)."}),
+		fetches: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "casecircle_room_catchup_reads_total", Help: "Reads of room events from the database to catch up (other processes' events, gaps, reconnects)."}),
+		closes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "casecircle_ws_forced_closes_total", Help: "Connections the server closed, by reason."}, []string{"reason"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.connections, m.deliveries, m.fetches, m.closes)
+	}
+	return m
+}
