@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -57,9 +58,12 @@ type Options struct {
 	Burst          int     // default 20
 	ResumeWindow   int     // the largest gap a subscribe replays; default 1,000
 	SendQueue      int     // frames waiting for a slow client before it is closed; default 512
-	Logger         *slog.Logger
-	Metrics        prometheus.Registerer
-	CheckOrigin    func(*http.Request) bool
+	// SocketSendBuffer, if set, caps the kernel's send buffer of each socket (SO_SNDBUF), so
+	// that a client that stops reading is found out after that many bytes, not megabytes.
+	SocketSendBuffer int
+	Logger           *slog.Logger
+	Metrics          prometheus.Registerer
+	CheckOrigin      func(*http.Request) bool
 }
 
 func (o *Options) defaults() {
@@ -145,6 +149,9 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member) error {
 	conn, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return err // the upgrader has answered the request
+	}
+	if tcp, ok := conn.NetConn().(*net.TCPConn); ok && h.opts.SocketSendBuffer > 0 {
+		_ = tcp.SetWriteBuffer(h.opts.SocketSendBuffer)
 	}
 	c := newClient(h, conn, user)
 	remove, ok := h.conns.Add(conn, user.ID)

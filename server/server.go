@@ -40,6 +40,11 @@ type Config struct {
 	// WSMessagesPerSec and WSBurst limit each WebSocket's frames; zero takes the hub's defaults.
 	WSMessagesPerSec float64
 	WSBurst          int
+	// WSResumeWindow and WSSendQueue override the hub's resume window and send queue (tests).
+	WSResumeWindow int
+	WSSendQueue    int
+	// WSSocketSendBuffer caps each WebSocket's kernel send buffer; 0 leaves the OS default.
+	WSSocketSendBuffer int
 	// AuthPerMinute is how many sign-ins and sign-ups one IP address may try a minute; 0 means 10.
 	AuthPerMinute int
 }
@@ -91,6 +96,7 @@ func New(cfg Config) (*Server, error) {
 	s.hub = realtime.NewHub(&roomBackend{svc: cfg.Service}, s.conns, realtime.Options{
 		NodeID: cfg.NodeID, Logger: cfg.Logger, Metrics: s.metrics, CheckOrigin: s.originAllowed,
 		MessagesPerSec: cfg.WSMessagesPerSec, Burst: cfg.WSBurst,
+		ResumeWindow: cfg.WSResumeWindow, SendQueue: cfg.WSSendQueue, SocketSendBuffer: cfg.WSSocketSendBuffer,
 	})
 	if cfg.DatabaseURL != "" {
 		if s.bus, err = realtime.StartBus(s.hub, cfg.DB.DB, cfg.DatabaseURL, casestudy.RoomEventsChannel); err != nil {
