@@ -34,6 +34,7 @@ const (
 	opBeat      = "beat"
 	opTyping    = "typing"
 	opCloseUser = "close_user"
+	opSync      = "sync" // "I have just (re)connected: tell me who is where"
 )
 
 type notice struct {
@@ -80,6 +81,7 @@ func StartBus(h *Hub, db *sql.DB, databaseURL, roomChannel string) (*Bus, error)
 	b.wg.Add(2)
 	go func() { defer b.wg.Done(); b.receive() }()
 	go func() { defer b.wg.Done(); b.sendLoop() }()
+	b.send(notice{Op: opSync})
 	return b, nil
 }
 
@@ -120,6 +122,7 @@ func (b *Bus) receive() {
 				// Reconnected: notices sent meanwhile are lost, so read every room's events
 				// from the database.
 				b.hub.catchUpAll()
+				b.send(notice{Op: opSync})
 				continue
 			}
 			b.dispatch(n)
@@ -152,6 +155,8 @@ func (b *Bus) dispatch(n *pq.Notification) {
 			b.hub.typingHere(hn.Room, Member{ID: hn.User, Name: hn.Name}, nil)
 		case opCloseUser:
 			b.hub.closeUserHere(hn.User, hn.Code)
+		case opSync:
+			b.hub.presence.sendBeat()
 		default:
 			b.hub.presence.fromBus(hn, time.Now())
 		}

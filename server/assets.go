@@ -9,6 +9,8 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,27 +41,68 @@ func newAssets() (*assets, error) {
 	if err != nil {
 		return nil, err
 	}
+	raw := map[string][]byte{}
 	err = fs.WalkDir(static, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		content, err := fs.ReadFile(static, name)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(content)
-		hash := hex.EncodeToString(sum[:])[:12]
-		ext := path.Ext(name)
-		fingerprinted := strings.TrimSuffix(name, ext) + "." + hash + ext
-		ctype := mime.TypeByExtension(ext)
-		if ctype == "" {
-			ctype = "application/octet-stream"
-		}
-		a.byName[name] = "/static/" + fingerprinted
-		a.byFingerprint[fingerprinted] = asset{content: content, contentType: ctype, etag: `"` + hash + `"`}
-		return nil
+		raw[name], err = fs.ReadFile(static, name)
+		return err
 	})
-	return a, err
+	if err != nil {
+		return nil, err
+	}
+	for name := range raw {
+		if _, err := a.add(name, raw, nil); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// moduleImport matches a relative ES module import: from './room-client.js'.
+var moduleImport = regexp.MustCompile(`(from\s+|import\s*\(\s*)'\./([A-Za-z0-9_.-]+\.js)'`)
+
+// add fingerprints one file. A module's relative imports are first rewritten to the
+// fingerprinted names of what they import, so a changed dependency changes its importers'
+// names too, and every module stays cacheable forever.
+func (a *assets) add(name string, raw map[string][]byte, visiting []string) (string, error) {
+	if u, ok := a.byName[name]; ok {
+		return u, nil
+	}
+	if slices.Contains(visiting, name) {
+		return "", fmt.Errorf("static modules import each other in a cycle: %v", append(visiting, name))
+	}
+	content, ok := raw[name]
+	if !ok {
+		return "", fmt.Errorf("static asset %v imports missing %q", visiting, name)
+	}
+	ext := path.Ext(name)
+	if ext == ".js" {
+		var failed error
+		content = moduleImport.ReplaceAllFunc(content, func(m []byte) []byte {
+			sub := moduleImport.FindSubmatch(m)
+			u, err := a.add(string(sub[2]), raw, append(visiting, name))
+			if err != nil {
+				failed = err
+				return m
+			}
+			return []byte(string(sub[1]) + "'" + u + "'")
+		})
+		if failed != nil {
+			return "", failed
+		}
+	}
+	sum := sha256.Sum256(content)
+	hash := hex.EncodeToString(sum[:])[:12]
+	fingerprinted := strings.TrimSuffix(name, ext) + "." + hash + ext
+	ctype := mime.TypeByExtension(ext)
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	a.byName[name] = "/static/" + fingerprinted
+	a.byFingerprint[fingerprinted] = asset{content: content, contentType: ctype, etag: `"` + hash + `"`}
+	return a.byName[name], nil
 }
 
 // url is the fingerprinted URL of a static file, for templates.

@@ -53,6 +53,7 @@ func newPages(a *assets) (*pages, error) {
 
 // pageUser is what the layout shows of the signed-in user.
 type pageUser struct {
+	ID          int64
 	DisplayName string
 }
 
@@ -103,7 +104,7 @@ func (s *Server) registerPageRoutes(e *echo.Echo) {
 func newPageData(c echo.Context, page any) pageData {
 	d := pageData{Page: page}
 	if u := currentUser(c); u != nil {
-		d.User = &pageUser{DisplayName: u.DisplayName}
+		d.User = &pageUser{ID: u.ID, DisplayName: u.DisplayName}
 	}
 	return d
 }

@@ -109,8 +109,10 @@ func TestCaseComposerInBrowser(t *testing.T) {
 		chromedp.Navigate(fmt.Sprintf("%s/communities/%d/cases", base, group.ID)),
 		chromedp.Click(`//ul[@data-testid="case-list"]//a[contains(., "A site manager")]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="case"]`)),
+		// The room below the case is live: wait until it has settled before reading the page.
+		chromedp.WaitVisible(`//ul[@data-testid="presence"]/li[.="Bo (you)"]`),
 	)
-	page := browsertest.Get(reader, chromedp.Text(chromedp.CSS("main")))
+	page := browsertest.Get(reader, chromedp.Evaluate[string](`document.querySelector('main').innerText`))
 	reader.Screenshot("case-as-read-by-the-group")
 	for _, placeholder := range []string{"Client A", "[Organisation 1]", "[email]", "[phone]"} {
 		if !strings.Contains(page, placeholder) {

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/casecircle/casecircle/casestudy"
+	"github.com/casecircle/casecircle/internal/browsertest"
+	"github.com/casecircle/casecircle/internal/pgtest"
+)
+
+// TestCaseRoomInBrowser: two members in two browsers on two server processes discuss a case
+// live; one process restarts while the other member posts, and the first member's page
+// resumes with those messages exactly once, in order.
+func TestCaseRoomInBrowser(t *testing.T) {
+	dbURL, _ := pgtest.NewDatabaseURL(t)
+	node1 := mustRun(t, Config{Addr: "127.0.0.1:0", DatabaseURL: dbURL, LogFormat: "text"})
+	closed1 := false
+	t.Cleanup(func() {
+		if !closed1 {
+			node1.Close()
+		}
+	})
+	node2 := mustRun(t, Config{Addr: "127.0.0.1:0", DatabaseURL: dbURL, LogFormat: "text"})
+	t.Cleanup(func() { node2.Close() })
+	base1, base2 := strings.TrimSuffix(node1.URL(), "/"), strings.TrimSuffix(node2.URL(), "/")
+
+	ctx := context.Background()
+	svc := casestudy.NewService(node1.DB())
+	const password = "a long and unusual passphrase"
+	ada, _, err := svc.Register(ctx, casestudy.SignUp{Email: "ada@example.org", DisplayName: "Ada", Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bo, _, err := svc.Register(ctx, casestudy.SignUp{Email: "bo@example.org", DisplayName: "Bo", Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group, err := svc.CreateCommunity(ctx, ada.ID, casestudy.NewCommunity{Name: "Northern coaches"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := svc.CreateInvitation(ctx, ada.ID, group.ID, casestudy.NewInvitation{Role: casestudy.RoleMember, MaxUses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AcceptInvitation(ctx, bo.ID, token); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := svc.CreateCase(ctx, ada.ID, group.ID, casestudy.SaveCase{Action: casestudy.SavePublish, Attest: true,
+		Input: casestudy.CaseInput{Title: "A team lead who cannot delegate", Kind: casestudy.KindCoaching, Question: "What keeps me rescuing?"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	casePath := fmt.Sprintf("/communities/%d/cases/%d", group.ID, cs.ID)
+
+	open := func(base, email, name string) *browsertest.Browser {
+		b := browsertest.New(t)
+		b.Do(chromedp.Navigate(base+"/signin"),
+			chromedp.SendKeys(chromedp.CSS("#email"), email),
+			chromedp.SendKeys(chromedp.CSS("#password"), password),
+			chromedp.Click(chromedp.CSS(`form[data-api="/api/v1/auth/signin"] button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="signed-in-as"]`)),
+			chromedp.Navigate(base+casePath),
+			chromedp.WaitVisible(fmt.Sprintf(`//ul[@data-testid="presence"]/li[.="%s (you)"]`, name)),
+		)
+		return b
+	}
+	say := func(b *browsertest.Browser, text string) {
+		b.Do(chromedp.SendKeys(chromedp.CSS("#message-body"), text),
+			chromedp.Click(chromedp.CSS("[data-send]")),
+			chromedp.WaitVisible(fmt.Sprintf(`//div[@data-testid="message-body"][normalize-space()="%s"]`, text)))
+	}
+	countOf := func(b *browsertest.Browser, text string) int {
+		return browsertest.Get(b, chromedp.Evaluate[int](fmt.Sprintf(
+			`[...document.querySelectorAll('[data-testid="message-body"]')].filter(e => e.textContent.trim() === %q).length`, text)))
+	}
+
+	a := open(base1, "ada@example.org", "Ada")
+	b := open(base2, "bo@example.org", "Bo")
+	a.Do(chromedp.WaitVisible(`//ul[@data-testid="presence"]/li[.="Bo"]`)) // Bo is on the other process
+
+	// A posts; B sees it live, with Markdown rendered.
+	a.Do(chromedp.SendKeys(chromedp.CSS("#message-body"), "What do we notice about the **contracting**?"),
+		chromedp.Click(chromedp.CSS("[data-send]")))
+	b.Do(chromedp.WaitVisible(`//div[@data-testid="message-body"]//strong[.="contracting"]`))
+
+	// B replies in the thread (A sees B typing first), and A sees the reply.
+	b.Do(chromedp.Click(`//article[.//strong[.="contracting"]]//button[.="Reply"]`),
+		chromedp.SendKeys(chromedp.CSS("#message-body"), "The contract was with the sponsor, not the client."))
+	a.Do(chromedp.WaitVisible(`//p[@data-testid="typing"][.="Bo is typing…"]`))
+	b.Do(chromedp.Click(chromedp.CSS("[data-send]")),
+		chromedp.WaitVisible(`//button[contains(., "1 reply")]`))
+	a.Do(chromedp.Click(`//button[contains(., "Show 1 reply")]`),
+		chromedp.WaitVisible(`//ol[contains(@class, "replies")]//div[@data-testid="message-body"][normalize-space()="The contract was with the sponsor, not the client."]`))
+
+	// The composer warns before sending a name, and sends the replacement.
+	b.Do(chromedp.SendKeys(chromedp.CSS("#message-body"), "I once coached Priya Raghunathan on this."),
+		chromedp.Click(chromedp.CSS("[data-send]")),
+		chromedp.WaitVisible(`//div[@data-anon-warning]//span[contains(., "Priya Raghunathan")]`),
+		chromedp.Click(chromedp.CSS("[data-anon-send]")))
+	a.Do(chromedp.WaitVisible(`//div[@data-testid="message-body"][normalize-space()="I once coached Client A on this."]`))
+	if n := countOf(a, "I once coached Priya Raghunathan on this."); n != 0 {
+		t.Fatal("the name reached the other member")
+	}
+
+	// Node one restarts. While A is disconnected, B posts two messages through node two.
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(base1, "http://"))
+	closed1 = true
+	if err := node1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a.Do(chromedp.WaitVisible(`//p[@data-testid="connection"][contains(., "Reconnecting")]`))
+	say(b, "First, while you were away.")
+	say(b, "Second, while you were away.")
+	node1 = mustRun(t, Config{Addr: "127.0.0.1:" + port, DatabaseURL: dbURL, LogFormat: "text"})
+	closed1 = false
+	a.Do(chromedp.WaitVisible(`//div[@data-testid="message-body"][normalize-space()="Second, while you were away."]`),
+		chromedp.WaitNotVisible(chromedp.CSS(`[data-testid="connection"]`)),
+		// The restarted process learns at once who is in the room on the other one.
+		chromedp.WaitVisible(`//ul[@data-testid="presence"]/li[.="Bo"]`))
+	order := browsertest.Get(a, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll('ol[data-threads] > li.thread > article [data-testid="message-body"]')].map(e => e.textContent.trim())`))
+	want := []string{"What do we notice about the contracting?", "I once coached Client A on this.", "First, while you were away.", "Second, while you were away."}
+	if strings.Join(order, "|") != strings.Join(want, "|") {
+		t.Fatalf("A's threads after resuming:\n%q\nwant\n%q", order, want)
+	}
+	a.Screenshot("room")
+
+	// A deletes its own message; B sees the tombstone.
+	browsertest.Get(a, chromedp.Evaluate[bool](`window.confirm = () => true; true`))
+	a.Do(chromedp.Click(`//article[.//strong[.="contracting"]]//button[.="Delete"]`))
+	b.Do(chromedp.WaitVisible(`//div[@data-testid="message-body"][normalize-space()="Message deleted"]`))
+}

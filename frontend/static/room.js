@@ -1,0 +1,458 @@
+// A case room: the threads of its discussion, live. The first page comes by HTTP as a snapshot
+// with the room's head; the socket then resumes after that head, so nothing falls between.
+// Message bodies arrive as HTML made safe on the server (goldmark + bluemonday); everything
+// else is set as text.
+
+import { RoomConnection, newClientID } from './room-client.js';
+
+const section = document.querySelector('[data-room]');
+const room = Number(section.dataset.room);
+const me = Number(section.dataset.userId);
+const readOnly = section.dataset.readOnly === 'true';
+const api = `/api/v1/communities/${section.dataset.community}/cases/${room}`;
+const $ = (sel) => section.querySelector(sel);
+
+const threadsEl = $('[data-threads]');
+const announceEl = $('[data-announce]');
+const composer = $('[data-composer]');
+
+const LENS_LABELS = {
+  client: 'The client', interventions: 'The interventions', relationship: 'The relationship',
+  practitioner: 'The practitioner', parallel_process: 'Parallel process', supervisor: "The supervisor's process",
+  wider_context: 'The wider context',
+};
+const TYPING_SHOWN_MS = 6000;
+
+let lastSeq = 0; // the last event shown: the socket resumes after it
+let readSeq = 0;
+let olderCursor = 0;
+const messages = new Map(); // id → {msg, el}
+const typing = new Map(); // user id → {name, until}
+let replyTo = null;
+
+const conn = new RoomConnection(room, {
+  onEvent: applyEvent,
+  onPresence: showPresence,
+  onTyping: showTyping,
+  onState: showConnection,
+  onResync: async () => { await loadSnapshot(); conn.subscribe(); },
+  onError: (f) => { $('[data-room-error]').textContent = f.message; },
+}, () => lastSeq);
+
+// ---- loading ----
+
+async function fetchJSON(url, options = {}) {
+  const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json', 'Content-Type': 'application/json' }, ...options });
+  const data = await res.json().catch(() => null);
+  if (!res.ok) throw (data && data.error) || { message: `The server answered ${res.status}.` };
+  return data;
+}
+
+async function loadSnapshot() {
+  const snap = await fetchJSON(`${api}/messages?limit=50`);
+  threadsEl.replaceChildren();
+  messages.clear();
+  lastSeq = snap.head;
+  readSeq = snap.read_seq;
+  olderCursor = snap.before || 0;
+  for (const t of [...snap.threads].reverse()) threadsEl.append(threadElement(t, t.replies));
+  markUnread();
+  updateEmpty();
+  $('[data-older]').hidden = !olderCursor;
+  $('[data-room-loading]').hidden = true;
+}
+
+async function loadOlder() {
+  const snap = await fetchJSON(`${api}/messages?limit=50&before=${olderCursor}`);
+  olderCursor = snap.before || 0;
+  const first = threadsEl.firstChild;
+  for (const t of [...snap.threads].reverse()) {
+    if (!messages.has(t.id)) threadsEl.insertBefore(threadElement(t, t.replies), first);
+  }
+  $('[data-older]').hidden = !olderCursor;
+}
+
+// markUnread puts the marker before the first message that arrived since the user last read.
+function markUnread() {
+  section.querySelector('.unread-divider')?.remove();
+  const firstNew = [...threadsEl.children].find((li) => {
+    const m = messages.get(Number(li.dataset.messageId))?.msg;
+    return m && m.seq > readSeq && m.author_id !== me;
+  });
+  if (!firstNew || readSeq === 0 && firstNew === threadsEl.firstChild) return;
+  const divider = document.createElement('li');
+  divider.className = 'unread-divider';
+  divider.dataset.testid = 'unread-marker';
+  divider.setAttribute('role', 'separator');
+  divider.textContent = 'New since your last visit';
+  threadsEl.insertBefore(divider, firstNew);
+}
+
+// ---- rendering ----
+
+function threadElement(msg, replies = []) {
+  const li = document.createElement('li');
+  li.className = 'thread';
+  li.dataset.messageId = msg.id;
+  li.append(messageElement(msg));
+  const toggle = document.createElement('button');
+  toggle.type = 'button';
+  toggle.className = 'link-button replies-toggle';
+  toggle.setAttribute('aria-expanded', 'false');
+  const list = document.createElement('ol');
+  list.className = 'replies';
+  list.id = `replies-${msg.id}`;
+  list.hidden = true;
+  toggle.setAttribute('aria-controls', list.id);
+  toggle.addEventListener('click', () => {
+    const open = toggle.getAttribute('aria-expanded') !== 'true';
+    toggle.setAttribute('aria-expanded', String(open));
+    list.hidden = !open;
+    toggle.classList.remove('has-new');
+    updateToggle(li);
+  });
+  li.append(toggle, list);
+  for (const r of replies) list.append(replyElement(r));
+  updateToggle(li);
+  return li;
+}
+
+function replyElement(msg) {
+  const li = document.createElement('li');
+  li.dataset.messageId = msg.id;
+  li.append(messageElement(msg));
+  return li;
+}
+
+function updateToggle(threadLi) {
+  const list = threadLi.querySelector('.replies');
+  const toggle = threadLi.querySelector('.replies-toggle');
+  const n = list.children.length;
+  toggle.hidden = n === 0;
+  const open = toggle.getAttribute('aria-expanded') === 'true';
+  toggle.textContent = `${open ? 'Hide' : 'Show'} ${n} ${n === 1 ? 'reply' : 'replies'}${toggle.classList.contains('has-new') ? ' (new)' : ''}`;
+}
+
+function messageElement(msg) {
+  const article = document.createElement('article');
+  article.className = 'message';
+  article.dataset.testid = 'message';
+  messages.set(msg.id, { msg, el: article });
+  fillMessage(article, msg);
+  return article;
+}
+
+function fillMessage(article, msg) {
+  article.replaceChildren();
+  article.classList.toggle('deleted', Boolean(msg.deleted_at));
+  article.classList.toggle('mine', msg.author_id === me);
+  const head = document.createElement('header');
+  const who = document.createElement('strong');
+  who.textContent = msg.author_name || 'Former member';
+  const when = document.createElement('time');
+  when.dateTime = msg.created_at;
+  when.textContent = new Date(msg.created_at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+  head.append(who, ' ', when);
+  if (msg.lens) {
+    const lens = document.createElement('span');
+    lens.className = 'tag';
+    lens.textContent = LENS_LABELS[msg.lens] || msg.lens;
+    head.append(' ', lens);
+  }
+  if (msg.edited_at && !msg.deleted_at) {
+    const edited = document.createElement('span');
+    edited.className = 'meta';
+    edited.textContent = ' (edited)';
+    head.append(edited);
+  }
+  const body = document.createElement('div');
+  body.className = 'message-body';
+  body.dataset.testid = 'message-body';
+  if (msg.deleted_at) {
+    body.textContent = 'Message deleted';
+  } else {
+    body.innerHTML = msg.html; // sanitised on the server by bluemonday
+  }
+  article.append(head, body);
+  if (msg.deleted_at || readOnly) return;
+  const actions = document.createElement('div');
+  actions.className = 'message-actions';
+  if (!msg.parent_id) actions.append(actionButton('Reply', () => startReply(msg)));
+  if (msg.author_id === me) {
+    actions.append(actionButton('Edit', () => startEdit(article, msg)));
+    actions.append(actionButton('Delete', () => deleteMessage(msg)));
+  }
+  article.append(actions);
+}
+
+function actionButton(label, onClick) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'link-button';
+  b.textContent = label;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+function updateEmpty() {
+  $('[data-empty]').hidden = messages.size > 0;
+}
+
+// ---- live events ----
+
+function applyEvent(ev) {
+  if (ev.seq <= lastSeq) return; // already shown (the server sends each once; this is a guard)
+  lastSeq = ev.seq;
+  const msg = ev.message;
+  const known = messages.get(msg.id);
+  if (ev.type === 'message.created' && !known) {
+    if (msg.parent_id) {
+      const parent = threadsEl.querySelector(`li.thread[data-message-id="${msg.parent_id}"]`);
+      if (parent) {
+        parent.querySelector('.replies').append(replyElement(msg));
+        const toggle = parent.querySelector('.replies-toggle');
+        if (toggle.getAttribute('aria-expanded') !== 'true' && msg.author_id !== me) toggle.classList.add('has-new');
+        updateToggle(parent);
+      }
+    } else {
+      threadsEl.append(threadElement(msg));
+    }
+    if (msg.author_id !== me) announce(`${msg.author_name || 'Someone'}${msg.parent_id ? ' replied' : ' wrote'}: ${textOf(msg.html).slice(0, 140)}`);
+    typing.delete(msg.author_id);
+    renderTyping();
+  } else if (known) {
+    known.msg = msg;
+    fillMessage(known.el, msg);
+  }
+  updateEmpty();
+  scheduleRead();
+}
+
+function textOf(html) {
+  const d = document.createElement('div');
+  d.innerHTML = html;
+  return d.textContent;
+}
+
+function announce(text) {
+  announceEl.textContent = text;
+}
+
+let readTimer = null;
+function scheduleRead() {
+  if (document.visibilityState !== 'visible' || lastSeq <= readSeq) return;
+  clearTimeout(readTimer);
+  readTimer = setTimeout(() => {
+    readSeq = lastSeq;
+    conn.markRead(lastSeq);
+  }, 1500);
+}
+document.addEventListener('visibilitychange', scheduleRead);
+
+function showPresence(members) {
+  const list = $('[data-presence]');
+  list.replaceChildren(...members.map((m) => {
+    const li = document.createElement('li');
+    li.textContent = m.id === me ? `${m.name} (you)` : m.name;
+    return li;
+  }));
+}
+
+function showTyping(user) {
+  if (user.id === me) return;
+  typing.set(user.id, { name: user.name, until: Date.now() + TYPING_SHOWN_MS });
+  renderTyping();
+  setTimeout(renderTyping, TYPING_SHOWN_MS + 50);
+}
+
+function renderTyping() {
+  const now = Date.now();
+  const names = [...typing.entries()].filter(([, t]) => t.until > now).map(([, t]) => t.name);
+  $('[data-typing]').textContent = names.length === 0 ? '' : `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} typing…`;
+}
+
+function showConnection(state, detail) {
+  const el = $('[data-connection]');
+  const send = composer?.querySelector('[data-send]');
+  if (state === 'open') {
+    el.hidden = true;
+    el.textContent = '';
+  } else if (state === 'ended') {
+    el.hidden = false;
+    el.textContent = detail;
+  } else if (state === 'reconnecting') {
+    el.hidden = false;
+    el.textContent = 'Reconnecting… Messages you send now are kept and sent when the connection is back.';
+  }
+  if (send) send.dataset.offline = state === 'open' ? '' : 'true';
+}
+
+// ---- writing ----
+
+function startReply(msg) {
+  replyTo = msg;
+  let note = composer.querySelector('[data-replying]');
+  if (!note) {
+    note = document.createElement('p');
+    note.className = 'meta';
+    note.dataset.replying = '';
+    composer.prepend(note);
+  }
+  note.replaceChildren(`Replying to ${msg.author_name || 'a former member'}: “${textOf(msg.html).slice(0, 60)}” `,
+    actionButton('Cancel reply', cancelReply));
+  composer.querySelector('textarea').focus();
+}
+
+function cancelReply() {
+  replyTo = null;
+  composer.querySelector('[data-replying]')?.remove();
+}
+
+// askDecisions shows the anonymiser's findings and resolves with the author's decisions, or
+// null when they go back to editing. Nothing is sent meanwhile.
+function askDecisions(findings) {
+  const box = composer.querySelector('[data-anon-warning]');
+  const list = box.querySelector('[data-anon-findings]');
+  const choices = new Map();
+  list.replaceChildren(...[...new Map(findings.map((f) => [f.text, f])).values()].map((f) => {
+    choices.set(f.text, 'accept');
+    const li = document.createElement('li');
+    const label = document.createElement('span');
+    label.textContent = `“${f.text}” (${f.kind}) → ${f.replacement} `;
+    const keep = document.createElement('button');
+    keep.type = 'button';
+    keep.className = 'choice';
+    keep.setAttribute('aria-pressed', 'false');
+    keep.textContent = 'Keep as written';
+    keep.addEventListener('click', () => {
+      const kept = choices.get(f.text) === 'dismiss';
+      choices.set(f.text, kept ? 'accept' : 'dismiss');
+      keep.setAttribute('aria-pressed', String(!kept));
+    });
+    li.append(label, keep);
+    return li;
+  }));
+  box.hidden = false;
+  box.querySelector('[data-anon-send]').focus();
+  return new Promise((resolve) => {
+    const done = (value) => {
+      box.hidden = true;
+      box.querySelector('[data-anon-send]').onclick = null;
+      box.querySelector('[data-anon-cancel]').onclick = null;
+      resolve(value);
+    };
+    box.querySelector('[data-anon-send]').onclick = () => done({
+      accept: [...choices].filter(([, v]) => v === 'accept').map(([k]) => k),
+      dismiss: [...choices].filter(([, v]) => v === 'dismiss').map(([k]) => k),
+    });
+    box.querySelector('[data-anon-cancel]').onclick = () => done(null);
+  });
+}
+
+function findingsOf(error) {
+  return error && error.field === 'decisions' && error.details && error.details.findings;
+}
+
+async function send(event) {
+  event?.preventDefault();
+  const textarea = composer.querySelector('textarea');
+  const errorEl = composer.querySelector('[data-composer-error]');
+  const button = composer.querySelector('[data-send]');
+  const body = textarea.value.trim();
+  errorEl.textContent = '';
+  if (!body) {
+    errorEl.textContent = 'Write something first.';
+    textarea.focus();
+    return;
+  }
+  const request = { body, lens: composer.querySelector('select').value, parentID: replyTo?.id, clientID: newClientID() };
+  button.disabled = true;
+  button.textContent = 'Sending…';
+  try {
+    for (;;) {
+      try {
+        await conn.publish(request);
+        break;
+      } catch (error) {
+        const findings = findingsOf(error);
+        if (!findings) throw error;
+        const decisions = await askDecisions(findings);
+        if (!decisions) return;
+        request.decisions = decisions;
+      }
+    }
+    textarea.value = '';
+    composer.querySelector('select').value = '';
+    cancelReply();
+    textarea.focus();
+  } catch (error) {
+    errorEl.textContent = error.message;
+  } finally {
+    button.disabled = false;
+    button.textContent = 'Send';
+  }
+}
+
+function startEdit(article, msg) {
+  const form = document.createElement('form');
+  form.className = 'edit-form';
+  const label = document.createElement('label');
+  label.textContent = 'Edit your message';
+  const area = document.createElement('textarea');
+  area.value = msg.body;
+  area.rows = 3;
+  area.maxLength = 8000;
+  label.append(area);
+  const error = document.createElement('p');
+  error.className = 'form-error';
+  error.setAttribute('role', 'alert');
+  const save = document.createElement('button');
+  save.type = 'submit';
+  save.textContent = 'Save';
+  form.append(label, save, ' ', actionButton('Cancel', () => fillMessage(article, messages.get(msg.id).msg)), error);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    let decisions;
+    for (;;) {
+      try {
+        await conn.edit(msg.id, area.value, decisions);
+        return; // the edit event redraws the message
+      } catch (err) {
+        const findings = findingsOf(err);
+        if (!findings) { error.textContent = err.message; return; }
+        decisions = await askDecisions(findings);
+        if (!decisions) return;
+      }
+    }
+  });
+  article.querySelector('.message-body').replaceWith(form);
+  article.querySelector('.message-actions')?.remove();
+  area.focus();
+}
+
+async function deleteMessage(msg) {
+  if (!window.confirm('Delete this message? It will show as “Message deleted”.')) return;
+  try {
+    await conn.remove(msg.id);
+  } catch (err) {
+    $('[data-room-error]').textContent = err.message;
+  }
+}
+
+if (composer) {
+  composer.addEventListener('submit', send);
+  const textarea = composer.querySelector('textarea');
+  textarea.addEventListener('input', () => conn.typing());
+  textarea.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(e);
+    if (e.key === 'Escape' && replyTo) cancelReply();
+  });
+}
+$('[data-older]').addEventListener('click', () => loadOlder().catch((e) => { $('[data-room-error]').textContent = e.message; }));
+
+loadSnapshot()
+  .then(() => conn.start())
+  .catch((e) => {
+    $('[data-room-loading]').hidden = true;
+    $('[data-room-error]').textContent = e.message || 'The discussion could not be loaded.';
+  });
