@@ -140,39 +140,45 @@ func anonymiseMessage(body string, d Decisions) (string, error) {
 }
 
 // PostMessage stores a message and its event. Resending the same ClientID returns the original
-// event instead of storing a second message.
+// event instead of storing a second message. Messages from all connections are stored together
+// by group commit (store_messages.go).
 func (s *Service) PostMessage(ctx context.Context, userID, communityID, caseID int64, in NewMessage) (RoomEvent, error) {
 	in, err := in.validate()
 	if err != nil {
 		return RoomEvent{}, err
 	}
-	if ev, err := s.resentMessage(ctx, userID, communityID, caseID, in.ClientID); err == nil || !errors.Is(err, sql.ErrNoRows) {
-		return ev, err
-	}
 	body, err := anonymiseMessage(in.Body, in.Decisions)
 	if err != nil {
 		return RoomEvent{}, err
 	}
+	return s.writer.post(ctx, &postRequest{userID: userID, communityID: communityID, caseID: caseID, parentID: in.ParentID,
+		clientID: in.ClientID, body: body, html: markup.Render(body), lens: in.Lens})
+}
+
+// postMessageAlone stores one message in its own transaction: the fallback when a batch
+// fails as a whole (a resend racing on another process).
+func (s *Service) postMessageAlone(ctx context.Context, r *postRequest) (RoomEvent, error) {
+	if ev, err := s.resentMessage(ctx, r.userID, r.communityID, r.caseID, r.clientID); err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return ev, err
+	}
 	var ev RoomEvent
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := requireOpenRoom(ctx, tx, userID, communityID, caseID); err != nil {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := requireOpenRoom(ctx, tx, r.userID, r.communityID, r.caseID); err != nil {
 			return err
 		}
-		if in.ParentID != 0 {
-			if err := checkParent(ctx, tx, caseID, in.ParentID); err != nil {
+		var parent *int64
+		if r.parentID != 0 {
+			if err := checkParent(ctx, tx, r.caseID, r.parentID); err != nil {
 				return err
 			}
-		}
-		var parent *int64
-		if in.ParentID != 0 {
-			parent = &in.ParentID
+			parent = &r.parentID
 		}
 		var lens *Lens
-		if in.Lens != "" {
-			lens = &in.Lens
+		if r.lens != "" {
+			lens = &r.lens
 		}
 		now := s.now()
-		seq, err := nextRoomSeq(ctx, tx, caseID)
+		seq, err := nextRoomSeq(ctx, tx, r.caseID)
 		if err != nil {
 			return err
 		}
@@ -180,17 +186,17 @@ func (s *Service) PostMessage(ctx context.Context, userID, communityID, caseID i
 		err = sqlx.GetContext(ctx, tx, &id, `
 			INSERT INTO messages (case_id, seq, author_id, parent_id, body, body_html, lens, client_id, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-			caseID, seq, userID, parent, body, markup.Render(body), lens, in.ClientID, now)
+			r.caseID, seq, r.userID, parent, r.body, r.html, lens, r.clientID, now)
 		if err != nil {
 			return err
 		}
-		ev, err = insertRoomEvent(ctx, tx, s.node, caseID, seq, EventMessageCreated, id, now)
+		ev, err = insertRoomEvent(ctx, tx, s.node, r.caseID, seq, EventMessageCreated, id, now)
 		return err
 	})
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
 		// The same client_id arrived twice at once: the other request stored it.
-		return s.resentMessage(ctx, userID, communityID, caseID, in.ClientID)
+		return s.resentMessage(ctx, r.userID, r.communityID, r.caseID, r.clientID)
 	}
 	if err == nil {
 		s.events.RoomEventCommitted(ev)

@@ -14,6 +14,7 @@ type Service struct {
 	now    func() time.Time
 	events Events
 	node   string // this process's name in room-event notices
+	writer *messageWriter
 }
 
 // Events receives notices that other parts of the system act on, such as closing a user's open
@@ -51,6 +52,7 @@ func WithEvents(e Events) ServiceOption { return func(s *Service) { s.events = e
 // NewService returns the domain service over db.
 func NewService(db *sqlx.DB, opts ...ServiceOption) *Service {
 	s := &Service{db: db, now: time.Now, events: noEvents{}}
+	s.writer = newMessageWriter(s)
 	for _, o := range opts {
 		o(s)
 	}
