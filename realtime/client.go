@@ -39,6 +39,7 @@ type outFrame struct {
 type client struct {
 	hub     *Hub
 	conn    *websocket.Conn
+	cork    *corkConn // under conn: batches the writer's frames into one system call
 	user    Member
 	limiter *rate.Limiter
 	strikes int
@@ -326,7 +327,7 @@ func (c *client) answer(ref string, ev Event, err error) {
 		c.sendError(ref, err)
 		return
 	}
-	c.send(AckFrame{Type: TypeAck, Ref: ref, Room: ev.Room, Seq: ev.Seq, Event: ev.JSON})
+	c.send(AckFrame{Type: TypeAck, Ref: ref, Room: ev.Room, Seq: ev.Seq})
 }
 
 func (c *client) typing(roomID int64) {
@@ -437,12 +438,17 @@ func (c *client) writeLoop() {
 				c.queue = nil // let a burst's large queue go
 			}
 			c.mu.Unlock()
+			c.cork.cork()
 			for i, f := range batch {
 				if err := c.write(f); err != nil {
 					_ = c.conn.Close()
 					return
 				}
 				batch[i] = outFrame{}
+			}
+			if err := c.cork.uncork(); err != nil {
+				_ = c.conn.Close()
+				return
 			}
 		case <-ping.C:
 			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(WriteWait)); err != nil {

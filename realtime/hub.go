@@ -146,14 +146,16 @@ func (h *Hub) Close() {
 // Serve upgrades an HTTP request whose user and origin the caller has checked, and runs the
 // connection until it ends.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member) error {
-	conn, err := h.upgrader.Upgrade(w, r, nil)
+	cw := &corkingWriter{ResponseWriter: w}
+	conn, err := h.upgrader.Upgrade(cw, r, nil)
 	if err != nil {
 		return err // the upgrader has answered the request
 	}
-	if tcp, ok := conn.NetConn().(*net.TCPConn); ok && h.opts.SocketSendBuffer > 0 {
+	if tcp, ok := cw.conn.Conn.(*net.TCPConn); ok && h.opts.SocketSendBuffer > 0 {
 		_ = tcp.SetWriteBuffer(h.opts.SocketSendBuffer)
 	}
 	c := newClient(h, conn, user)
+	c.cork = cw.conn
 	remove, ok := h.conns.Add(conn, user.ID)
 	if !ok {
 		return nil

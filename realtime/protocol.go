@@ -163,14 +163,14 @@ type EventFrame struct {
 	Event json.RawMessage `json:"event"`
 }
 
-// AckFrame answers publish, edit, delete and read once the change is committed. Event is the
-// stored event (for a resend: the original one).
+// AckFrame answers publish, edit, delete and read once the change is committed. Seq is the
+// stored event's (for a resend: the original one's; for read: the marker's); the event itself
+// reaches the sender through its subscription like everyone else.
 type AckFrame struct {
-	Type  string          `json:"type"`
-	Ref   string          `json:"ref,omitempty"`
-	Room  int64           `json:"room"`
-	Seq   int64           `json:"seq,omitempty"`
-	Event json.RawMessage `json:"event,omitempty"`
+	Type string `json:"type"`
+	Ref  string `json:"ref,omitempty"`
+	Room int64  `json:"room"`
+	Seq  int64  `json:"seq,omitempty"`
 }
 
 // ErrorFrame reports a refused frame; the connection stays open unless a close follows.

@@ -383,6 +383,7 @@ type benchClient struct {
 	writeMu sync.Mutex
 	slots   chan struct{} // the in-flight window
 	n       int
+	frame   []byte
 
 	sent, errors, delivered, ackedInWindow, inflight atomic.Int64
 	loading                                          atomic.Bool
@@ -442,9 +443,11 @@ func (c *benchClient) read() {
 			return
 		}
 		now := time.Now()
-		var f inFrame
-		if err := json.Unmarshal(data, &f); err != nil {
-			continue
+		f, ok := quickParse(data)
+		if !ok {
+			if err := json.Unmarshal(data, &f); err != nil {
+				continue
+			}
 		}
 		switch f.Type {
 		case "event":
@@ -481,6 +484,62 @@ func (c *benchClient) read() {
 	}
 }
 
+// quickParse reads event and ack frames without a full JSON decode: the load generator shares
+// the machine with the server, and decoding tens of thousands of frames a second would take
+// much of a core from it. The frames' layout is the server's (realtime/protocol.go).
+func quickParse(data []byte) (inFrame, bool) {
+	var f inFrame
+	switch {
+	case bytes.HasPrefix(data, []byte(`{"type":"event","event":{`)):
+		seq, ok := intAfter(data, `"seq":`)
+		id, ok2 := stringAfter(data, `"client_id":"`)
+		if !ok || !ok2 {
+			return f, false
+		}
+		f.Type = "event"
+		f.Event = &struct {
+			Seq     int64 `json:"seq"`
+			Message struct {
+				ClientID string `json:"client_id"`
+			} `json:"message"`
+		}{Seq: seq}
+		f.Event.Message.ClientID = id
+		return f, true
+	case bytes.HasPrefix(data, []byte(`{"type":"ack",`)):
+		seq, ok := intAfter(data, `"seq":`)
+		ref, ok2 := stringAfter(data, `"ref":"`)
+		f.Type, f.Seq, f.Ref = "ack", seq, ref
+		return f, ok && ok2
+	}
+	return f, false
+}
+
+func intAfter(data []byte, key string) (int64, bool) {
+	i := bytes.Index(data, []byte(key))
+	if i < 0 {
+		return 0, false
+	}
+	var n int64
+	j := i + len(key)
+	for ; j < len(data) && data[j] >= '0' && data[j] <= '9'; j++ {
+		n = n*10 + int64(data[j]-'0')
+	}
+	return n, j > i+len(key)
+}
+
+func stringAfter(data []byte, key string) (string, bool) {
+	i := bytes.Index(data, []byte(key))
+	if i < 0 {
+		return "", false
+	}
+	rest := data[i+len(key):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return "", false
+	}
+	return string(rest[:j]), true
+}
+
 // post sends messages until ctx ends: at the client's rate, or as fast as its window allows.
 func (c *benchClient) post(ctx context.Context) {
 	defer c.loading.Store(false)
@@ -515,8 +574,10 @@ func (c *benchClient) post(ctx context.Context) {
 		c.sentAt.Store(id, time.Now())
 		c.inflight.Add(1)
 		c.sent.Add(1)
+		frame := fmt.Appendf(c.frame[:0], `{"type":"publish","room":%d,"client_id":%q,"ref":%q,"body":%q}`, c.room.id, id, id, messageBody)
+		c.frame = frame
 		c.writeMu.Lock()
-		err := c.conn.WriteJSON(map[string]any{"type": "publish", "room": c.room.id, "client_id": id, "body": messageBody, "ref": id})
+		err := c.conn.WriteMessage(websocket.TextMessage, frame)
 		c.writeMu.Unlock()
 		if err != nil {
 			c.errors.Add(1)

@@ -26,7 +26,8 @@ type Config struct {
 	RequireDatabaseURL bool
 	WSMessageRate      float64 // frames a second per WebSocket (publish, edit, delete, read, subscribe)
 	WSMessageBurst     int
-	AuthRate           int // sign-ins and sign-ups a minute per client IP
+	AuthRate           int    // sign-ins and sign-ups a minute per client IP
+	DebugAddr          string // serves the Go profiler there when set (e.g. 127.0.0.1:6060)
 }
 
 // envLookup reads an environment variable; tests pass a map instead of os.Getenv.
@@ -49,6 +50,7 @@ var serveFlags = []flagSpec{
 	{"ws-message-rate", "CASECIRCLE_WS_MESSAGE_RATE", "10", "frames a second each WebSocket may send (publish, edit, delete, read, subscribe); more get an error frame"},
 	{"ws-message-burst", "CASECIRCLE_WS_MESSAGE_BURST", "20", "frames a WebSocket may send at once before --ws-message-rate applies"},
 	{"auth-rate", "CASECIRCLE_AUTH_RATE", "10", "sign-ins and sign-ups a minute per client IP address"},
+	{"debug-addr", "CASECIRCLE_DEBUG_ADDR", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; keep it private"},
 }
 
 // parseConfig reads flags over environment variables over defaults.
@@ -87,6 +89,7 @@ func parseConfig(command string, args []string, env envLookup, usageOut io.Write
 		return cfg, err
 	}
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", secureDefault, "")
+	fs.StringVar(&cfg.DebugAddr, "debug-addr", value("debug-addr"), "")
 	fs.Float64Var(&cfg.WSMessageRate, "ws-message-rate", 0, "")
 	fs.IntVar(&cfg.WSMessageBurst, "ws-message-burst", 0, "")
 	fs.IntVar(&cfg.AuthRate, "auth-rate", 0, "")

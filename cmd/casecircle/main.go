@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -108,6 +109,9 @@ func serve(cfg Config, logger *slog.Logger, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "\ncasecircle is ready: open %s in your browser (Ctrl-C to stop)\n\n", m.URL())
+	if cfg.DebugAddr != "" {
+		go serveDebug(cfg.DebugAddr, logger)
+	}
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -311,6 +315,20 @@ func redactURL(raw string) string {
 		return u.Redacted()
 	}
 	return dsnPassword.ReplaceAllString(raw, "${1}xxxxx")
+}
+
+// serveDebug serves Go's profiler (net/http/pprof) on its own listener, for measuring; never
+// on the public address.
+func serveDebug(addr string, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	logger.Info("profiler listening", "addr", addr)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		logger.Error("profiler stopped", "err", err)
+	}
 }
 
 // nodeID names this process on the realtime bus: host name and process id, readable in logs.
