@@ -324,26 +324,22 @@ func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, no
 		FROM unnest($1::bigint[], $2::bigint[]) AS v(case_id, last_seq) WHERE h.case_id = v.case_id`, pq.Array(rooms), pq.Array(newHeads)); err != nil {
 		return nil, err
 	}
-	ids := make([]int64, 0, n)
-	if err := sqlx.SelectContext(ctx, tx, &ids, `
-		INSERT INTO messages (case_id, seq, author_id, parent_id, body, body_html, lens, client_id, created_at)
-		SELECT *, $9::timestamptz FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])
-		RETURNING id`,
-		pq.Array(mCase), pq.Array(mSeq), pq.Array(mAuthor), pq.GenericArray{A: mParent}, pq.Array(mBody), pq.Array(mHTML),
-		pq.GenericArray{A: mLens}, pq.Array(mClient), now); err != nil {
-		return nil, err
-	}
-	if len(ids) != n {
-		return nil, errors.New("message batch: fewer rows stored than sent")
-	}
 	// RETURNING gives no order guarantee: match ids back by (room, seq).
 	var stored []struct {
 		ID     int64 `db:"id"`
 		CaseID int64 `db:"case_id"`
 		Seq    int64 `db:"seq"`
 	}
-	if err := sqlx.SelectContext(ctx, tx, &stored, `SELECT id, case_id, seq FROM messages WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
+	if err := sqlx.SelectContext(ctx, tx, &stored, `
+		INSERT INTO messages (case_id, seq, author_id, parent_id, body, body_html, lens, client_id, created_at)
+		SELECT *, $9::timestamptz FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])
+		RETURNING id, case_id, seq`,
+		pq.Array(mCase), pq.Array(mSeq), pq.Array(mAuthor), pq.GenericArray{A: mParent}, pq.Array(mBody), pq.Array(mHTML),
+		pq.GenericArray{A: mLens}, pq.Array(mClient), now); err != nil {
 		return nil, err
+	}
+	if len(stored) != n {
+		return nil, errors.New("message batch: fewer rows stored than sent")
 	}
 	idOf := map[[2]int64]int64{}
 	for _, s := range stored {
