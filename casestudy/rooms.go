@@ -143,15 +143,26 @@ func anonymiseMessage(body string, d Decisions) (string, error) {
 // event instead of storing a second message. Messages from all connections are stored together
 // by group commit (store_messages.go).
 func (s *Service) PostMessage(ctx context.Context, userID, communityID, caseID int64, in NewMessage) (RoomEvent, error) {
-	in, err := in.validate()
+	wait, err := s.SubmitMessage(ctx, userID, communityID, caseID, in)
 	if err != nil {
 		return RoomEvent{}, err
+	}
+	return wait()
+}
+
+// SubmitMessage checks and anonymises a message now, queues it for storing, and returns a
+// function that waits until it is stored (or refused). A connection can so send several
+// messages without waiting for each commit; they are stored in the order submitted.
+func (s *Service) SubmitMessage(ctx context.Context, userID, communityID, caseID int64, in NewMessage) (wait func() (RoomEvent, error), err error) {
+	in, err = in.validate()
+	if err != nil {
+		return nil, err
 	}
 	body, err := anonymiseMessage(in.Body, in.Decisions)
 	if err != nil {
-		return RoomEvent{}, err
+		return nil, err
 	}
-	return s.writer.post(ctx, &postRequest{userID: userID, communityID: communityID, caseID: caseID, parentID: in.ParentID,
+	return s.writer.submit(ctx, &postRequest{userID: userID, communityID: communityID, caseID: caseID, parentID: in.ParentID,
 		clientID: in.ClientID, body: body, html: markup.Render(body), lens: in.Lens})
 }
 

@@ -20,9 +20,8 @@ import (
 // single writers never deadlock.
 
 const (
-	maxBatch       = 256
-	messageWriters = 2 // batches in flight at once: one fills while the other commits
-	batchTimeout   = 15 * time.Second
+	maxBatch     = 1024
+	batchTimeout = 15 * time.Second
 )
 
 type postRequest struct {
@@ -47,25 +46,25 @@ func newMessageWriter(s *Service) *messageWriter {
 	return &messageWriter{s: s, queue: make(chan *postRequest, 4*maxBatch)}
 }
 
-// post queues a request and waits for its outcome.
-func (w *messageWriter) post(ctx context.Context, r *postRequest) (RoomEvent, error) {
-	w.start.Do(func() {
-		for range messageWriters {
-			go w.run()
-		}
-	})
+// submit queues a request and returns a function that waits for its outcome. Requests are
+// stored in the order they are submitted: one writer takes them in turn, so one person's
+// messages keep their order even when sent without waiting.
+func (w *messageWriter) submit(ctx context.Context, r *postRequest) (wait func() (RoomEvent, error), err error) {
+	w.start.Do(func() { go w.run() })
 	r.done = make(chan postResult, 1)
 	select {
 	case w.queue <- r:
 	case <-ctx.Done():
-		return RoomEvent{}, ctx.Err()
+		return nil, ctx.Err()
 	}
-	select {
-	case res := <-r.done:
-		return res.ev, res.err
-	case <-ctx.Done():
-		return RoomEvent{}, ctx.Err()
-	}
+	return func() (RoomEvent, error) {
+		select {
+		case res := <-r.done:
+			return res.ev, res.err
+		case <-ctx.Done():
+			return RoomEvent{}, ctx.Err()
+		}
+	}, nil
 }
 
 func (w *messageWriter) run() {

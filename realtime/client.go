@@ -54,7 +54,15 @@ type client struct {
 	closing bool
 	wake    chan struct{} // capacity 1: "the queue has frames"
 	done    chan struct{} // closed when the reader ends
+
+	// Reader goroutine only: the sequencer of writes, once there has been one.
+	writes        chan pendingWrite
+	sequencerDone chan struct{}
 }
+
+// inFlight is how many writes (mostly published messages) a connection may have waiting to be
+// stored; the reader stops reading while it is full.
+const inFlight = 32
 
 func newClient(h *Hub, conn *websocket.Conn, user Member) *client {
 	return &client{
@@ -84,6 +92,10 @@ func (c *client) run() {
 		PingIntervalMS: PingInterval.Milliseconds(), TypingTimeoutMS: TypingTimeout.Milliseconds(),
 	})
 	c.readLoop()
+	if c.writes != nil {
+		close(c.writes)
+		<-c.sequencerDone
+	}
 
 	for _, s := range c.subs {
 		c.leave(s)
@@ -141,30 +153,35 @@ func (c *client) handle(data []byte) bool {
 	case TypePublish:
 		var f PublishFrame
 		if c.decode(data, &f) && c.subscribed(f.Ref, f.Room) {
-			ev, err := c.hub.backend.Publish(ctx, c.user.ID, f)
-			c.answer(f.Ref, ev, err)
+			c.publish(f)
 		}
 	case TypeEdit:
 		var f EditFrame
 		if c.decode(data, &f) && c.subscribed(f.Ref, f.Room) {
-			ev, err := c.hub.backend.Edit(ctx, c.user.ID, f)
-			c.answer(f.Ref, ev, err)
+			c.inOrder(func(ctx context.Context) {
+				ev, err := c.hub.backend.Edit(ctx, c.user.ID, f)
+				c.answer(f.Ref, ev, err)
+			})
 		}
 	case TypeDelete:
 		var f DeleteFrame
 		if c.decode(data, &f) && c.subscribed(f.Ref, f.Room) {
-			ev, err := c.hub.backend.Delete(ctx, c.user.ID, f)
-			c.answer(f.Ref, ev, err)
+			c.inOrder(func(ctx context.Context) {
+				ev, err := c.hub.backend.Delete(ctx, c.user.ID, f)
+				c.answer(f.Ref, ev, err)
+			})
 		}
 	case TypeRead:
 		var f ReadFrame
 		if c.decode(data, &f) && c.subscribed(f.Ref, f.Room) {
-			seq, err := c.hub.backend.MarkRead(ctx, c.user.ID, f.Room, f.Seq)
-			if err != nil {
-				c.sendError(f.Ref, err)
-			} else {
-				c.send(AckFrame{Type: TypeAck, Ref: f.Ref, Room: f.Room, Seq: seq})
-			}
+			c.inOrder(func(ctx context.Context) {
+				seq, err := c.hub.backend.MarkRead(ctx, c.user.ID, f.Room, f.Seq)
+				if err != nil {
+					c.sendError(f.Ref, err)
+				} else {
+					c.send(AckFrame{Type: TypeAck, Ref: f.Ref, Room: f.Room, Seq: seq})
+				}
+			})
 		}
 	case TypeTyping:
 		var f RoomFrame
@@ -319,6 +336,53 @@ func (c *client) leave(s *subscription) {
 	if !s.replaying {
 		c.hub.presence.leave(s.roomID, c.user)
 	}
+}
+
+// publish queues a message and leaves its ack to the connection's sequencer, so the client may
+// have several messages in flight (up to inFlight); they are stored, and acknowledged, in order.
+func (c *client) publish(f PublishFrame) {
+	ctx, cancel := context.WithTimeout(c.hub.ctx, backendTimeout)
+	wait, err := c.hub.backend.Publish(ctx, c.user.ID, f)
+	if err != nil {
+		cancel()
+		c.sendError(f.Ref, err)
+		return
+	}
+	c.sequence(pendingWrite{run: func(context.Context) {
+		defer cancel()
+		ev, err := wait()
+		c.answer(f.Ref, ev, err)
+	}})
+}
+
+// inOrder runs a change (edit, delete, read marker) after the connection's earlier messages
+// are stored, so a client's writes take effect in the order it sent them.
+func (c *client) inOrder(run func(ctx context.Context)) {
+	c.sequence(pendingWrite{run: func(context.Context) {
+		ctx, cancel := context.WithTimeout(c.hub.ctx, backendTimeout)
+		defer cancel()
+		run(ctx)
+	}})
+}
+
+type pendingWrite struct {
+	run func(context.Context)
+}
+
+// sequence hands a write to the connection's sequencer goroutine, started on the first write
+// (idle connections do without one). It blocks while inFlight writes are waiting.
+func (c *client) sequence(w pendingWrite) {
+	if c.writes == nil {
+		c.writes = make(chan pendingWrite, inFlight)
+		c.sequencerDone = make(chan struct{})
+		go func() {
+			defer close(c.sequencerDone)
+			for w := range c.writes {
+				w.run(c.hub.ctx)
+			}
+		}()
+	}
+	c.writes <- w
 }
 
 // answer acknowledges a committed change, or reports why it was refused.

@@ -33,7 +33,10 @@ type Backend interface {
 	// Replay reads up to limit events of a room after seq `after`, in order, without checking
 	// access (the hub asks only for rooms a subscriber has entered).
 	Replay(ctx context.Context, room, after int64, limit int) ([]Event, error)
-	Publish(ctx context.Context, userID int64, f PublishFrame) (Event, error)
+	// Publish checks a message and queues it for storing, returning a function that waits
+	// until it is stored. Messages are stored in the order they were queued; ctx must stay
+	// alive until wait returns.
+	Publish(ctx context.Context, userID int64, f PublishFrame) (wait func() (Event, error), err error)
 	Edit(ctx context.Context, userID int64, f EditFrame) (Event, error)
 	Delete(ctx context.Context, userID int64, f DeleteFrame) (Event, error)
 	MarkRead(ctx context.Context, userID, room, seq int64) (int64, error)

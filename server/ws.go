@@ -69,18 +69,21 @@ func (b *roomBackend) community(ctx context.Context, userID, room int64) (int64,
 	return id.(int64), nil
 }
 
-func (b *roomBackend) Publish(ctx context.Context, userID int64, f realtime.PublishFrame) (realtime.Event, error) {
+func (b *roomBackend) Publish(ctx context.Context, userID int64, f realtime.PublishFrame) (func() (realtime.Event, error), error) {
 	community, err := b.community(ctx, userID, f.Room)
 	if err != nil {
-		return realtime.Event{}, err
+		return nil, err
 	}
 	var d casestudy.Decisions
 	if err := decodeDecisions(f.Decisions, &d); err != nil {
-		return realtime.Event{}, err
+		return nil, err
 	}
-	ev, err := b.svc.PostMessage(ctx, userID, community, f.Room, casestudy.NewMessage{
+	wait, err := b.svc.SubmitMessage(ctx, userID, community, f.Room, casestudy.NewMessage{
 		ClientID: f.ClientID, ParentID: f.ParentID, Body: f.Body, Lens: casestudy.Lens(f.Lens), Decisions: d})
-	return encodeAnswer(ev, err)
+	if err != nil {
+		return nil, frameError(err)
+	}
+	return func() (realtime.Event, error) { return encodeAnswer(wait()) }, nil
 }
 
 func (b *roomBackend) Edit(ctx context.Context, userID int64, f realtime.EditFrame) (realtime.Event, error) {

@@ -147,7 +147,7 @@ func (w *wsConn) next() frame {
 			}
 			return f
 		case <-time.After(5 * time.Second):
-			w.t.Fatal("no frame within 5 s")
+			w.t.Fatalf("no frame within 5 s (%d frames waiting)", len(w.frames))
 		}
 	}
 }
@@ -446,9 +446,9 @@ func TestWebSocketResyncWhenTheGapIsTooLarge(t *testing.T) {
 
 func TestWebSocketSlowConsumerIsClosedWithoutDelayingOthers(t *testing.T) {
 	s := newAPIServer(t, func(c *server.Config) {
-		c.WSSendQueue = 16
+		c.WSSendQueue = 256
 		c.WSSocketSendBuffer = 16 << 10
-		c.WSMessagesPerSec, c.WSBurst = 1000, 1000
+		c.WSMessagesPerSec, c.WSBurst = 150, 50
 	})
 	f := newRoomFixture(t, s)
 	fast := f.member.dialWS(s.URL)
@@ -476,13 +476,14 @@ func TestWebSocketSlowConsumerIsClosedWithoutDelayingOthers(t *testing.T) {
 	defer slow.Close()
 	_ = slow.WriteJSON(map[string]any{"type": "subscribe", "room": f.room, "last_seq": 0})
 
-	big := strings.Repeat("Reflecting on the contracting and what stayed unsaid. ", 140) // ~7,700 characters
-	const n = 80
+	big := strings.Repeat("Reflecting on the contracting and what stayed unsaid. ", 4) // ~220 characters
+	const n = 360
 	start := time.Now()
 	pub := f.member.dialWS(s.URL)
 	pub.subscribe(f.room, 0)
 	for i := range n {
 		pub.send(map[string]any{"type": "publish", "room": f.room, "client_id": fmt.Sprint("big", i), "body": big})
+		time.Sleep(6 * time.Millisecond) // within the rate limit
 	}
 	wantSeqs(t, fast.events(n), 1)
 	if d := time.Since(start); d > 20*time.Second {
