@@ -14,9 +14,13 @@ test: deps-test fmt-check vet
 	$(GO) test -race -count=1 ./...
 	$(GO) test -run '^$$' -fuzz FuzzAnonymise -fuzztime 10s -fuzzminimizetime 2s ./casestudy/anonymise
 
-## bench: run the Go benchmarks
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+## bench: the Go benchmarks, then the standard load scenarios (medians of 3 runs) into docs/benchmarks.md
+bench: deps-run
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+	$(GO) build -o bin/ ./cmd/casecircle ./cmd/casecircle-bench
+	./bin/casecircle-bench suite --repeat $(BENCH_REPEAT) --out docs/benchmarks.md
+
+BENCH_REPEAT ?= 3
 
 ## gazetteers: regenerate the anonymiser's word lists from npm packages (maintainers only; needs Node)
 gazetteers:

@@ -42,3 +42,10 @@ func BenchmarkRender(b *testing.B) {
 		Render(msg)
 	}
 }
+
+func BenchmarkRenderMarkdown(b *testing.B) {
+	const msg = "Reflecting on the contracting: what did the sponsor want, and what did the coachee want from it?"
+	for b.Loop() {
+		renderMarkdown(msg)
+	}
+}
