@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // Session lifetimes: an idle session ends after IdleTimeout, any session after MaxSessionAge.
@@ -275,4 +276,33 @@ func tokenHash(token string) []byte {
 func emailKey(email string) []byte {
 	sum := sha256.Sum256([]byte("signin:" + strings.ToLower(email)))
 	return sum[:]
+}
+
+// LiveSessions returns which of the given session tokens are still valid, and records activity
+// on them: a tab with a live connection open is in use. Tokens of ended sessions are left out.
+// It is for the realtime hub, which closes the sockets of sessions that ended by timing out.
+func (s *Service) LiveSessions(ctx context.Context, tokens []string) (map[string]bool, error) {
+	if len(tokens) == 0 {
+		return map[string]bool{}, nil
+	}
+	byHash := make(map[string]string, len(tokens))
+	hashes := make([][]byte, len(tokens))
+	for i, t := range tokens {
+		hashes[i] = tokenHash(t)
+		byHash[string(hashes[i])] = t
+	}
+	now := s.Now()
+	var live [][]byte
+	err := sqlx.SelectContext(ctx, s.db, &live, `
+		UPDATE sessions SET last_seen_at = greatest(last_seen_at, $2)
+		WHERE token_hash = ANY($1) AND expires_at > $2 AND last_seen_at > $3
+		RETURNING token_hash`, pq.Array(hashes), now, now.Add(-IdleTimeout))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(live))
+	for _, h := range live {
+		out[byHash[string(h)]] = true
+	}
+	return out, nil
 }

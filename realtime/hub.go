@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,9 @@ type Backend interface {
 	Edit(ctx context.Context, userID int64, f EditFrame) (Event, error)
 	Delete(ctx context.Context, userID int64, f DeleteFrame) (Event, error)
 	MarkRead(ctx context.Context, userID, room, seq int64) (int64, error)
+	// LiveSessions says which session tokens are still valid, and counts an open socket as
+	// activity on its session.
+	LiveSessions(ctx context.Context, tokens []string) (map[string]bool, error)
 }
 
 // Error is a refusal the backend wants the client to see in an error frame. Any other error is
@@ -67,6 +71,9 @@ type Options struct {
 	Logger           *slog.Logger
 	Metrics          prometheus.Registerer
 	CheckOrigin      func(*http.Request) bool
+	// SessionSweep is how often sockets are matched against their sessions, so that a session
+	// that timed out closes its sockets (4001); default a minute.
+	SessionSweep time.Duration
 }
 
 func (o *Options) defaults() {
@@ -91,6 +98,9 @@ func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.SessionSweep <= 0 {
+		o.SessionSweep = time.Minute
+	}
 }
 
 // Hub keeps the live rooms of this process: who is subscribed where, what each room has
@@ -106,8 +116,9 @@ type Hub struct {
 	presence *presence
 	bus      atomic.Pointer[Bus] // nil on a hub without one (a single process)
 
-	mu    sync.Mutex
-	rooms map[int64]*room
+	mu      sync.Mutex
+	rooms   map[int64]*room
+	clients map[*client]struct{}
 
 	ctx    context.Context // ends when the hub closes
 	cancel context.CancelFunc
@@ -122,6 +133,7 @@ func NewHub(backend Backend, conns *Conns, opts Options) *Hub {
 		backend: backend, opts: opts, log: opts.Logger, conns: conns,
 		metrics: newHubMetrics(opts.Metrics),
 		rooms:   make(map[int64]*room),
+		clients: make(map[*client]struct{}),
 		ctx:     ctx, cancel: cancel,
 		upgrader: websocket.Upgrader{
 			// Idle sockets hold no write buffer: buffers are borrowed per write.
@@ -132,8 +144,9 @@ func NewHub(backend Backend, conns *Conns, opts Options) *Hub {
 		},
 	}
 	h.presence = newPresence(h)
-	h.wg.Add(1)
+	h.wg.Add(2)
 	go func() { defer h.wg.Done(); h.presence.run(ctx) }()
+	go func() { defer h.wg.Done(); h.sweepSessions(ctx) }()
 	return h
 }
 
@@ -146,9 +159,9 @@ func (h *Hub) Close() {
 	h.wg.Wait()
 }
 
-// Serve upgrades an HTTP request whose user and origin the caller has checked, and runs the
-// connection in the background until it ends.
-func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member) error {
+// Serve upgrades an HTTP request whose user (signed in with session) and origin the caller has
+// checked, and runs the connection in the background until it ends.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member, session string) error {
 	cw := &corkingWriter{ResponseWriter: w}
 	conn, err := h.upgrader.Upgrade(cw, r, nil)
 	if err != nil {
@@ -158,7 +171,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member) error {
 		_ = tcp.SetWriteBuffer(h.opts.SocketSendBuffer)
 	}
 	c := newClient(h, conn, user)
-	c.cork = cw.conn
+	c.cork, c.session = cw.conn, session
 	remove, ok := h.conns.Add(conn, user.ID)
 	if !ok {
 		return nil
@@ -167,12 +180,61 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member) error {
 	// The connection lives on in a goroutine of its own, so the HTTP server's goroutine, with
 	// its deep middleware stack, ends here: an idle socket then costs a small stack, not a
 	// large one (measured in docs/benchmarks.md).
+	h.mu.Lock()
+	h.clients[c] = struct{}{}
+	h.mu.Unlock()
 	go func() {
 		defer h.metrics.connections.Dec()
 		defer remove()
+		defer func() {
+			h.mu.Lock()
+			delete(h.clients, c)
+			h.mu.Unlock()
+		}()
 		c.run()
 	}()
 	return nil
+}
+
+// sweepSessions closes the sockets of sessions that have ended without a sign-out (idle or
+// absolute timeout), and keeps the sessions of open sockets alive.
+func (h *Hub) sweepSessions(ctx context.Context) {
+	tick := time.NewTicker(h.opts.SessionSweep)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		h.mu.Lock()
+		clients := make([]*client, 0, len(h.clients))
+		seen := map[string]bool{}
+		var tokens []string
+		for c := range h.clients {
+			clients = append(clients, c)
+			if !seen[c.session] {
+				seen[c.session] = true
+				tokens = append(tokens, c.session)
+			}
+		}
+		h.mu.Unlock()
+		if len(tokens) == 0 {
+			continue
+		}
+		qctx, cancel := context.WithTimeout(ctx, backendTimeout)
+		live, err := h.backend.LiveSessions(qctx, tokens)
+		cancel()
+		if err != nil {
+			h.log.Warn("checking the sessions of open sockets", "err", err)
+			continue
+		}
+		for _, c := range clients {
+			if !live[c.session] {
+				go closeWith(c.conn, CloseSessionEnded, CloseSessionEndedReason)
+			}
+		}
+	}
 }
 
 // Committed delivers an event committed by this process to the room's subscribers here.

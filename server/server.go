@@ -45,6 +45,8 @@ type Config struct {
 	WSSendQueue    int
 	// WSSocketSendBuffer caps each WebSocket's kernel send buffer; 0 leaves the OS default.
 	WSSocketSendBuffer int
+	// WSSessionSweep is how often open sockets are matched with their sessions; 0: a minute.
+	WSSessionSweep time.Duration
 	// AuthPerMinute is how many sign-ins and sign-ups one IP address may try a minute; 0 means 10.
 	AuthPerMinute int
 }
@@ -97,6 +99,7 @@ func New(cfg Config) (*Server, error) {
 		NodeID: cfg.NodeID, Logger: cfg.Logger, Metrics: s.metrics, CheckOrigin: s.originAllowed,
 		MessagesPerSec: cfg.WSMessagesPerSec, Burst: cfg.WSBurst,
 		ResumeWindow: cfg.WSResumeWindow, SendQueue: cfg.WSSendQueue, SocketSendBuffer: cfg.WSSocketSendBuffer,
+		SessionSweep: cfg.WSSessionSweep,
 	})
 	if cfg.DatabaseURL != "" {
 		if s.bus, err = realtime.StartBus(s.hub, cfg.DB.DB, cfg.DatabaseURL, casestudy.RoomEventsChannel); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"sync"
 
 	"github.com/labstack/echo/v4"
@@ -23,7 +24,11 @@ func (s *Server) handleWebSocket(c echo.Context) error {
 	if !s.originAllowed(c.Request()) {
 		return casestudy.Errorf(casestudy.EFORBIDDEN, "This origin may not open a live connection.")
 	}
-	return s.hub.Serve(c.Response(), c.Request(), realtime.Member{ID: u.ID, Name: u.DisplayName})
+	if err := s.hub.Serve(c.Response(), c.Request(), realtime.Member{ID: u.ID, Name: u.DisplayName}, sessionToken(c)); err != nil {
+		return nil // the upgrader has answered with an HTTP error
+	}
+	c.Response().Status = http.StatusSwitchingProtocols // for the request log and metrics
+	return nil
 }
 
 // roomBackend is the domain as the realtime hub sees it: rooms are cases, and every answer is
@@ -115,6 +120,10 @@ func (b *roomBackend) MarkRead(ctx context.Context, userID, room, seq int64) (in
 	}
 	read, err := b.svc.MarkRead(ctx, userID, community, room, seq)
 	return read, frameError(err)
+}
+
+func (b *roomBackend) LiveSessions(ctx context.Context, tokens []string) (map[string]bool, error) {
+	return b.svc.LiveSessions(ctx, tokens)
 }
 
 func decodeDecisions(raw json.RawMessage, d *casestudy.Decisions) error {

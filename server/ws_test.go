@@ -733,3 +733,33 @@ func TestRoomSnapshotAndUnreadMarker(t *testing.T) {
 	outsider.mustStatus(outsider.call("GET", path+"/messages", nil), 404)
 	outsider.mustStatus(outsider.call("PUT", path+"/read", map[string]any{"seq": 1}), 404)
 }
+
+// TestWebSocketClosedWhenTheSessionTimesOut: a session that ends without a sign-out (idle
+// timeout) closes its sockets at the next sweep; a live socket keeps its session alive.
+func TestWebSocketClosedWhenTheSessionTimesOut(t *testing.T) {
+	s := newAPIServer(t, func(c *server.Config) { c.WSSessionSweep = 100 * time.Millisecond })
+	f := newRoomFixture(t, s)
+	a := f.author.dialWS(s.URL)
+	a.subscribe(f.room, 0)
+	m := f.member.dialWS(s.URL)
+	m.subscribe(f.room, 0)
+
+	// The author's session was last seen 20 minutes ago: the open socket refreshes it.
+	if _, err := s.db.Exec(`UPDATE sessions SET last_seen_at = now() - interval '20 minutes' WHERE user_id = $1`, f.author.id); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	var fresh bool
+	if err := s.db.Get(&fresh, `SELECT bool_and(last_seen_at > now() - interval '1 minute') FROM sessions WHERE user_id = $1`, f.author.id); err != nil || !fresh {
+		t.Fatalf("an open socket did not keep its session alive (%v)", err)
+	}
+
+	// The member's session times out: its socket is closed as "session ended".
+	if _, err := s.db.Exec(`UPDATE sessions SET last_seen_at = now() - interval '31 minutes' WHERE user_id = $1`, f.member.id); err != nil {
+		t.Fatal(err)
+	}
+	if code := m.closeCode(2 * time.Second); code != realtime.CloseSessionEnded {
+		t.Fatalf("socket of a timed-out session closed with %d", code)
+	}
+	a.quiet(200 * time.Millisecond) // the other stays open
+}

@@ -36,7 +36,8 @@ type Result struct {
 	ServerRSSMB                      float64
 	IdleKBPerConn                    float64 // server RSS growth per idle connection (with --idle)
 	BaselineInsertsPerSec            float64
-	Errors                           int64 // error frames other than rate limits
+	ratio                            float64 // durable ÷ baseline, for the suite's medians
+	Errors                           int64   // error frames other than rate limits
 }
 
 // Line is the RESULT line, exactly as documented.

@@ -24,35 +24,14 @@ var (
 func TestCaseComposerInBrowser(t *testing.T) {
 	m := bootWithTestDB(t)
 	base := strings.TrimSuffix(m.URL(), "/")
-	ctx := context.Background()
 
 	// Accounts and the community come from the service: the community flow has its own test.
-	svc := casestudy.NewService(m.DB())
-	const password = "a long and unusual passphrase"
-	ada, _, err := svc.Register(ctx, casestudy.SignUp{Email: "ada@example.org", DisplayName: "Ada", Password: password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bo, _, err := svc.Register(ctx, casestudy.SignUp{Email: "bo@example.org", DisplayName: "Bo", Password: password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	group, err := svc.CreateCommunity(ctx, ada.ID, casestudy.NewCommunity{Name: "Northern coaches"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, token, err := svc.CreateInvitation(ctx, ada.ID, group.ID, casestudy.NewInvitation{Role: casestudy.RoleMember, MaxUses: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.AcceptInvitation(ctx, bo.ID, token); err != nil {
-		t.Fatal(err)
-	}
+	_, _, group := twoMemberCommunity(t, casestudy.NewService(m.DB()))
 
 	signIn := func(b *browsertest.Browser, email string) {
 		b.Do(chromedp.Navigate(base+"/signin"),
 			chromedp.SendKeys(chromedp.CSS("#email"), email),
-			chromedp.SendKeys(chromedp.CSS("#password"), password),
+			chromedp.SendKeys(chromedp.CSS("#password"), demoPassword),
 			chromedp.Click(chromedp.CSS(`form[data-api="/api/v1/auth/signin"] button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid="signed-in-as"]`)),
 		)
@@ -143,4 +122,34 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// demoPassword is the password of the accounts twoMemberCommunity creates.
+const demoPassword = "a long and unusual passphrase"
+
+// twoMemberCommunity registers Ada (facilitator of "Northern coaches") and Bo (a member of it)
+// through the service: the sign-up and invitation flows have their own tests.
+func twoMemberCommunity(t *testing.T, svc *casestudy.Service) (ada, bo casestudy.User, group casestudy.Community) {
+	t.Helper()
+	ctx := context.Background()
+	ada, _, err := svc.Register(ctx, casestudy.SignUp{Email: "ada@example.org", DisplayName: "Ada", Password: demoPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bo, _, err = svc.Register(ctx, casestudy.SignUp{Email: "bo@example.org", DisplayName: "Bo", Password: demoPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group, err = svc.CreateCommunity(ctx, ada.ID, casestudy.NewCommunity{Name: "Northern coaches"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := svc.CreateInvitation(ctx, ada.ID, group.ID, casestudy.NewInvitation{Role: casestudy.RoleMember, MaxUses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AcceptInvitation(ctx, bo.ID, token); err != nil {
+		t.Fatal(err)
+	}
+	return ada, bo, group
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -30,29 +31,9 @@ func TestCaseRoomInBrowser(t *testing.T) {
 	t.Cleanup(func() { node2.Close() })
 	base1, base2 := strings.TrimSuffix(node1.URL(), "/"), strings.TrimSuffix(node2.URL(), "/")
 
-	ctx := context.Background()
 	svc := casestudy.NewService(node1.DB())
-	const password = "a long and unusual passphrase"
-	ada, _, err := svc.Register(ctx, casestudy.SignUp{Email: "ada@example.org", DisplayName: "Ada", Password: password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bo, _, err := svc.Register(ctx, casestudy.SignUp{Email: "bo@example.org", DisplayName: "Bo", Password: password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	group, err := svc.CreateCommunity(ctx, ada.ID, casestudy.NewCommunity{Name: "Northern coaches"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, token, err := svc.CreateInvitation(ctx, ada.ID, group.ID, casestudy.NewInvitation{Role: casestudy.RoleMember, MaxUses: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.AcceptInvitation(ctx, bo.ID, token); err != nil {
-		t.Fatal(err)
-	}
-	cs, err := svc.CreateCase(ctx, ada.ID, group.ID, casestudy.SaveCase{Action: casestudy.SavePublish, Attest: true,
+	ada, bo, group := twoMemberCommunity(t, svc)
+	cs, err := svc.CreateCase(context.Background(), ada.ID, group.ID, casestudy.SaveCase{Action: casestudy.SavePublish, Attest: true,
 		Input: casestudy.CaseInput{Title: "A team lead who cannot delegate", Kind: casestudy.KindCoaching, Question: "What keeps me rescuing?"}})
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +44,7 @@ func TestCaseRoomInBrowser(t *testing.T) {
 		b := browsertest.New(t)
 		b.Do(chromedp.Navigate(base+"/signin"),
 			chromedp.SendKeys(chromedp.CSS("#email"), email),
-			chromedp.SendKeys(chromedp.CSS("#password"), password),
+			chromedp.SendKeys(chromedp.CSS("#password"), demoPassword),
 			chromedp.Click(chromedp.CSS(`form[data-api="/api/v1/auth/signin"] button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid="signed-in-as"]`)),
 			chromedp.Navigate(base+casePath),
@@ -132,8 +113,37 @@ func TestCaseRoomInBrowser(t *testing.T) {
 	}
 	a.Screenshot("room")
 
-	// A deletes its own message; B sees the tombstone.
+	// A edits its own message, then deletes it; B sees the edit, then the tombstone.
+	a.Do(chromedp.Click(`//article[.//strong[.="contracting"]]//button[.="Edit"]`),
+		chromedp.WaitVisible(chromedp.CSS(".edit-form textarea")),
+		chromedp.SetValue(chromedp.CSS(".edit-form textarea"), "What do we notice about the **contract**?"),
+		chromedp.Click(`//form[contains(@class, "edit-form")]//button[.="Save"]`))
+	b.Do(chromedp.WaitVisible(`//article[.//span[contains(., "(edited)")]]//strong[.="contract"]`))
 	browsertest.Get(a, chromedp.Evaluate[bool](`window.confirm = () => true; true`))
-	a.Do(chromedp.Click(`//article[.//strong[.="contracting"]]//button[.="Delete"]`))
+	a.Do(chromedp.Click(`//article[.//strong[.="contract"]]//button[.="Delete"]`))
 	b.Do(chromedp.WaitVisible(`//div[@data-testid="message-body"][normalize-space()="Message deleted"]`))
+
+	// The unread marker: B has read everything (the page says so after a moment in view), leaves,
+	// A posts, and B comes back to a marker just above A's new message.
+	waitFor(t, "B's unread marker to reach the head", func() bool {
+		var read, head int64
+		_ = node2.DB().Get(&read, `SELECT coalesce((SELECT last_seq FROM room_reads WHERE user_id = $1 AND case_id = $2), 0)`, bo.ID, cs.ID)
+		_ = node2.DB().Get(&head, `SELECT last_seq FROM room_heads WHERE case_id = $1`, cs.ID)
+		return read == head
+	})
+	b.Do(chromedp.Navigate(fmt.Sprintf("%s/communities/%d", base2, group.ID)))
+	say(a, "One more thought after you left.")
+	b.Do(chromedp.Navigate(base2+casePath),
+		chromedp.WaitVisible(`//li[@data-testid="unread-marker"]/following-sibling::li[1]//div[@data-testid="message-body"][normalize-space()="One more thought after you left."]`))
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
