@@ -41,7 +41,6 @@ type client struct {
 	conn    *websocket.Conn
 	cork    *corkConn // under conn: batches the writer's frames into one system call
 	user    Member
-	session string // the session token it was opened with
 	limiter *rate.Limiter
 	strikes int
 	struck  time.Time

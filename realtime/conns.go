@@ -30,25 +30,32 @@ const closeWriteTimeout = time.Second
 // hijacked connections, so it asks Conns to close them with a proper close frame.
 type Conns struct {
 	mu     sync.Mutex
-	open   map[*websocket.Conn]int64 // connection → id of its user
+	open   map[*websocket.Conn]connInfo
 	closed bool
+}
+
+// connInfo is who opened a connection, with which session.
+type connInfo struct {
+	userID  int64
+	session string
 }
 
 // NewConns returns an empty set.
 func NewConns() *Conns {
-	return &Conns{open: make(map[*websocket.Conn]int64)}
+	return &Conns{open: make(map[*websocket.Conn]connInfo)}
 }
 
-// Add registers conn, opened by the user userID. It returns a function that removes it again,
-// or ok=false, after having closed conn, when the server is already shutting down.
-func (c *Conns) Add(conn *websocket.Conn, userID int64) (remove func(), ok bool) {
+// Add registers conn, opened by the user userID signed in with session. It returns a function
+// that removes it again, or ok=false, after having closed conn, when the server is already
+// shutting down.
+func (c *Conns) Add(conn *websocket.Conn, userID int64, session string) (remove func(), ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		closeWith(conn, CloseGoingAway, CloseGoingAwayReason)
 		return func() {}, false
 	}
-	c.open[conn] = userID
+	c.open[conn] = connInfo{userID: userID, session: session}
 	return func() {
 		c.mu.Lock()
 		delete(c.open, conn)
@@ -69,19 +76,34 @@ func (c *Conns) CloseAll() {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
-	c.closeMatching(func(int64) bool { return true }, CloseGoingAway, CloseGoingAwayReason)
+	c.closeMatching(func(connInfo) bool { return true }, CloseGoingAway, CloseGoingAwayReason)
 }
 
 // CloseUser closes every open connection of the user with "session ended".
 func (c *Conns) CloseUser(userID int64) {
-	c.closeMatching(func(id int64) bool { return id == userID }, CloseSessionEnded, CloseSessionEndedReason)
+	c.closeMatching(func(i connInfo) bool { return i.userID == userID }, CloseSessionEnded, CloseSessionEndedReason)
 }
 
-func (c *Conns) closeMatching(match func(userID int64) bool, code int, reason string) {
+// Sessions lists the distinct session tokens of the open connections.
+func (c *Conns) Sessions() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	seen := make(map[string]bool)
+	var out []string
+	for _, i := range c.open {
+		if !seen[i.session] {
+			seen[i.session] = true
+			out = append(out, i.session)
+		}
+	}
+	return out
+}
+
+func (c *Conns) closeMatching(match func(connInfo) bool, code int, reason string) {
 	c.mu.Lock()
 	var conns []*websocket.Conn
-	for conn, userID := range c.open {
-		if match(userID) {
+	for conn, info := range c.open {
+		if match(info) {
 			conns = append(conns, conn)
 			delete(c.open, conn)
 		}

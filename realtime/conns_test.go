@@ -25,7 +25,7 @@ func trackedServer(t *testing.T, conns *realtime.Conns) (dial func(user int) *we
 			return
 		}
 		userID, _ := strconv.ParseInt(r.URL.Query().Get("user"), 10, 64)
-		remove, ok := conns.Add(conn, userID)
+		remove, ok := conns.Add(conn, userID, "")
 		registered <- struct{}{}
 		if !ok {
 			return

@@ -116,9 +116,8 @@ type Hub struct {
 	presence *presence
 	bus      atomic.Pointer[Bus] // nil on a hub without one (a single process)
 
-	mu      sync.Mutex
-	rooms   map[int64]*room
-	clients map[*client]struct{}
+	mu    sync.Mutex
+	rooms map[int64]*room
 
 	ctx    context.Context // ends when the hub closes
 	cancel context.CancelFunc
@@ -133,7 +132,6 @@ func NewHub(backend Backend, conns *Conns, opts Options) *Hub {
 		backend: backend, opts: opts, log: opts.Logger, conns: conns,
 		metrics: newHubMetrics(opts.Metrics),
 		rooms:   make(map[int64]*room),
-		clients: make(map[*client]struct{}),
 		ctx:     ctx, cancel: cancel,
 		upgrader: websocket.Upgrader{
 			// Idle sockets hold no write buffer: buffers are borrowed per write.
@@ -171,8 +169,8 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member, session
 		_ = tcp.SetWriteBuffer(h.opts.SocketSendBuffer)
 	}
 	c := newClient(h, conn, user)
-	c.cork, c.session = cw.conn, session
-	remove, ok := h.conns.Add(conn, user.ID)
+	c.cork = cw.conn
+	remove, ok := h.conns.Add(conn, user.ID, session)
 	if !ok {
 		return nil
 	}
@@ -180,17 +178,9 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member, session
 	// The connection lives on in a goroutine of its own, so the HTTP server's goroutine, with
 	// its deep middleware stack, ends here: an idle socket then costs a small stack, not a
 	// large one (measured in docs/benchmarks.md).
-	h.mu.Lock()
-	h.clients[c] = struct{}{}
-	h.mu.Unlock()
 	go func() {
 		defer h.metrics.connections.Dec()
 		defer remove()
-		defer func() {
-			h.mu.Lock()
-			delete(h.clients, c)
-			h.mu.Unlock()
-		}()
 		c.run()
 	}()
 	return nil
@@ -207,18 +197,7 @@ func (h *Hub) sweepSessions(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		h.mu.Lock()
-		clients := make([]*client, 0, len(h.clients))
-		seen := map[string]bool{}
-		var tokens []string
-		for c := range h.clients {
-			clients = append(clients, c)
-			if !seen[c.session] {
-				seen[c.session] = true
-				tokens = append(tokens, c.session)
-			}
-		}
-		h.mu.Unlock()
+		tokens := h.conns.Sessions()
 		if len(tokens) == 0 {
 			continue
 		}
@@ -229,11 +208,7 @@ func (h *Hub) sweepSessions(ctx context.Context) {
 			h.log.Warn("checking the sessions of open sockets", "err", err)
 			continue
 		}
-		for _, c := range clients {
-			if !live[c.session] {
-				go closeWith(c.conn, CloseSessionEnded, CloseSessionEndedReason)
-			}
-		}
+		h.conns.closeMatching(func(i connInfo) bool { return !live[i.session] }, CloseSessionEnded, CloseSessionEndedReason)
 	}
 }
 
@@ -320,12 +295,9 @@ func (h *Hub) closeUserHere(userID int64, code int) {
 	case CloseSessionEnded:
 		h.conns.CloseUser(userID)
 	default:
-		h.conns.closeMatching(func(id int64) bool { return id == userID }, CloseAccessChanged, CloseAccessChangedReason)
+		h.conns.closeMatching(func(i connInfo) bool { return i.userID == userID }, CloseAccessChanged, CloseAccessChangedReason)
 	}
 }
-
-// backgroundCtx is for work that outlives a request but not the hub.
-func (h *Hub) backgroundCtx() context.Context { return h.ctx }
 
 func isClosedErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, websocket.ErrCloseSent)

@@ -53,7 +53,6 @@ const (
 const (
 	ErrBadFrame    = "bad_frame"      // not JSON, unknown type, unknown or invalid field
 	ErrRateLimited = "rate_limited"   // retry after retry_after_ms
-	ErrNotFound    = "not_found"      // no such room (or not yours to see)
 	ErrNotSubbed   = "not_subscribed" // subscribe to the room first
 )
 

@@ -1,7 +1,6 @@
 package realtime
 
 import (
-	"strconv"
 	"sync"
 	"time"
 
@@ -223,5 +222,3 @@ func eventFrameJSON(ev Event) []byte {
 	b = append(b, ev.JSON...)
 	return append(b, '}')
 }
-
-func roomKey(id int64) string { return strconv.FormatInt(id, 10) }

@@ -464,7 +464,7 @@ func TestSignOutClosesTheUsersSockets(t *testing.T) {
 		if err != nil {
 			return
 		}
-		remove, _ := s.srv.Conns().Add(conn, ada.id)
+		remove, _ := s.srv.Conns().Add(conn, ada.id, "")
 		defer remove()
 		registered <- struct{}{}
 		for {
