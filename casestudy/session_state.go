@@ -1,0 +1,261 @@
+package casestudy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// SessionState is where a live session stands: the phase, its server deadline (UTC) or the time
+// left while paused, and who may speak. It is a value: every command returns the next state, and
+// the service stores it with the event that records the change, so that replaying a room's
+// events, or reading the latest state, shows exactly what everyone saw.
+type SessionState struct {
+	Phase     int           `json:"phase"`
+	StartedAt time.Time     `json:"phase_started_at"`
+	Deadline  time.Time     `json:"deadline,omitzero"` // when the phase is due to end; zero while paused
+	Paused    bool          `json:"paused"`
+	Remaining time.Duration `json:"remaining_ns,omitempty"` // time left, while paused
+	// TurnOrder lists who speaks in turn (round-robin phases), Turn the index of the current one.
+	TurnOrder []int64 `json:"turn_order,omitempty"`
+	Turn      int     `json:"turn"`
+	Hands     []int64 `json:"hands,omitempty"` // raised hands, in order (hand-raise phases)
+	Floor     int64   `json:"floor,omitempty"` // who has been given the floor
+	Ended     bool    `json:"ended"`
+}
+
+// Speaker is a participant as the rules see them.
+type Speaker struct {
+	UserID int64
+	Role   SessionRole
+}
+
+// enterPhase starts phase i at now: a fresh deadline, a fresh turn order of the members present
+// (in the order given), no hands, no floor.
+func enterPhase(t Template, i int, now time.Time, present []int64) SessionState {
+	return SessionState{
+		Phase:     i,
+		StartedAt: now,
+		Deadline:  now.Add(time.Duration(t.Phases[i].Minutes) * time.Minute),
+		TurnOrder: slices.Clone(present),
+	}
+}
+
+// NewSessionState is the state of a session that starts now; present are the members (not the
+// presenter or supervisor) in the room, in the order they came.
+func NewSessionState(t Template, now time.Time, present []int64) SessionState {
+	return enterPhase(t, 0, now, present)
+}
+
+// Advance moves to the next phase; in the last phase it is an error (end the session instead).
+func (s SessionState) Advance(t Template, now time.Time, present []int64) (SessionState, error) {
+	if s.Phase+1 >= len(t.Phases) {
+		return s, Errorf(ECONFLICT, "This is the last phase: end the session instead.")
+	}
+	return enterPhase(t, s.Phase+1, now, present), nil
+}
+
+// Back returns to the previous phase, with its full time again.
+func (s SessionState) Back(t Template, now time.Time, present []int64) (SessionState, error) {
+	if s.Phase == 0 {
+		return s, Errorf(ECONFLICT, "This is the first phase.")
+	}
+	return enterPhase(t, s.Phase-1, now, present), nil
+}
+
+// Pause stops the clock, keeping the time left.
+func (s SessionState) Pause(now time.Time) (SessionState, error) {
+	if s.Paused {
+		return s, Errorf(ECONFLICT, "The timer is already paused.")
+	}
+	s.Remaining = max(0, s.Deadline.Sub(now))
+	s.Deadline, s.Paused = time.Time{}, true
+	return s, nil
+}
+
+// Resume restarts the clock with the time that was left.
+func (s SessionState) Resume(now time.Time) (SessionState, error) {
+	if !s.Paused {
+		return s, Errorf(ECONFLICT, "The timer is running.")
+	}
+	s.Deadline, s.Paused, s.Remaining = now.Add(s.Remaining), false, 0
+	return s, nil
+}
+
+// Extend gives the current phase more time (also while paused); from an overrun deadline, the
+// extra time counts from now.
+func (s SessionState) Extend(now time.Time, d time.Duration) (SessionState, error) {
+	if d < time.Minute || d > 60*time.Minute {
+		return s, FieldErrorf("minutes", "Extend by 1 to 60 minutes.")
+	}
+	if s.Paused {
+		s.Remaining += d
+	} else {
+		s.Deadline = later(s.Deadline, now).Add(d)
+	}
+	return s, nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// Overdue is true once the running phase has passed its deadline.
+func (s SessionState) Overdue(now time.Time) bool {
+	return !s.Paused && !s.Deadline.IsZero() && !now.Before(s.Deadline)
+}
+
+// CurrentSpeaker is whose turn it is in a round-robin phase, or 0.
+func (s SessionState) CurrentSpeaker() int64 {
+	if s.Turn < len(s.TurnOrder) {
+		return s.TurnOrder[s.Turn]
+	}
+	return 0
+}
+
+// SkipTurn passes the turn to the next in order.
+func (s SessionState) SkipTurn(t Template) (SessionState, error) {
+	if t.Phases[s.Phase].Policy != PolicyRoundRobin {
+		return s, Errorf(ECONFLICT, "This phase has no turns.")
+	}
+	if s.Turn >= len(s.TurnOrder) {
+		return s, Errorf(ECONFLICT, "Everyone has had their turn.")
+	}
+	s.Turn++
+	return s, nil
+}
+
+// JoinTurns adds a member who arrives during a round-robin phase at the end of the order.
+func (s SessionState) JoinTurns(userID int64) SessionState {
+	if !slices.Contains(s.TurnOrder, userID) {
+		s.TurnOrder = append(slices.Clone(s.TurnOrder), userID)
+	}
+	return s
+}
+
+// RaiseHand queues a member who wants to speak in a hand-raise phase.
+func (s SessionState) RaiseHand(t Template, who Speaker) (SessionState, error) {
+	if t.Phases[s.Phase].Policy != PolicyHandRaise {
+		return s, Errorf(ECONFLICT, "Hands are raised only in hand-raise phases.")
+	}
+	if who.Role == SessionPresenter && !t.Phases[s.Phase].PresenterMayPost {
+		return s, Errorf(EFORBIDDEN, "The presenter listens in this phase.")
+	}
+	if slices.Contains(s.Hands, who.UserID) || s.Floor == who.UserID {
+		return s, Errorf(ECONFLICT, "Your hand is already up.")
+	}
+	s.Hands = append(slices.Clone(s.Hands), who.UserID)
+	return s, nil
+}
+
+// LowerHand takes a member out of the queue.
+func (s SessionState) LowerHand(userID int64) (SessionState, error) {
+	i := slices.Index(s.Hands, userID)
+	if i < 0 {
+		return s, Errorf(ECONFLICT, "Your hand is not up.")
+	}
+	s.Hands = slices.Delete(slices.Clone(s.Hands), i, i+1)
+	return s, nil
+}
+
+// GrantFloor gives the floor to a member, taking them out of the queue (0: the first in it).
+func (s SessionState) GrantFloor(t Template, userID int64) (SessionState, error) {
+	if t.Phases[s.Phase].Policy != PolicyHandRaise {
+		return s, Errorf(ECONFLICT, "The floor is given only in hand-raise phases.")
+	}
+	if userID == 0 {
+		if len(s.Hands) == 0 {
+			return s, Errorf(ECONFLICT, "No hands are raised.")
+		}
+		userID = s.Hands[0]
+	}
+	if i := slices.Index(s.Hands, userID); i >= 0 {
+		s.Hands = slices.Delete(slices.Clone(s.Hands), i, i+1)
+	}
+	s.Floor = userID
+	return s, nil
+}
+
+// WithdrawFloor takes the floor back.
+func (s SessionState) WithdrawFloor() (SessionState, error) {
+	if s.Floor == 0 {
+		return s, Errorf(ECONFLICT, "Nobody has the floor.")
+	}
+	s.Floor = 0
+	return s, nil
+}
+
+// MayPost says whether who may post now (a reply when isReply), and if not, why: the error says
+// who may speak, for the composer to show.
+func (s SessionState) MayPost(t Template, who Speaker, isReply bool, names func(int64) string) error {
+	if s.Ended {
+		return nil
+	}
+	p := t.Phases[s.Phase]
+	refuse := func(format string, args ...any) error {
+		return &Error{Code: EFORBIDDEN, Field: "phase", Message: fmt.Sprintf(format, args...),
+			Details: map[string]any{"phase": p.Name, "policy": p.Policy}}
+	}
+	if who.Role == SessionPresenter && !p.PresenterMayPost {
+		return refuse("The presenter listens in this phase (%s).", p.Name)
+	}
+	switch p.Policy {
+	case PolicyOpen:
+		return nil
+	case PolicyRoles:
+		if slices.Contains(p.Roles, who.Role) {
+			return nil
+		}
+		return refuse("Only the %s may speak in this phase (%s).", joinRoles(p.Roles), p.Name)
+	case PolicyAskAnswer:
+		if who.Role == SessionPresenter && !isReply {
+			return refuse("In %s the presenter answers questions in their threads.", p.Name)
+		}
+		if who.Role != SessionPresenter && isReply {
+			return refuse("In %s, ask your question as a new message; the presenter answers.", p.Name)
+		}
+		return nil
+	case PolicyRoundRobin:
+		if who.Role == SessionSupervisor || (who.Role == SessionPresenter && isReply) {
+			return nil
+		}
+		current := s.CurrentSpeaker()
+		if current == who.UserID && !isReply {
+			return nil
+		}
+		if current == 0 {
+			return refuse("Everyone has had their turn in %s; the supervisor moves on.", p.Name)
+		}
+		return refuse("It is %s's turn.", names(current))
+	case PolicyHandRaise:
+		if who.Role == SessionSupervisor || s.Floor == who.UserID {
+			return nil
+		}
+		if s.Floor != 0 {
+			return refuse("%s has the floor. Raise your hand to speak next.", names(s.Floor))
+		}
+		return refuse("Raise your hand; the supervisor gives the floor.")
+	}
+	return nil
+}
+
+// AfterPost is the state after who posted: in a round-robin phase, the speaker's contribution
+// passes the turn.
+func (s SessionState) AfterPost(t Template, who Speaker, isReply bool) SessionState {
+	if !s.Ended && t.Phases[s.Phase].Policy == PolicyRoundRobin && !isReply && s.CurrentSpeaker() == who.UserID {
+		s.Turn++
+	}
+	return s
+}
+
+func joinRoles(roles []SessionRole) string {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
+	return strings.Join(names, " and ")
+}
