@@ -24,6 +24,7 @@ func (s *Server) registerCommunityRoutes(api *echo.Group) {
 	g.DELETE("/invitations/:iid", s.handleRevokeInvitation)
 	g.GET("/audit", s.handleListAudit)
 	s.registerCaseRoutes(g)
+	s.registerTemplateRoutes(g)
 
 	api.GET("/invitations/:token", s.handlePreviewInvitation, requireUser)
 	api.POST("/invitations/:token/accept", s.handleAcceptInvitation, requireUser)
