@@ -32,6 +32,9 @@ const (
 	EventMessageCreated = "message.created"
 	EventMessageEdited  = "message.edited"
 	EventMessageDeleted = "message.deleted"
+	EventSessionStarted = "session.started"
+	EventSessionChanged = "session.changed"
+	EventSessionEnded   = "session.ended"
 )
 
 // Lens is one of the seven lenses of the seven-eyed model, an optional tag on a message.
@@ -65,16 +68,24 @@ type Message struct {
 	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
 	EditedAt   *time.Time `db:"edited_at" json:"edited_at,omitempty"`
 	DeletedAt  *time.Time `db:"deleted_at" json:"deleted_at,omitempty"`
+	// SessionID and Phase tag a message posted during a live session with the phase it was
+	// posted in, so that the thread reads as the session happened.
+	SessionID *int64 `db:"session_id" json:"session_id,omitempty"`
+	Phase     *int   `db:"phase" json:"phase,omitempty"`
 }
 
-// RoomEvent is one numbered event of a room's stream. Message is the message as it is now
-// (after later edits or deletion), so replaying a stream always ends in the current state.
+// RoomEvent is one numbered event of a room's stream. For message events, Message is the
+// message as it is now (after later edits or deletion), so replaying a stream always ends in the
+// current state. For session events, Session is the live session as it stood right after the
+// change, and Action names the change.
 type RoomEvent struct {
-	Room    int64     `json:"room"`
-	Seq     int64     `json:"seq"`
-	Type    string    `json:"type"`
-	At      time.Time `json:"at"`
-	Message Message   `json:"message"`
+	Room    int64        `json:"room"`
+	Seq     int64        `json:"seq"`
+	Type    string       `json:"type"`
+	At      time.Time    `json:"at"`
+	Message *Message     `json:"message,omitempty"`
+	Session *SessionView `json:"session,omitempty"`
+	Action  string       `json:"action,omitempty"`
 }
 
 // Thread is a top-level message and its replies, oldest first.
@@ -172,7 +183,7 @@ func (s *Service) postMessageAlone(ctx context.Context, r *postRequest) (RoomEve
 	if ev, err := s.resentMessage(ctx, r.userID, r.communityID, r.caseID, r.clientID); err == nil || !errors.Is(err, sql.ErrNoRows) {
 		return ev, err
 	}
-	var ev RoomEvent
+	var ev, turn RoomEvent
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := requireOpenRoom(ctx, tx, r.userID, r.communityID, r.caseID); err != nil {
 			return err
@@ -188,6 +199,19 @@ func (s *Service) postMessageAlone(ctx context.Context, r *postRequest) (RoomEve
 		if r.lens != "" {
 			lens = &r.lens
 		}
+		var sessionID *int64
+		var phase *int
+		session, err := liveSessionForUpdate(ctx, tx, r.caseID)
+		turned := false
+		switch {
+		case err == nil:
+			if turned, err = (&speakingCheck{tx: tx, ctx: ctx}).check(&session, r.userID, r.parentID != 0); err != nil {
+				return err
+			}
+			sessionID, phase = &session.ID, &session.State.Phase
+		case ErrorCode(err) != ENOTFOUND:
+			return err
+		}
 		now := s.now()
 		seq, err := nextRoomSeq(ctx, tx, r.caseID)
 		if err != nil {
@@ -195,13 +219,18 @@ func (s *Service) postMessageAlone(ctx context.Context, r *postRequest) (RoomEve
 		}
 		var id int64
 		err = sqlx.GetContext(ctx, tx, &id, `
-			INSERT INTO messages (case_id, seq, author_id, parent_id, body, body_html, lens, client_id, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-			r.caseID, seq, r.userID, parent, r.body, r.html, lens, r.clientID, now)
+			INSERT INTO messages (case_id, seq, author_id, parent_id, body, body_html, lens, client_id, session_id, phase, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			r.caseID, seq, r.userID, parent, r.body, r.html, lens, r.clientID, sessionID, phase, now)
 		if err != nil {
 			return err
 		}
-		ev, err = insertRoomEvent(ctx, tx, s.node, r.caseID, seq, EventMessageCreated, id, now)
+		if ev, err = insertRoomEvent(ctx, tx, s.node, r.caseID, seq, EventMessageCreated, id, now); err != nil {
+			return err
+		}
+		if turned {
+			turn, err = saveTurn(ctx, tx, s.node, session, r.userID, now.UTC())
+		}
 		return err
 	})
 	var pqErr *pq.Error
@@ -211,6 +240,9 @@ func (s *Service) postMessageAlone(ctx context.Context, r *postRequest) (RoomEve
 	}
 	if err == nil {
 		s.events.RoomEventCommitted(ev)
+		if turn.Seq != 0 {
+			s.events.RoomEventCommitted(turn)
+		}
 	}
 	return ev, err
 }

@@ -86,10 +86,12 @@ func (w *messageWriter) run() {
 // item is a request's progress through a batch.
 type item struct {
 	*postRequest
-	err    error
-	seq    int64 // assigned, or of the original message for a resend
-	resent bool
-	dupOf  *item // the same client_id earlier in this batch
+	err       error
+	sessionID int64 // the live session it was posted in, and its phase
+	phase     int
+	seq       int64 // assigned, or of the original message for a resend
+	resent    bool
+	dupOf     *item // the same client_id earlier in this batch
 }
 
 func (w *messageWriter) commit(batch []*postRequest) {
@@ -239,7 +241,6 @@ func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, no
 		}
 	}
 
-	// Lock the heads of the rooms written to, in id order.
 	var rooms []int64
 	for _, it := range live() {
 		if !slices.Contains(rooms, it.caseID) {
@@ -250,6 +251,38 @@ func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, no
 		return nil, nil
 	}
 	slices.Sort(rooms)
+
+	// Live sessions (locked before the heads, as ControlSession does): each post must suit the
+	// phase's speaking policy, in arrival order, since a post can pass the turn.
+	sessions, err := liveSessionsForUpdate(ctx, tx, rooms)
+	if err != nil {
+		return nil, err
+	}
+	turned := map[int64]int64{} // room → who passed the turn last
+	check := &speakingCheck{tx: tx, ctx: ctx}
+	for _, it := range live() {
+		v := sessions[it.caseID]
+		if v == nil {
+			continue
+		}
+		changed, err := check.check(v, it.userID, it.parentID != 0)
+		if err != nil {
+			it.err = err
+			continue
+		}
+		it.sessionID, it.phase = v.ID, v.State.Phase
+		if changed {
+			turned[it.caseID] = it.userID
+		}
+	}
+	rooms = slices.DeleteFunc(rooms, func(r int64) bool {
+		return !slices.ContainsFunc(live(), func(it *item) bool { return it.caseID == r })
+	})
+	if len(rooms) == 0 {
+		return nil, nil
+	}
+
+	// Lock the heads of the rooms written to, in id order.
 	if _, err := tx.ExecContext(ctx, `INSERT INTO room_heads (case_id, last_seq) SELECT unnest($1::bigint[]), 0 ON CONFLICT DO NOTHING`, pq.Array(rooms)); err != nil {
 		return nil, err
 	}
@@ -306,6 +339,8 @@ func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, no
 		mParent               = make([]sql.NullInt64, n)
 		mBody, mHTML, mClient = make([]string, n), make([]string, n), make([]string, n)
 		mLens                 = make([]sql.NullString, n)
+		mSession              = make([]sql.NullInt64, n)
+		mPhase                = make([]sql.NullInt64, n)
 	)
 	for i, it := range fresh {
 		head[it.caseID]++
@@ -314,6 +349,8 @@ func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, no
 		mParent[i] = sql.NullInt64{Int64: it.parentID, Valid: it.parentID != 0}
 		mBody[i], mHTML[i], mClient[i] = it.body, it.html, it.clientID
 		mLens[i] = sql.NullString{String: string(it.lens), Valid: it.lens != ""}
+		mSession[i] = sql.NullInt64{Int64: it.sessionID, Valid: it.sessionID != 0}
+		mPhase[i] = sql.NullInt64{Int64: int64(it.phase), Valid: it.sessionID != 0}
 	}
 	newHeads := make([]int64, len(rooms))
 	for i, r := range rooms {
@@ -330,11 +367,12 @@ func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, no
 		Seq    int64 `db:"seq"`
 	}
 	if err := sqlx.SelectContext(ctx, tx, &stored, `
-		INSERT INTO messages (case_id, seq, author_id, parent_id, body, body_html, lens, client_id, created_at)
-		SELECT *, $9::timestamptz FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])
+		INSERT INTO messages (case_id, seq, author_id, parent_id, body, body_html, lens, client_id, session_id, phase, created_at)
+		SELECT *, $11::timestamptz FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[],
+			$9::bigint[], $10::integer[])
 		RETURNING id, case_id, seq`,
 		pq.Array(mCase), pq.Array(mSeq), pq.Array(mAuthor), pq.GenericArray{A: mParent}, pq.Array(mBody), pq.Array(mHTML),
-		pq.GenericArray{A: mLens}, pq.Array(mClient), now); err != nil {
+		pq.GenericArray{A: mLens}, pq.Array(mClient), pq.GenericArray{A: mSession}, pq.GenericArray{A: mPhase}, now); err != nil {
 		return nil, err
 	}
 	if len(stored) != n {
@@ -386,9 +424,43 @@ func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, no
 			lens := it.lens
 			m.Lens = &lens
 		}
-		events[i] = RoomEvent{Room: it.caseID, Seq: it.seq, Type: EventMessageCreated, At: now, Message: m}
+		if it.sessionID != 0 {
+			sid, phase := it.sessionID, it.phase
+			m.SessionID, m.Phase = &sid, &phase
+		}
+		events[i] = RoomEvent{Room: it.caseID, Seq: it.seq, Type: EventMessageCreated, At: now, Message: &m}
+	}
+	// A passed turn is an event after the batch's messages of its room.
+	for _, r := range rooms {
+		by, ok := turned[r]
+		if !ok {
+			continue
+		}
+		ev, err := saveTurn(ctx, tx, node, *sessions[r], by, now)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, ev)
 	}
 	return events, nil
+}
+
+// liveSessionsForUpdate locks the running sessions of the rooms, in id order.
+func liveSessionsForUpdate(ctx context.Context, tx *sqlx.Tx, rooms []int64) (map[int64]*SessionView, error) {
+	var running []int64
+	if err := sqlx.SelectContext(ctx, tx, &running, `SELECT case_id FROM live_sessions WHERE case_id = ANY($1) AND ended_at IS NULL
+		ORDER BY case_id FOR UPDATE`, pq.Array(rooms)); err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*SessionView, len(running))
+	for _, room := range running {
+		v, err := liveSession(ctx, tx, room, "")
+		if err != nil {
+			return nil, err
+		}
+		out[room] = &v
+	}
+	return out, nil
 }
 
 // eventAt reads one event of a room.

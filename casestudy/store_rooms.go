@@ -2,6 +2,7 @@ package casestudy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -50,14 +51,22 @@ func roomNotice(node string, caseID, seq int64) string {
 }
 
 const messageColumns = `m.id, m.case_id, m.seq, m.author_id, u.display_name AS author_name, m.parent_id, m.body, m.body_html,
-	m.lens, m.client_id, m.version, m.created_at, m.edited_at, m.deleted_at`
+	m.lens, m.client_id, m.version, m.created_at, m.edited_at, m.deleted_at, m.session_id, m.phase`
+
+// eventColumns reads an event with its message, if it has one (the message's columns are then
+// coalesced to zero values, and m.id is 0), and its payload, if it has one.
+const eventColumns = `e.case_id, e.seq, e.type, e.at, coalesce(e.payload, 'null'::jsonb) AS payload,
+	coalesce(m.id, 0) AS id, coalesce(m.case_id, 0) AS case_id, coalesce(m.seq, 0) AS seq, m.author_id,
+	u.display_name AS author_name, m.parent_id, coalesce(m.body, '') AS body, coalesce(m.body_html, '') AS body_html,
+	m.lens, coalesce(m.client_id, '') AS client_id, coalesce(m.version, 0) AS version,
+	coalesce(m.created_at, e.at) AS created_at, m.edited_at, m.deleted_at, m.session_id, m.phase`
 
 // roomEvents reads events after seq `after`, in order, each with its message as it is now.
 func roomEvents(ctx context.Context, q sqlx.QueryerContext, caseID, after int64, limit int) ([]RoomEvent, error) {
 	return scanRoomEvents(q.QueryxContext(ctx, `
-		SELECT e.case_id, e.seq, e.type, e.at, `+messageColumns+`
+		SELECT `+eventColumns+`
 		FROM room_events e
-		JOIN messages m ON m.id = e.message_id
+		LEFT JOIN messages m ON m.id = e.message_id
 		LEFT JOIN users u ON u.id = m.author_id
 		WHERE e.case_id = $1 AND e.seq > $2
 		ORDER BY e.seq
@@ -68,9 +77,9 @@ func roomEvents(ctx context.Context, q sqlx.QueryerContext, caseID, after int64,
 func roomEventsBefore(ctx context.Context, q sqlx.QueryerContext, caseID, before int64, limit int) ([]RoomEvent, error) {
 	return scanRoomEvents(q.QueryxContext(ctx, `
 		SELECT * FROM (
-			SELECT e.case_id, e.seq, e.type, e.at, `+messageColumns+`
+			SELECT `+eventColumns+`
 			FROM room_events e
-			JOIN messages m ON m.id = e.message_id
+			LEFT JOIN messages m ON m.id = e.message_id
 			LEFT JOIN users u ON u.id = m.author_id
 			WHERE e.case_id = $1 AND e.seq < $2
 			ORDER BY e.seq DESC
@@ -86,10 +95,21 @@ func scanRoomEvents(rows *sqlx.Rows, err error) ([]RoomEvent, error) {
 	events := []RoomEvent{}
 	for rows.Next() {
 		var ev RoomEvent
-		m := &ev.Message
-		if err := rows.Scan(&ev.Room, &ev.Seq, &ev.Type, &ev.At, &m.ID, &m.CaseID, &m.Seq, &m.AuthorID, &m.AuthorName, &m.ParentID,
-			&m.Body, &m.HTML, &m.Lens, &m.ClientID, &m.Version, &m.CreatedAt, &m.EditedAt, &m.DeletedAt); err != nil {
+		var payload []byte
+		m := &Message{}
+		if err := rows.Scan(&ev.Room, &ev.Seq, &ev.Type, &ev.At, &payload, &m.ID, &m.CaseID, &m.Seq, &m.AuthorID, &m.AuthorName, &m.ParentID,
+			&m.Body, &m.HTML, &m.Lens, &m.ClientID, &m.Version, &m.CreatedAt, &m.EditedAt, &m.DeletedAt, &m.SessionID, &m.Phase); err != nil {
 			return nil, err
+		}
+		if m.ID != 0 {
+			ev.Message = m
+		}
+		if string(payload) != "null" {
+			var p sessionPayload
+			if err := json.Unmarshal(payload, &p); err != nil {
+				return nil, fmt.Errorf("room %d event %d: %w", ev.Room, ev.Seq, err)
+			}
+			ev.Session, ev.Action = &p.Session, p.Action
 		}
 		events = append(events, ev)
 	}

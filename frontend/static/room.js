@@ -204,6 +204,7 @@ function applyEvent(ev) {
   if (ev.seq <= lastSeq) return; // already shown (the server sends each once; this is a guard)
   lastSeq = ev.seq;
   const msg = ev.message;
+  if (!msg) return; // a live-session event: shown by the session panel (to come)
   const known = messages.get(msg.id);
   if (ev.type === 'message.created' && !known) {
     if (msg.parent_id) {

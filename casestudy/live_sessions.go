@@ -1,0 +1,344 @@
+package casestudy
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// A live session runs on a published case, in its room: a supervisor of the community starts
+// it with a template, the case's author presents (or a member the supervisor names), and every
+// change — phase, timer, turn, hand, floor — is an event of the room's stream, carrying the
+// session as it stood after the change. Late joiners and reconnecting clients therefore see the
+// exact current state, and replaying the room shows the session as it happened.
+
+// SessionView is a live session as everyone in the room sees it.
+type SessionView struct {
+	ID           int64        `json:"id"`
+	Room         int64        `json:"room"`
+	TemplateKey  string       `json:"template_key"`
+	Template     Template     `json:"template"`
+	PresenterID  int64        `json:"presenter_id"`
+	SupervisorID int64        `json:"supervisor_id"`
+	State        SessionState `json:"state"`
+	StartedAt    time.Time    `json:"started_at"`
+	EndedAt      *time.Time   `json:"ended_at,omitempty"`
+}
+
+// sessionPayload is what a session event stores.
+type sessionPayload struct {
+	Action  string      `json:"action"`
+	By      int64       `json:"by"`
+	Session SessionView `json:"session"`
+}
+
+// Session commands.
+const (
+	SessionAdvance       = "advance"
+	SessionBack          = "back"
+	SessionPause         = "pause"
+	SessionResume        = "resume"
+	SessionExtend        = "extend"
+	SessionSkipTurn      = "skip_turn"
+	SessionGrantFloor    = "grant_floor"
+	SessionWithdrawFloor = "withdraw_floor"
+	SessionTakeOver      = "take_over"
+	SessionEnd           = "end"
+	SessionRaiseHand     = "raise_hand"
+	SessionLowerHand     = "lower_hand"
+)
+
+// supervisorCommands may be given only by the session's supervisor (take_over: by another
+// supervisor or facilitator of the community).
+var supervisorCommands = []string{SessionAdvance, SessionBack, SessionPause, SessionResume, SessionExtend,
+	SessionSkipTurn, SessionGrantFloor, SessionWithdrawFloor, SessionEnd}
+
+// SessionCommand is a change asked of a live session.
+type SessionCommand struct {
+	Action  string `json:"action"`
+	Minutes int    `json:"minutes,omitempty"` // extend
+	UserID  int64  `json:"user_id,omitempty"` // grant_floor (0: the first raised hand)
+}
+
+// StartSessionInput starts a live session.
+type StartSessionInput struct {
+	TemplateKey string `json:"template"`
+	PresenterID int64  `json:"presenter_id,omitempty"` // 0: the case's author
+}
+
+// StartSession starts a live session on a published case. present are the people in the room
+// now, in the order they came (the first round-robin order is made from them).
+func (s *Service) StartSession(ctx context.Context, userID, communityID, caseID int64, in StartSessionInput, present []int64) (RoomEvent, error) {
+	var ev RoomEvent
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := requireRole(ctx, tx, userID, communityID, RoleSupervisor, RoleFacilitator); err != nil {
+			if ErrorCode(err) == EFORBIDDEN {
+				return Errorf(EFORBIDDEN, "Only a supervisor can start a live session.")
+			}
+			return err
+		}
+		if err := requireOpenRoom(ctx, tx, userID, communityID, caseID); err != nil {
+			return err
+		}
+		tpl, err := templateByKey(ctx, tx, communityID, in.TemplateKey)
+		if err != nil {
+			return FieldErrorf("template", "Choose one of the community's templates.")
+		}
+		presenter := in.PresenterID
+		if presenter == 0 {
+			if err := sqlx.GetContext(ctx, tx, &presenter, `SELECT author_id FROM cases WHERE id = $1`, caseID); err != nil {
+				return err
+			}
+		} else if _, err := requireRole(ctx, tx, presenter, communityID); err != nil {
+			return FieldErrorf("presenter_id", "The presenter must be a member of the community.")
+		}
+		if presenter == userID {
+			return FieldErrorf("presenter_id", "The supervisor cannot also present: name another presenter.")
+		}
+		now := s.now().UTC()
+		view := SessionView{Room: caseID, TemplateKey: in.TemplateKey, Template: tpl, PresenterID: presenter, SupervisorID: userID,
+			State: NewSessionState(tpl, now, membersOnly(present, presenter, userID)), StartedAt: now}
+		tplJSON, _ := json.Marshal(tpl)
+		stateJSON, _ := json.Marshal(view.State)
+		err = sqlx.GetContext(ctx, tx, &view.ID, `
+			INSERT INTO live_sessions (case_id, template_key, template, presenter_id, supervisor_id, state, started_by, started_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $5, $7) RETURNING id`, caseID, in.TemplateKey, tplJSON, presenter, userID, stateJSON, now)
+		var pqErr *pq.Error
+		if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+			return Errorf(ECONFLICT, "A live session is already running on this case.")
+		}
+		if err != nil {
+			return err
+		}
+		if ev, err = appendSessionEvent(ctx, tx, s.node, EventSessionStarted, "start", userID, view, now); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &communityID, Action: "session.started",
+			TargetType: "case", TargetID: &caseID, Detail: detailJSON(map[string]any{"session": view.ID, "template": in.TemplateKey})})
+	})
+	if err == nil {
+		s.events.RoomEventCommitted(ev)
+	}
+	return ev, err
+}
+
+// membersOnly drops the presenter and the supervisor from the people present: they take no
+// turns.
+func membersOnly(present []int64, presenter, supervisor int64) []int64 {
+	var out []int64
+	for _, id := range present {
+		if id != presenter && id != supervisor && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// ControlSession applies a command to the case's live session: supervisors steer it; anyone in
+// the community raises and lowers their own hand.
+func (s *Service) ControlSession(ctx context.Context, userID, communityID, caseID int64, cmd SessionCommand, present []int64) (RoomEvent, error) {
+	var ev RoomEvent
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		role, err := requireRole(ctx, tx, userID, communityID)
+		if err != nil {
+			return err
+		}
+		if err := requireRoom(ctx, tx, userID, communityID, caseID); err != nil {
+			return err
+		}
+		view, err := liveSessionForUpdate(ctx, tx, caseID)
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		st, tpl := view.State, view.Template
+		members := membersOnly(present, view.PresenterID, view.SupervisorID)
+		switch {
+		case slices.Contains(supervisorCommands, cmd.Action) && userID != view.SupervisorID:
+			return Errorf(EFORBIDDEN, "Only the session's supervisor steers it; another supervisor can take over.")
+		case cmd.Action == SessionTakeOver && role != RoleSupervisor && role != RoleFacilitator:
+			return Errorf(EFORBIDDEN, "Only a supervisor can take over a session.")
+		}
+		switch cmd.Action {
+		case SessionAdvance:
+			st, err = st.Advance(tpl, now, members)
+		case SessionBack:
+			st, err = st.Back(tpl, now, members)
+		case SessionPause:
+			st, err = st.Pause(now)
+		case SessionResume:
+			st, err = st.Resume(now)
+		case SessionExtend:
+			st, err = st.Extend(now, time.Duration(cmd.Minutes)*time.Minute)
+		case SessionSkipTurn:
+			st, err = st.SkipTurn(tpl)
+		case SessionGrantFloor:
+			st, err = st.GrantFloor(tpl, cmd.UserID)
+		case SessionWithdrawFloor:
+			st, err = st.WithdrawFloor()
+		case SessionRaiseHand:
+			st, err = st.RaiseHand(tpl, Speaker{UserID: userID, Role: view.roleOf(userID)})
+		case SessionLowerHand:
+			st, err = st.LowerHand(userID)
+		case SessionTakeOver:
+			if userID == view.SupervisorID {
+				return Errorf(ECONFLICT, "You are already this session's supervisor.")
+			}
+			if userID == view.PresenterID {
+				return Errorf(ECONFLICT, "The presenter cannot supervise their own case.")
+			}
+			view.SupervisorID = userID
+		case SessionEnd:
+			st.Ended = true
+			view.EndedAt = &now
+		default:
+			return FieldErrorf("action", "Unknown session action.")
+		}
+		if err != nil {
+			return err
+		}
+		view.State = st
+		stateJSON, _ := json.Marshal(st)
+		if _, err := tx.ExecContext(ctx, `UPDATE live_sessions SET state = $2, supervisor_id = $3, ended_at = $4 WHERE id = $1`,
+			view.ID, stateJSON, view.SupervisorID, view.EndedAt); err != nil {
+			return err
+		}
+		evType := EventSessionChanged
+		if cmd.Action == SessionEnd {
+			evType = EventSessionEnded
+			if err := appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &communityID, Action: "session.ended",
+				TargetType: "case", TargetID: &caseID, Detail: detailJSON(map[string]any{"session": view.ID})}); err != nil {
+				return err
+			}
+		}
+		ev, err = appendSessionEvent(ctx, tx, s.node, evType, cmd.Action, userID, view, now)
+		return err
+	})
+	if err == nil {
+		s.events.RoomEventCommitted(ev)
+	}
+	return ev, err
+}
+
+func (v SessionView) roleOf(userID int64) SessionRole {
+	switch userID {
+	case v.PresenterID:
+		return SessionPresenter
+	case v.SupervisorID:
+		return SessionSupervisor
+	}
+	return SessionMember
+}
+
+// LiveSession returns the case's running session, for a member; ENOTFOUND when none runs.
+func (s *Service) LiveSession(ctx context.Context, userID, communityID, caseID int64) (SessionView, error) {
+	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
+		return SessionView{}, err
+	}
+	return liveSession(ctx, s.db, caseID, "")
+}
+
+func liveSessionForUpdate(ctx context.Context, tx *sqlx.Tx, caseID int64) (SessionView, error) {
+	return liveSession(ctx, tx, caseID, " FOR UPDATE")
+}
+
+// speakingCheck applies a running session's speaking policy to one post and tags it with the
+// phase. It returns the session's next state and whether the post moved it on (a turn passed).
+type speakingCheck struct {
+	tx    *sqlx.Tx
+	ctx   context.Context
+	names map[int64]string
+}
+
+func (c *speakingCheck) name(id int64) string {
+	if n, ok := c.names[id]; ok {
+		return n
+	}
+	var n string
+	if err := sqlx.GetContext(c.ctx, c.tx, &n, `SELECT display_name FROM users WHERE id = $1`, id); err != nil {
+		n = "another member"
+	}
+	if c.names == nil {
+		c.names = map[int64]string{}
+	}
+	c.names[id] = n
+	return n
+}
+
+// check refuses a post the phase does not allow, or records it: v.State moves on and changed
+// says whether it did.
+func (c *speakingCheck) check(v *SessionView, userID int64, isReply bool) (changed bool, err error) {
+	who := Speaker{UserID: userID, Role: v.roleOf(userID)}
+	if err := v.State.MayPost(v.Template, who, isReply, c.name); err != nil {
+		return false, err
+	}
+	next := v.State.AfterPost(v.Template, who, isReply)
+	changed = next.Turn != v.State.Turn
+	v.State = next
+	return changed, nil
+}
+
+// saveTurn stores a session whose turn passed and announces it.
+func saveTurn(ctx context.Context, tx *sqlx.Tx, node string, v SessionView, by int64, now time.Time) (RoomEvent, error) {
+	stateJSON, _ := json.Marshal(v.State)
+	if _, err := tx.ExecContext(ctx, `UPDATE live_sessions SET state = $2 WHERE id = $1`, v.ID, stateJSON); err != nil {
+		return RoomEvent{}, err
+	}
+	return appendSessionEvent(ctx, tx, node, EventSessionChanged, "turn", by, v, now)
+}
+
+func liveSession(ctx context.Context, q sqlx.QueryerContext, caseID int64, lock string) (SessionView, error) {
+	var row struct {
+		ID           int64           `db:"id"`
+		TemplateKey  string          `db:"template_key"`
+		Template     json.RawMessage `db:"template"`
+		PresenterID  sql.NullInt64   `db:"presenter_id"`
+		SupervisorID sql.NullInt64   `db:"supervisor_id"`
+		State        json.RawMessage `db:"state"`
+		StartedAt    time.Time       `db:"started_at"`
+	}
+	err := sqlx.GetContext(ctx, q, &row, `SELECT id, template_key, template, presenter_id, supervisor_id, state, started_at
+		FROM live_sessions WHERE case_id = $1 AND ended_at IS NULL`+lock, caseID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return SessionView{}, Errorf(ENOTFOUND, "No live session is running on this case.")
+	}
+	if err != nil {
+		return SessionView{}, err
+	}
+	v := SessionView{ID: row.ID, Room: caseID, TemplateKey: row.TemplateKey, PresenterID: row.PresenterID.Int64,
+		SupervisorID: row.SupervisorID.Int64, StartedAt: row.StartedAt.UTC()}
+	if err := json.Unmarshal(row.Template, &v.Template); err != nil {
+		return v, err
+	}
+	if err := json.Unmarshal(row.State, &v.State); err != nil {
+		return v, err
+	}
+	return v, nil
+}
+
+// appendSessionEvent adds a session event to the room with the session as it now stands.
+func appendSessionEvent(ctx context.Context, tx *sqlx.Tx, node, evType, action string, by int64, view SessionView, now time.Time) (RoomEvent, error) {
+	seq, err := nextRoomSeq(ctx, tx, view.Room)
+	if err != nil {
+		return RoomEvent{}, err
+	}
+	payload, err := json.Marshal(sessionPayload{Action: action, By: by, Session: view})
+	if err != nil {
+		return RoomEvent{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO room_events (case_id, seq, type, session_id, payload, at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		view.Room, seq, evType, view.ID, payload, now); err != nil {
+		return RoomEvent{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, RoomEventsChannel, roomNotice(node, view.Room, seq)); err != nil {
+		return RoomEvent{}, err
+	}
+	v := view
+	return RoomEvent{Room: view.Room, Seq: seq, Type: evType, At: now, Session: &v, Action: action}, nil
+}

@@ -1,0 +1,232 @@
+package casestudy_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/casecircle/casecircle/casestudy"
+)
+
+type sessionFixture struct {
+	f                     *fixture
+	cid                   int64
+	fac, sup1, sup2       casestudy.User
+	author, bob, cat, out casestudy.User
+	sent                  int
+}
+
+func newSessionFixture(t *testing.T) *sessionFixture {
+	t.Helper()
+	ctx := context.Background()
+	f := newFixture(t)
+	sf := &sessionFixture{f: f}
+	sf.cid, sf.author, sf.bob, sf.out = caseCommunity(t, f)
+	sf.cat, _ = f.mustRegister(t, "cat")
+	sf.sup1, _ = f.mustRegister(t, "sue")
+	sf.sup2, _ = f.mustRegister(t, "sid")
+	sf.fac = f.facilitatorOf(t, sf.cid)
+	for _, m := range []struct {
+		u    casestudy.User
+		role casestudy.Role
+	}{{sf.cat, casestudy.RoleMember}, {sf.sup1, casestudy.RoleSupervisor}, {sf.sup2, casestudy.RoleSupervisor}} {
+		_, token, err := f.svc.CreateInvitation(ctx, sf.fac.ID, sf.cid, casestudy.NewInvitation{Role: m.role, MaxUses: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.AcceptInvitation(ctx, m.u.ID, token); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return sf
+}
+
+func (sf *sessionFixture) post(room int64, u casestudy.User, body string, parent int64) (casestudy.RoomEvent, error) {
+	sf.sent++
+	return sf.f.svc.PostMessage(context.Background(), u.ID, sf.cid, room,
+		casestudy.NewMessage{ClientID: fmt.Sprintf("m%d", sf.sent), Body: body, ParentID: parent})
+}
+
+func (sf *sessionFixture) control(t *testing.T, room int64, u casestudy.User, action string, present ...int64) (casestudy.RoomEvent, error) {
+	t.Helper()
+	return sf.f.svc.ControlSession(context.Background(), u.ID, sf.cid, room, casestudy.SessionCommand{Action: action}, present)
+}
+
+// mustOK returns a checker of (event, error) results that fails t on an error.
+func mustOK(t *testing.T) func(casestudy.RoomEvent, error) casestudy.RoomEvent {
+	return func(ev casestudy.RoomEvent, err error) casestudy.RoomEvent {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+}
+
+func wantRefusal(t *testing.T, err error, code, says string) {
+	t.Helper()
+	if casestudy.ErrorCode(err) != code || !strings.Contains(err.Error(), says) {
+		t.Fatalf("got %v, want %s saying %q", err, code, says)
+	}
+}
+
+func TestLiveSessionDefaultTemplate(t *testing.T) {
+	sf := newSessionFixture(t)
+	ctx := context.Background()
+	room := publishedRoom(t, sf.f, sf.cid, sf.author)
+	must := mustOK(t)
+	present := []int64{sf.author.ID, sf.bob.ID, sf.cat.ID, sf.sup1.ID}
+
+	_, err := sf.f.svc.StartSession(ctx, sf.bob.ID, sf.cid, room, casestudy.StartSessionInput{TemplateKey: "default"}, present)
+	wantRefusal(t, err, casestudy.EFORBIDDEN, "Only a supervisor")
+	_, err = sf.f.svc.StartSession(ctx, sf.sup1.ID, sf.cid, room, casestudy.StartSessionInput{TemplateKey: "nope"}, present)
+	wantRefusal(t, err, casestudy.EVALIDATION, "template")
+	start := must(sf.f.svc.StartSession(ctx, sf.sup1.ID, sf.cid, room, casestudy.StartSessionInput{TemplateKey: "default"}, present))
+	if start.Type != casestudy.EventSessionStarted || start.Session == nil || start.Session.PresenterID != sf.author.ID ||
+		start.Session.SupervisorID != sf.sup1.ID || start.Session.State.Phase != 0 {
+		t.Fatalf("start %+v", start)
+	}
+	_, err = sf.f.svc.StartSession(ctx, sf.sup2.ID, sf.cid, room, casestudy.StartSessionInput{TemplateKey: "default"}, present)
+	wantRefusal(t, err, casestudy.ECONFLICT, "already running")
+
+	// Presentation: the presenter only.
+	_, err = sf.post(room, sf.bob, "A question already", 0)
+	wantRefusal(t, err, casestudy.EFORBIDDEN, "Only the presenter may speak")
+	told := must(sf.post(room, sf.author, "Here is my case", 0))
+	if told.Message.Phase == nil || *told.Message.Phase != 0 || told.Message.SessionID == nil {
+		t.Fatalf("message not tagged with its phase: %+v", told.Message)
+	}
+
+	// Only the session's supervisor steers.
+	_, err = sf.control(t, room, sf.bob, casestudy.SessionAdvance)
+	wantRefusal(t, err, casestudy.EFORBIDDEN, "Only the session's supervisor")
+	must(sf.control(t, room, sf.sup1, casestudy.SessionAdvance, present...))
+
+	// Clarifying questions: members ask, the presenter answers in the thread.
+	q := must(sf.post(room, sf.bob, "Who is the sponsor?", 0))
+	_, err = sf.post(room, sf.author, "Let me add something", 0)
+	wantRefusal(t, err, casestudy.EFORBIDDEN, "answers questions in their threads")
+	must(sf.post(room, sf.author, "The CEO", q.Message.ID))
+
+	// Reflective round: the presenter listens.
+	must(sf.control(t, room, sf.sup1, casestudy.SessionAdvance, present...))
+	_, err = sf.post(room, sf.author, "But actually", 0)
+	wantRefusal(t, err, casestudy.EFORBIDDEN, "The presenter listens")
+	must(sf.post(room, sf.cat, "I notice rescuing", 0))
+
+	// Timer commands are events too.
+	paused := must(sf.control(t, room, sf.sup1, casestudy.SessionPause))
+	if !paused.Session.State.Paused || paused.Action != casestudy.SessionPause {
+		t.Fatalf("pause %+v", paused)
+	}
+	must(sf.f.svc.ControlSession(ctx, sf.sup1.ID, sf.cid, room, casestudy.SessionCommand{Action: casestudy.SessionExtend, Minutes: 5}, present))
+	resumed := must(sf.control(t, room, sf.sup1, casestudy.SessionResume))
+	if resumed.Session.State.Paused || resumed.Session.State.Deadline.IsZero() {
+		t.Fatalf("resume %+v", resumed.Session.State)
+	}
+
+	// Another supervisor takes over (the first one's disconnect never ends the session).
+	_, err = sf.control(t, room, sf.bob, casestudy.SessionTakeOver)
+	wantRefusal(t, err, casestudy.EFORBIDDEN, "Only a supervisor can take over")
+	must(sf.control(t, room, sf.sup2, casestudy.SessionTakeOver))
+	_, err = sf.control(t, room, sf.sup1, casestudy.SessionAdvance, present...)
+	wantRefusal(t, err, casestudy.EFORBIDDEN, "Only the session's supervisor")
+	must(sf.control(t, room, sf.sup2, casestudy.SessionAdvance, present...))
+
+	// A late joiner sees the current state; the stream replays the session as it happened.
+	view, err := sf.f.svc.LiveSession(ctx, sf.cat.ID, sf.cid, room)
+	if err != nil || view.State.Phase != 3 || view.SupervisorID != sf.sup2.ID || view.Template.Phases[3].Name != "Presenter response" {
+		t.Fatalf("late join %+v %v", view, err)
+	}
+	events, err := sf.f.svc.RoomEvents(ctx, sf.cat.ID, sf.cid, room, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var phases []int
+	for i, ev := range events {
+		if ev.Seq != int64(i+1) {
+			t.Fatalf("gap in the stream at %d: %d", i, ev.Seq)
+		}
+		if ev.Session != nil && (ev.Action == "start" || ev.Action == casestudy.SessionAdvance) {
+			phases = append(phases, ev.Session.State.Phase)
+		}
+	}
+	if fmt.Sprint(phases) != "[0 1 2 3]" {
+		t.Fatalf("replayed phases %v", phases)
+	}
+
+	// Ending: the room is open again, and a new session may start.
+	end := must(sf.control(t, room, sf.sup2, casestudy.SessionEnd))
+	if end.Type != casestudy.EventSessionEnded || end.Session.EndedAt == nil {
+		t.Fatalf("end %+v", end)
+	}
+	if _, err := sf.f.svc.LiveSession(ctx, sf.cat.ID, sf.cid, room); casestudy.ErrorCode(err) != casestudy.ENOTFOUND {
+		t.Fatalf("after the end: %v", err)
+	}
+	must(sf.post(room, sf.author, "Thank you all", 0))
+	must(sf.f.svc.StartSession(ctx, sf.sup1.ID, sf.cid, room, casestudy.StartSessionInput{TemplateKey: "balint"}, present))
+
+	// Outsiders see nothing.
+	_, err = sf.f.svc.LiveSession(ctx, sf.out.ID, sf.cid, room)
+	wantRefusal(t, err, casestudy.ENOTFOUND, "")
+}
+
+func TestLiveSessionTurnsAndHands(t *testing.T) {
+	sf := newSessionFixture(t)
+	ctx := context.Background()
+	room := publishedRoom(t, sf.f, sf.cid, sf.author)
+	must := mustOK(t)
+	tpl, err := sf.f.svc.CreateTemplate(ctx, sf.fac.ID, sf.cid, casestudy.Template{Name: "Turns then hands", Phases: []casestudy.Phase{
+		{Name: "Questions in turn", Minutes: 5, Policy: casestudy.PolicyRoundRobin, PresenterMayPost: true},
+		{Name: "Hands", Minutes: 5, Policy: casestudy.PolicyHandRaise},
+	}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	present := []int64{sf.author.ID, sf.sup1.ID, sf.bob.ID, sf.cat.ID}
+	must(sf.f.svc.StartSession(ctx, sf.sup1.ID, sf.cid, room, casestudy.StartSessionInput{TemplateKey: tpl.Key}, present))
+
+	_, err = sf.post(room, sf.cat, "Out of turn", 0)
+	wantRefusal(t, err, casestudy.EFORBIDDEN, "It is Bob's turn")
+	must(sf.post(room, sf.bob, "My question", 0))
+	view, _ := sf.f.svc.LiveSession(ctx, sf.cat.ID, sf.cid, room)
+	if view.State.CurrentSpeaker() != sf.cat.ID {
+		t.Fatalf("after Bob's question the turn is %d's, want Cat's", view.State.CurrentSpeaker())
+	}
+	events, _ := sf.f.svc.RoomEvents(ctx, sf.cat.ID, sf.cid, room, 0, 100)
+	if last := events[len(events)-1]; last.Action != "turn" || last.Session.State.Turn != 1 {
+		t.Fatalf("no turn event after the contribution: %+v", last)
+	}
+	_, err = sf.post(room, sf.bob, "Another", 0)
+	wantRefusal(t, err, casestudy.EFORBIDDEN, "It is Cat's turn")
+	must(sf.post(room, sf.cat, "Mine", 0))
+	_, err = sf.post(room, sf.bob, "Again", 0)
+	wantRefusal(t, err, casestudy.EFORBIDDEN, "Everyone has had their turn")
+
+	must(sf.control(t, room, sf.sup1, casestudy.SessionAdvance, present...))
+	_, err = sf.post(room, sf.cat, "Can I?", 0)
+	wantRefusal(t, err, casestudy.EFORBIDDEN, "Raise your hand")
+	must(sf.control(t, room, sf.cat, casestudy.SessionRaiseHand))
+	must(sf.control(t, room, sf.bob, casestudy.SessionRaiseHand))
+	_, err = sf.control(t, room, sf.cat, casestudy.SessionGrantFloor)
+	wantRefusal(t, err, casestudy.EFORBIDDEN, "Only the session's supervisor")
+	granted := must(sf.control(t, room, sf.sup1, casestudy.SessionGrantFloor))
+	if granted.Session.State.Floor != sf.cat.ID || len(granted.Session.State.Hands) != 1 {
+		t.Fatalf("grant %+v", granted.Session.State)
+	}
+	must(sf.post(room, sf.cat, "My idea", 0))
+	_, err = sf.post(room, sf.bob, "Me too", 0)
+	wantRefusal(t, err, casestudy.EFORBIDDEN, "Cat has the floor")
+	must(sf.post(room, sf.sup1, "Thank you, Cat", 0))
+}
+
+// facilitatorOf finds the community's (first) facilitator.
+func (f *fixture) facilitatorOf(t *testing.T, cid int64) casestudy.User {
+	t.Helper()
+	var id int64
+	if err := f.db.Get(&id, `SELECT user_id FROM memberships WHERE community_id = $1 AND role = 'facilitator' ORDER BY user_id LIMIT 1`, cid); err != nil {
+		t.Fatal(err)
+	}
+	return casestudy.User{ID: id}
+}
