@@ -477,6 +477,8 @@ type RoomSnapshot struct {
 	// Before is the cursor of the next (older) page, or 0 when there is none.
 	Before   int64 `json:"before,omitempty"`
 	ReadOnly bool  `json:"read_only"`
+	// Session is the live session running now, as of Head, if any.
+	Session *SessionView `json:"session,omitempty"`
 }
 
 // RoomThreads returns up to limit threads with top-level message id below `before` (0: the
@@ -503,6 +505,12 @@ func (s *Service) RoomThreads(ctx context.Context, userID, communityID, caseID, 
 		return snap, err
 	}
 	if snap.Threads, err = roomThreads(ctx, tx, caseID, before, limit+1); err != nil {
+		return snap, err
+	}
+	switch session, err := liveSession(ctx, tx, caseID, ""); {
+	case err == nil:
+		snap.Session = &session
+	case ErrorCode(err) != ENOTFOUND:
 		return snap, err
 	}
 	if len(snap.Threads) > limit {

@@ -149,6 +149,16 @@ func (p *presence) members(roomID int64) []Member {
 	return out
 }
 
+// Present lists the ids of the people in a room now, on any process, by name.
+func (h *Hub) Present(roomID int64) []int64 {
+	members := h.presence.members(roomID)
+	ids := make([]int64, len(members))
+	for i, m := range members {
+		ids[i] = m.ID
+	}
+	return ids
+}
+
 func (p *presence) frame(roomID int64) []byte {
 	data, _ := json.Marshal(PresenceFrame{Type: TypePresence, Room: roomID, Members: p.members(roomID)})
 	return data

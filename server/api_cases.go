@@ -23,6 +23,7 @@ func (s *Server) registerCaseRoutes(g *echo.Group) {
 	g.POST("/cases/:id/withdraw", s.handleWithdrawCase)
 	g.GET("/cases/:id/revisions", s.handleListCaseRevisions)
 	s.registerRoomRoutes(g)
+	s.registerSessionRoutes(g)
 }
 
 // userRateLimit limits per signed-in user rather than per network.

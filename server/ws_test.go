@@ -763,3 +763,57 @@ func TestWebSocketClosedWhenTheSessionTimesOut(t *testing.T) {
 	}
 	a.quiet(200 * time.Millisecond) // the other stays open
 }
+
+// TestLiveSessionOverHTTPAndSocket: a session started and steered over HTTP reaches the room as
+// events; a post the phase does not allow gets an error frame naming the phase.
+func TestLiveSessionOverHTTPAndSocket(t *testing.T) {
+	s := newAPIServer(t, nil)
+	f := newRoomFixture(t, s) // the author is the community's facilitator, who may supervise
+	path := fmt.Sprintf("%s/%d/session", f.base, f.room)
+	m := f.member.dialWS(s.URL)
+	m.subscribe(f.room, 0)
+	a := f.author.dialWS(s.URL)
+	a.subscribe(f.room, 0)
+
+	f.member.mustStatus(f.member.call("POST", path, map[string]any{"template": "default"}), 403)
+	f.author.mustStatus(f.author.call("POST", path, map[string]any{"template": "default", "presenter_id": f.member.id}), 201)
+	started := m.events(1)[0]
+	if started.Type != casestudy.EventSessionStarted || started.Session == nil || started.Session.PresenterID != f.member.id ||
+		started.Session.Template.Phases[0].Name != "Presentation" {
+		t.Fatalf("started %+v", started)
+	}
+	a.events(1)
+
+	// Presentation: only the presenter speaks; the supervisor's post is refused with the reason.
+	a.send(map[string]any{"type": "publish", "room": f.room, "client_id": "s1", "body": "Let me add", "ref": "p1"})
+	if e := a.nextOf(realtime.TypeError); e.Code != casestudy.EFORBIDDEN || !strings.Contains(string(e.raw), "Only the presenter may speak") ||
+		!strings.Contains(string(e.raw), `"phase":"Presentation"`) {
+		t.Fatalf("refusal %s", e.raw)
+	}
+	if ack := m.publish(f.room, "p1", "Here is my case"); ack.Seq != 2 {
+		t.Fatalf("presenter's post %s", ack.raw)
+	}
+
+	f.member.mustStatus(f.member.call("POST", path+"/commands", map[string]any{"action": "advance"}), 403)
+	f.author.mustStatus(f.author.call("POST", path+"/commands", map[string]any{"action": "advance"}), 200)
+	f.author.mustStatus(f.author.call("POST", path+"/commands", map[string]any{"action": "fly"}), 422)
+	evs := a.events(2)
+	if evs[0].Message == nil || evs[1].Action != "advance" || evs[1].Session.State.Phase != 1 {
+		t.Fatalf("events %+v", evs)
+	}
+
+	// The snapshot of a page load carries the session as it stands.
+	var snap casestudy.RoomSnapshot
+	f.member.mustStatus(f.member.call("GET", fmt.Sprintf("%s/%d/messages", f.base, f.room), nil), 200).decode(t, &snap)
+	if snap.Session == nil || snap.Session.State.Phase != 1 || snap.Head != 3 {
+		t.Fatalf("snapshot %+v", snap)
+	}
+	var got struct{ Session casestudy.SessionView }
+	f.member.mustStatus(f.member.call("GET", path, nil), 200).decode(t, &got)
+	if got.Session.State.Phase != 1 {
+		t.Fatalf("session %+v", got.Session)
+	}
+	outsider := s.newClient(t).signUp("oz")
+	outsider.mustStatus(outsider.call("GET", path, nil), 404)
+	outsider.mustStatus(outsider.call("POST", path+"/commands", map[string]any{"action": "raise_hand"}), 404)
+}
