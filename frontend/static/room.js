@@ -4,6 +4,7 @@
 // else is set as text.
 
 import { RoomConnection, newClientID } from './room-client.js';
+import { createSessionPanel } from './session-panel.js';
 
 const section = document.querySelector('[data-room]');
 const room = Number(section.dataset.room);
@@ -29,6 +30,25 @@ let olderCursor = 0;
 const messages = new Map(); // id → {msg, el}
 const typing = new Map(); // user id → {name, until}
 let replyTo = null;
+const people = new Map(); // user id → name, from presence and authors
+
+const session = createSessionPanel(section, {
+  me, myRole: section.dataset.myRole, authorID: Number(section.dataset.authorId), api,
+  people: () => people, onChange: updateComposer,
+});
+
+// updateComposer closes the composer, saying why, when the live session's phase does not let
+// this member post (the server refuses anyway; this saves writing in vain).
+function updateComposer() {
+  if (!composer) return;
+  const why = session.refusal(Boolean(replyTo));
+  const textarea = composer.querySelector('textarea');
+  const reason = composer.querySelector('[data-composer-reason]');
+  textarea.disabled = Boolean(why);
+  composer.querySelector('[data-send]').disabled = Boolean(why);
+  reason.textContent = why;
+  reason.hidden = !why;
+}
 
 const conn = new RoomConnection(room, {
   onEvent: applyEvent,
@@ -54,6 +74,7 @@ async function loadSnapshot() {
   messages.clear();
   lastSeq = snap.head;
   readSeq = snap.read_seq;
+  session.update(snap.session || null);
   olderCursor = snap.before || 0;
   for (const t of [...snap.threads].reverse()) threadsEl.append(threadElement(t, t.replies));
   markUnread();
@@ -153,6 +174,13 @@ function fillMessage(article, msg) {
   when.dateTime = msg.created_at;
   when.textContent = new Date(msg.created_at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
   head.append(who, ' ', when);
+  const phase = session.phaseOf(msg);
+  if (phase) {
+    const tag = document.createElement('span');
+    tag.className = 'tag phase-tag';
+    tag.textContent = phase;
+    head.append(' ', tag);
+  }
   if (msg.lens) {
     const lens = document.createElement('span');
     lens.className = 'tag';
@@ -204,7 +232,11 @@ function applyEvent(ev) {
   if (ev.seq <= lastSeq) return; // already shown (the server sends each once; this is a guard)
   lastSeq = ev.seq;
   const msg = ev.message;
-  if (!msg) return; // a live-session event: shown by the session panel (to come)
+  if (!msg) {
+    session.update(ev.session);
+    return;
+  }
+  if (msg.author_name) people.set(msg.author_id, msg.author_name);
   const known = messages.get(msg.id);
   if (ev.type === 'message.created' && !known) {
     if (msg.parent_id) {
@@ -251,6 +283,8 @@ function scheduleRead() {
 document.addEventListener('visibilitychange', scheduleRead);
 
 function showPresence(members) {
+  for (const m of members) people.set(m.id, m.name);
+  session.refresh(); // names in the turn order may be new
   const list = $('[data-presence]');
   list.replaceChildren(...members.map((m) => {
     const li = document.createElement('li');
@@ -301,12 +335,14 @@ function startReply(msg) {
   }
   note.replaceChildren(`Replying to ${msg.author_name || 'a former member'}: “${textOf(msg.html).slice(0, 60)}” `,
     actionButton('Cancel reply', cancelReply));
+  updateComposer();
   composer.querySelector('textarea').focus();
 }
 
 function cancelReply() {
   replyTo = null;
   composer.querySelector('[data-replying]')?.remove();
+  updateComposer();
 }
 
 // askDecisions shows the anonymiser's findings and resolves with the author's decisions, or

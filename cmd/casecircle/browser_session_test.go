@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/casecircle/casecircle/casestudy"
+	"github.com/casecircle/casecircle/internal/browsertest"
+)
+
+// TestLiveSessionInBrowser: a supervisor, a presenter and a member walk the default template in
+// three browsers; the server's rules show in each one's composer, and a reload mid-session shows
+// the same phase and countdown.
+func TestLiveSessionInBrowser(t *testing.T) {
+	m := bootWithTestDB(t)
+	base := strings.TrimSuffix(m.URL(), "/")
+	ctx := context.Background()
+	svc := casestudy.NewService(m.DB())
+	ada, bo, group := twoMemberCommunity(t, svc) // Ada supervises (a facilitator), Bo presents
+	cy, _, err := svc.Register(ctx, casestudy.SignUp{Email: "cy@example.org", DisplayName: "Cy", Password: demoPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := svc.CreateInvitation(ctx, ada.ID, group.ID, casestudy.NewInvitation{Role: casestudy.RoleMember, MaxUses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AcceptInvitation(ctx, cy.ID, token); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := svc.CreateCase(ctx, bo.ID, group.ID, casestudy.SaveCase{Action: casestudy.SavePublish, Attest: true,
+		Input: casestudy.CaseInput{Title: "A founder who cannot let go", Kind: casestudy.KindCoaching, Question: "Why do I keep advising?"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	casePath := fmt.Sprintf("%s/communities/%d/cases/%d", base, group.ID, cs.ID)
+
+	open := func(email, name string) *browsertest.Browser {
+		b := browsertest.New(t)
+		b.Do(chromedp.Navigate(base+"/signin"),
+			chromedp.SendKeys(chromedp.CSS("#email"), email),
+			chromedp.SendKeys(chromedp.CSS("#password"), demoPassword),
+			chromedp.Click(chromedp.CSS(`form[data-api="/api/v1/auth/signin"] button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="signed-in-as"]`)),
+			chromedp.Navigate(casePath),
+			chromedp.WaitVisible(fmt.Sprintf(`//ul[@data-testid="presence"]/li[.="%s (you)"]`, name)))
+		return b
+	}
+	sup, presenter, member := open("ada@example.org", "Ada"), open("bo@example.org", "Bo"), open("cy@example.org", "Cy")
+	sup.Do(chromedp.WaitVisible(`//ul[@data-testid="presence"]/li[.="Cy"]`))
+	phaseIs := func(b *browsertest.Browser, name string) {
+		t.Helper()
+		b.Do(chromedp.WaitVisible(fmt.Sprintf(`//strong[@data-testid="phase-name"][.="%s"]`, name)))
+	}
+	say := func(b *browsertest.Browser, text string) {
+		t.Helper()
+		b.Do(chromedp.SendKeys(chromedp.CSS("#message-body"), text),
+			chromedp.Click(chromedp.CSS("[data-send]")),
+			chromedp.WaitVisible(fmt.Sprintf(`//div[@data-testid="message-body"][normalize-space()="%s"]`, text)))
+	}
+	closedBecause := func(b *browsertest.Browser, reason string) {
+		t.Helper()
+		b.Do(chromedp.WaitVisible(fmt.Sprintf(`//p[@data-testid="composer-reason"][contains(., "%s")]`, reason)))
+		if !browsertest.Get(b, chromedp.Evaluate[bool](`document.querySelector('#message-body').disabled`)) {
+			t.Fatalf("the composer is open despite %q", reason)
+		}
+	}
+	next := func() {
+		t.Helper()
+		sup.Do(chromedp.Click(chromedp.CSS(`[data-testid="advance"]`)))
+	}
+
+	// The supervisor starts the default format; the presenter is the case's author.
+	sup.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="start-session"]`)),
+		chromedp.WaitReady(`//select[@id="session-template"]/option[@value="default"]`),
+		chromedp.SetValue(chromedp.CSS("#session-template"), "default"),
+		chromedp.Click(`//form[@data-testid="start-session"]//button[.="Start"]`))
+	for _, b := range []*browsertest.Browser{sup, presenter, member} {
+		phaseIs(b, "Presentation")
+	}
+
+	// Presentation: the member's composer is closed; the presenter presents.
+	closedBecause(member, "Only the presenter may speak")
+	say(presenter, "Here is my case.")
+	member.Do(chromedp.WaitVisible(`//div[@data-testid="message-body"][normalize-space()="Here is my case."]`))
+
+	// Clarifying questions: the member asks, the presenter answers in the thread.
+	next()
+	phaseIs(member, "Clarifying questions")
+	say(member, "Who pays for the coaching?")
+	closedBecause(presenter, "use Reply")
+	presenter.Do(chromedp.Click(`//article[.//div[normalize-space()="Who pays for the coaching?"]]//button[.="Reply"]`),
+		chromedp.WaitEnabled(chromedp.CSS("#message-body")))
+	presenter.Do(chromedp.SendKeys(chromedp.CSS("#message-body"), "The board does."), chromedp.Click(chromedp.CSS("[data-send]")),
+		chromedp.WaitVisible(`//button[contains(., "1 reply")]`))
+
+	// Reflective round: the presenter listens; the server refuses their post even without the UI.
+	next()
+	phaseIs(presenter, "Reflective round")
+	closedBecause(presenter, "The presenter listens")
+	refused := browsertest.Get(presenter, chromedp.Evaluate[string](fmt.Sprintf(`(() => {
+		const x = new XMLHttpRequest();
+		x.open('POST', '/api/v1/communities/%d/cases/%d/messages', false);
+		x.setRequestHeader('Content-Type', 'application/json');
+		x.send(JSON.stringify({client_id: 'sneaky', body: 'Let me just explain'}));
+		return x.status + ' ' + x.responseText;
+	})()`, group.ID, cs.ID)))
+	if !strings.HasPrefix(refused, "403") || !strings.Contains(refused, "The presenter listens") {
+		t.Fatalf("the presenter's post in the reflective round answered %q", refused)
+	}
+	say(member, "I notice how much the founder carries alone.")
+
+	// A member who reloads sees the same phase and countdown.
+	before := browsertest.Get(member, chromedp.Text(chromedp.CSS(`[data-testid="countdown"]`)))
+	member.Do(chromedp.Reload())
+	phaseIs(member, "Reflective round")
+	after := browsertest.Get(member, chromedp.Text(chromedp.CSS(`[data-testid="countdown"]`)))
+	if !strings.HasSuffix(before, "left") || before[:2] != after[:2] {
+		t.Fatalf("countdown before the reload %q, after %q", before, after)
+	}
+
+	presenter.Screenshot("session-presenter-listens")
+
+	// Presenter response, then learning, then the end.
+	next()
+	phaseIs(presenter, "Presenter response")
+	closedBecause(member, "Only the presenter may speak")
+	say(presenter, "I see that I rescue.")
+	next()
+	phaseIs(member, "Learning and actions")
+	say(member, "Learning: ask before advising.")
+	browsertest.Get(sup, chromedp.Evaluate[bool](`window.confirm = () => true; true`))
+	sup.Do(chromedp.Click(chromedp.CSS(`[data-testid="end-session"]`)))
+	member.Do(chromedp.WaitNotVisible(chromedp.CSS(`[data-testid="session-panel"]`)),
+		chromedp.WaitEnabled(chromedp.CSS("#message-body")))
+	sup.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="start-session"]`)))
+	sup.Screenshot("session-ended")
+}

@@ -1,0 +1,215 @@
+// The live-session panel of a case room: phase banner and countdown, who may speak, turns and
+// raised hands, the supervisor's controls, and the start form. The server keeps the session and
+// enforces its rules; this panel shows them and says why the composer is closed. Its rules
+// mirror casestudy/session_state.go (MayPost) for display only.
+
+const ANNOUNCE_AT = [600, 300, 120, 60, 30, 10, 0]; // seconds left worth telling a screen reader
+
+export function createSessionPanel(section, { me, myRole, authorID, api, people, onChange }) {
+  const $ = (sel) => section.querySelector(sel);
+  const panel = $('[data-session-panel]');
+  const startForm = $('[data-start-session]');
+  const supervisesCommunity = myRole === 'supervisor' || myRole === 'facilitator';
+  let view = null;
+  let timer = null;
+  let lastAnnounced = null;
+
+  const nameOf = (id) => people()?.get(id) || (id === me ? 'you' : `member ${id}`);
+
+  async function post(url, body) {
+    const res = await fetch(url, {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const data = await res.json().catch(() => null);
+    if (!res.ok) throw (data && data.error) || { message: `The server answered ${res.status}.` };
+    return data;
+  }
+
+  function role(id) {
+    if (!view) return 'member';
+    if (id === view.presenter_id) return 'presenter';
+    if (id === view.supervisor_id) return 'supervisor';
+    return 'member';
+  }
+
+  // refusal says why `me` may not post now (a reply when isReply), or '' when they may.
+  function refusal(isReply) {
+    if (!view || view.state.ended) return '';
+    const p = view.template.phases[view.state.phase];
+    const r = role(me);
+    if (r === 'presenter' && !p.presenter_may_post) return `The presenter listens in this phase (${p.name}).`;
+    switch (p.policy) {
+      case 'roles':
+        return (p.roles || []).includes(r) ? '' : `Only the ${(p.roles || []).join(' and ')} may speak in this phase (${p.name}).`;
+      case 'ask_answer':
+        if (r === 'presenter' && !isReply) return `In ${p.name} the presenter answers questions in their threads: use Reply.`;
+        if (r !== 'presenter' && isReply) return `In ${p.name}, ask your question as a new message; the presenter answers.`;
+        return '';
+      case 'round_robin': {
+        if (r === 'supervisor' || (r === 'presenter' && isReply)) return '';
+        const current = view.state.turn_order?.[view.state.turn];
+        if (current === me && !isReply) return '';
+        return current ? `It is ${nameOf(current)}'s turn.` : `Everyone has had their turn in ${p.name}.`;
+      }
+      case 'hand_raise':
+        if (r === 'supervisor' || view.state.floor === me) return '';
+        return view.state.floor ? `${nameOf(view.state.floor)} has the floor. Raise your hand to speak next.` : 'Raise your hand; the supervisor gives the floor.';
+      default:
+        return '';
+    }
+  }
+
+  function whoSpeaks() {
+    const p = view.template.phases[view.state.phase];
+    const presenter = nameOf(view.presenter_id);
+    switch (p.policy) {
+      case 'roles': return `Speaking now: ${(p.roles || []).map((r) => (r === 'presenter' ? `the presenter (${presenter})` : r)).join(', ')}.`;
+      case 'ask_answer': return `Members ask; ${presenter} answers in each question's thread.`;
+      case 'round_robin': {
+        const current = view.state.turn_order?.[view.state.turn];
+        return current ? `In turn: now ${nameOf(current)}.` : 'Everyone has had their turn.';
+      }
+      case 'hand_raise': return view.state.floor ? `${nameOf(view.state.floor)} has the floor.` : 'Raise your hand to speak.';
+      default: return p.presenter_may_post ? 'Everyone may speak.' : `Everyone may speak; ${presenter} listens.`;
+    }
+  }
+
+  function secondsLeft() {
+    if (view.state.paused) return Math.round((view.state.remaining_ns || 0) / 1e9);
+    return Math.round((new Date(view.state.deadline) - Date.now()) / 1000);
+  }
+
+  function tick() {
+    if (!view) return;
+    const left = secondsLeft();
+    const abs = Math.max(0, Math.abs(left));
+    const text = `${Math.floor(abs / 60)}:${String(abs % 60).padStart(2, '0')}`;
+    const out = $('[data-countdown]');
+    out.textContent = view.state.paused ? `paused, ${text} left` : left >= 0 ? `${text} left` : `${text} over time`;
+    out.classList.toggle('over', left < 0);
+    // Screen readers hear the time at a few moments, not every second.
+    const mark = ANNOUNCE_AT.find((s) => left <= s && left > s - 1);
+    if (mark !== undefined && mark !== lastAnnounced && !view.state.paused) {
+      lastAnnounced = mark;
+      $('[data-session-announce]').textContent = mark === 0
+        ? `Time is up for ${view.template.phases[view.state.phase].name}.${role(me) === 'supervisor' ? ' Move on when ready.' : ''}`
+        : `${mark >= 60 ? `${mark / 60} minute${mark === 60 ? '' : 's'}` : `${mark} seconds`} left in this phase.`;
+    }
+  }
+
+  function render() {
+    clearInterval(timer);
+    const supervising = view && !view.state.ended && view.supervisor_id === me;
+    panel.hidden = !view || view.state.ended;
+    startForm.hidden = !(supervisesCommunity && (!view || view.state.ended) && section.dataset.readOnly !== 'true');
+    if (panel.hidden) {
+      onChange();
+      return;
+    }
+    const phases = view.template.phases;
+    const p = phases[view.state.phase];
+    $('[data-session-template]').textContent = `· ${view.template.name}`;
+    $('[data-phase-name]').textContent = p.name;
+    $('[data-phase-count]').textContent = `(phase ${view.state.phase + 1} of ${phases.length})`;
+    $('[data-phase-instruction]').textContent = p.instruction || '';
+    $('[data-who-speaks]').textContent = whoSpeaks();
+    const queue = $('[data-queue]');
+    if (p.policy === 'round_robin') {
+      queue.textContent = `Turn order: ${(view.state.turn_order || []).map((id, i) => (i === view.state.turn ? `▶ ${nameOf(id)}` : nameOf(id))).join(', ') || 'nobody yet'}`;
+    } else if (p.policy === 'hand_raise') {
+      queue.textContent = `Raised hands: ${(view.state.hands || []).map(nameOf).join(', ') || 'none'}`;
+    } else {
+      queue.textContent = '';
+    }
+    const handUp = (view.state.hands || []).includes(me);
+    const hand = $('[data-hand]');
+    $('[data-hand-controls]').hidden = p.policy !== 'hand_raise' || role(me) === 'supervisor' || view.state.floor === me;
+    hand.textContent = handUp ? 'Lower hand' : 'Raise hand';
+    hand.dataset.action = handUp ? 'lower_hand' : 'raise_hand';
+    hand.setAttribute('aria-pressed', String(handUp));
+
+    const controls = $('[data-supervisor-controls]');
+    controls.hidden = !supervising;
+    controls.querySelector('[data-pause]').textContent = view.state.paused ? 'Resume' : 'Pause';
+    controls.querySelector('[data-pause]').dataset.command = view.state.paused ? 'resume' : 'pause';
+    for (const b of controls.querySelectorAll('[data-turn-only]')) b.hidden = p.policy !== 'round_robin';
+    for (const b of controls.querySelectorAll('[data-hands-only]')) b.hidden = p.policy !== 'hand_raise';
+    controls.querySelector('[data-command="back"]').disabled = view.state.phase === 0;
+    controls.querySelector('[data-command="advance"]').disabled = view.state.phase === phases.length - 1;
+    $('[data-take-over]').hidden = supervising || !supervisesCommunity || me === view.presenter_id;
+    lastAnnounced = null;
+    tick();
+    timer = setInterval(tick, 1000);
+    onChange();
+  }
+
+  async function command(action, extra = {}) {
+    $('[data-session-error]').textContent = '';
+    try {
+      await post(`${api}/session/commands`, { action, ...extra });
+    } catch (e) {
+      $('[data-session-error]').textContent = e.message;
+    }
+  }
+
+  for (const b of panel.querySelectorAll('[data-command]')) {
+    b.addEventListener('click', () => {
+      const action = b.dataset.command;
+      if (action === 'end' && !window.confirm('End the session for everyone?')) return;
+      command(action, b.dataset.minutes ? { minutes: Number(b.dataset.minutes) } : {});
+    });
+  }
+  $('[data-hand]').addEventListener('click', (e) => command(e.currentTarget.dataset.action));
+
+  async function fillStartForm() {
+    if (!supervisesCommunity) return;
+    const select = startForm.querySelector('[name="template"]');
+    try {
+      const res = await fetch(`${api.replace(/\/cases\/\d+$/, '')}/templates`, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+      const data = await res.json();
+      select.replaceChildren(...data.templates.map((t) => {
+        const o = document.createElement('option');
+        o.value = t.key;
+        o.textContent = `${t.name} (${t.phases.reduce((n, p) => n + p.minutes, 0)} min)`;
+        return o;
+      }));
+    } catch {
+      startForm.querySelector('[data-start-error]').textContent = 'The formats could not be loaded.';
+    }
+  }
+  startForm.addEventListener('focusin', () => {
+    // Offer the people in the room as presenters (the supervisor cannot present).
+    const presenter = startForm.querySelector('[name="presenter"]');
+    const current = presenter.value;
+    presenter.replaceChildren(new Option(authorID === me ? 'Choose the presenter' : "The case's author", '0'),
+      ...[...(people() || new Map())].filter(([id]) => id !== me).map(([id, name]) => new Option(name, String(id))));
+    presenter.value = [...presenter.options].some((o) => o.value === current) ? current : '0';
+  });
+  startForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const out = startForm.querySelector('[data-start-error]');
+    out.textContent = '';
+    try {
+      await post(`${api}/session`, { template: startForm.querySelector('[name="template"]').value,
+        presenter_id: Number(startForm.querySelector('[name="presenter"]').value) });
+    } catch (err) {
+      out.textContent = err.message;
+    }
+  });
+  fillStartForm();
+
+  return {
+    update(next) {
+      view = next;
+      render();
+    },
+    refresh() {
+      if (view) render();
+    },
+    refusal,
+    running: () => Boolean(view && !view.state.ended),
+    phaseOf: (msg) => (view && msg.session_id === view.id && msg.phase != null ? view.template.phases[msg.phase]?.name : ''),
+  };
+}
