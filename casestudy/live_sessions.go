@@ -29,6 +29,8 @@ type SessionView struct {
 	State        SessionState `json:"state"`
 	StartedAt    time.Time    `json:"started_at"`
 	EndedAt      *time.Time   `json:"ended_at,omitempty"`
+	// LearningPoints are those recorded so far (learning points and actions).
+	LearningPoints []LearningPoint `json:"learning_points"`
 }
 
 // sessionPayload is what a session event stores.
@@ -212,6 +214,14 @@ func (s *Service) ControlSession(ctx context.Context, userID, communityID, caseI
 		evType := EventSessionChanged
 		if cmd.Action == SessionEnd {
 			evType = EventSessionEnded
+			record, err := sessionRecord(ctx, tx, view, now)
+			if err != nil {
+				return err
+			}
+			recordJSON, _ := json.Marshal(record)
+			if _, err := tx.ExecContext(ctx, `UPDATE live_sessions SET record = $2 WHERE id = $1`, view.ID, recordJSON); err != nil {
+				return err
+			}
 			if err := appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &communityID, Action: "session.ended",
 				TargetType: "case", TargetID: &caseID, Detail: detailJSON(map[string]any{"session": view.ID})}); err != nil {
 				return err
@@ -319,7 +329,8 @@ func liveSession(ctx context.Context, q sqlx.QueryerContext, caseID int64, lock 
 	if err := json.Unmarshal(row.State, &v.State); err != nil {
 		return v, err
 	}
-	return v, nil
+	v.LearningPoints, err = learningPoints(ctx, q, v.ID)
+	return v, err
 }
 
 // appendSessionEvent adds a session event to the room with the session as it now stands.

@@ -156,13 +156,44 @@ func TestLiveSessionDefaultTemplate(t *testing.T) {
 		t.Fatalf("replayed phases %v", phases)
 	}
 
-	// Ending: the room is open again, and a new session may start.
+	// Learning points, in the last phase only; members may record them in this format.
+	_, err = sf.f.svc.AddLearningPoint(ctx, sf.cat.ID, sf.cid, room, casestudy.NewLearningPoint{Body: "Too early"})
+	wantRefusal(t, err, casestudy.ECONFLICT, "last phase")
+	must(sf.control(t, room, sf.sup2, casestudy.SessionAdvance, present...))
+	must(sf.post(room, sf.author, "I will ask before I advise", 0))
+	must(sf.f.svc.AddLearningPoint(ctx, sf.cat.ID, sf.cid, room, casestudy.NewLearningPoint{Body: "Rescuing shows up as advice", Function: "formative"}))
+	lp := must(sf.f.svc.AddLearningPoint(ctx, sf.sup2.ID, sf.cid, room, casestudy.NewLearningPoint{Body: "Ask the sponsor about the contract", Kind: "action"}))
+	if len(lp.Session.LearningPoints) != 2 || lp.Action != "learning_point" {
+		t.Fatalf("learning points %+v", lp.Session.LearningPoints)
+	}
+	_, err = sf.f.svc.AddLearningPoint(ctx, sf.cat.ID, sf.cid, room, casestudy.NewLearningPoint{Body: "Priya Raghunathan was right"})
+	wantRefusal(t, err, casestudy.EVALIDATION, "decisions")
+	_, err = sf.f.svc.AddLearningPoint(ctx, sf.cat.ID, sf.cid, room, casestudy.NewLearningPoint{Body: "x", Function: "magic"})
+	wantRefusal(t, err, casestudy.EVALIDATION, "function")
+
+	// Ending: the record is kept, the room is open again, and a new session may start.
 	end := must(sf.control(t, room, sf.sup2, casestudy.SessionEnd))
 	if end.Type != casestudy.EventSessionEnded || end.Session.EndedAt == nil {
 		t.Fatalf("end %+v", end)
 	}
 	if _, err := sf.f.svc.LiveSession(ctx, sf.cat.ID, sf.cid, room); casestudy.ErrorCode(err) != casestudy.ENOTFOUND {
 		t.Fatalf("after the end: %v", err)
+	}
+	records, err := sf.f.svc.SessionRecords(ctx, sf.bob.ID, sf.cid, room)
+	if err != nil || len(records) != 1 {
+		t.Fatalf("records %v %v", records, err)
+	}
+	rec := records[0]
+	var runs []string
+	for _, p := range rec.Phases {
+		runs = append(runs, fmt.Sprintf("%s:%d", p.Name, p.Messages))
+	}
+	if strings.Join(runs, ", ") != "Presentation:1, Clarifying questions:2, Reflective round:1, Presenter response:0, Learning and actions:1" {
+		t.Fatalf("phases as run: %v", runs)
+	}
+	if len(rec.LearningPoints) != 1 || *rec.LearningPoints[0].Function != "formative" || len(rec.Actions) != 1 ||
+		rec.Presenter.ID != sf.author.ID || rec.Supervisor.ID != sf.sup2.ID || len(rec.Participants) < 4 || rec.EndedAt.Before(rec.StartedAt) {
+		t.Fatalf("record %+v", rec)
 	}
 	must(sf.post(room, sf.author, "Thank you all", 0))
 	must(sf.f.svc.StartSession(ctx, sf.sup1.ID, sf.cid, room, casestudy.StartSessionInput{TemplateKey: "balint"}, present))

@@ -14,6 +14,38 @@ func (s *Server) registerSessionRoutes(g *echo.Group) {
 	g.GET("/cases/:id/session", s.handleGetSession)
 	g.POST("/cases/:id/session", s.handleStartSession)
 	g.POST("/cases/:id/session/commands", s.handleSessionCommand)
+	g.POST("/cases/:id/session/learning", s.handleAddLearningPoint)
+	g.GET("/cases/:id/session/records", s.handleSessionRecords)
+}
+
+// handleAddLearningPoint: POST …/session/learning {"kind": "learning"|"action", "function":
+// "formative", "body": "…", "decisions": {…}}, in the session's last phase.
+func (s *Server) handleAddLearningPoint(c echo.Context) error {
+	id, err := idParam(c, "id", "case")
+	if err != nil {
+		return err
+	}
+	var req casestudy.NewLearningPoint
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	ev, err := s.cfg.Service.AddLearningPoint(c.Request().Context(), currentUser(c).ID, communityID(c), id, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"event": ev})
+}
+
+func (s *Server) handleSessionRecords(c echo.Context) error {
+	id, err := idParam(c, "id", "case")
+	if err != nil {
+		return err
+	}
+	records, err := s.cfg.Service.SessionRecords(c.Request().Context(), currentUser(c).ID, communityID(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"records": records})
 }
 
 func (s *Server) handleGetSession(c echo.Context) error {

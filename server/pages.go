@@ -25,6 +25,7 @@ func newPages(a *assets) (*pages, error) {
 	funcs := template.FuncMap{
 		"asset": a.url,
 		"date":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+		"clock": func(t time.Time) string { return t.UTC().Format("15:04:05") },
 		"kind":  kindLabel,
 		"join":  strings.Join,
 	}
@@ -337,6 +338,7 @@ type casePage struct {
 	KindLabel string
 	Mine      bool
 	Revisions []casestudy.CaseRevision
+	Records   []casestudy.SessionRecord
 }
 
 func (s *Server) handleCasePage(c echo.Context) error {
@@ -357,5 +359,12 @@ func (s *Server) handleCasePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "case", newPageData(c, casePage{Community: cm, Case: cs, KindLabel: kindLabel(cs.Kind), Mine: cs.AuthorID == u.ID, Revisions: revs}))
+	var records []casestudy.SessionRecord
+	if cs.Status == casestudy.StatusPublished || cs.Status == casestudy.StatusArchived {
+		if records, err = s.cfg.Service.SessionRecords(ctx, u.ID, cm.ID, id); err != nil {
+			return err
+		}
+	}
+	return s.render(c, http.StatusOK, "case", newPageData(c, casePage{Community: cm, Case: cs, KindLabel: kindLabel(cs.Kind),
+		Mine: cs.AuthorID == u.ID, Revisions: revs, Records: records}))
 }

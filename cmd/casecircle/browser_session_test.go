@@ -132,11 +132,29 @@ func TestLiveSessionInBrowser(t *testing.T) {
 	say(presenter, "I see that I rescue.")
 	next()
 	phaseIs(member, "Learning and actions")
-	say(member, "Learning: ask before advising.")
+	say(member, "Thank you, that helped.")
+	member.Do(chromedp.SendKeys(chromedp.CSS("#learning-body"), "Ask before advising."),
+		chromedp.SetValue(chromedp.CSS("#learning-function"), "formative"),
+		chromedp.Click(`//form[@data-testid="learning-form"]//button[.="Record"]`))
+	sup.Do(chromedp.SendKeys(chromedp.CSS("#learning-body"), "Talk to the board about the contract."),
+		chromedp.SetValue(chromedp.CSS("#learning-kind"), "action"),
+		chromedp.Click(`//form[@data-testid="learning-form"]//button[.="Record"]`))
+	presenter.Do(chromedp.WaitVisible(`//ul[@data-testid="learning-points"]/li[contains(., "Ask before advising. (formative)")]`),
+		chromedp.WaitVisible(`//ul[@data-testid="learning-points"]/li[contains(., "Action: Talk to the board")]`))
 	browsertest.Get(sup, chromedp.Evaluate[bool](`window.confirm = () => true; true`))
 	sup.Do(chromedp.Click(chromedp.CSS(`[data-testid="end-session"]`)))
 	member.Do(chromedp.WaitNotVisible(chromedp.CSS(`[data-testid="session-panel"]`)),
 		chromedp.WaitEnabled(chromedp.CSS("#message-body")))
 	sup.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="start-session"]`)))
-	sup.Screenshot("session-ended")
+
+	// The record lists every phase as it ran, with the learning and the actions.
+	member.Do(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid="session-record"]`)))
+	record := browsertest.Get(member, chromedp.Evaluate[string](`document.querySelector('[data-testid="session-record"]').innerText`))
+	for _, want := range []string{"Case consultation (default)", "Presentation", "Clarifying questions", "Reflective round",
+		"Presenter response", "Learning and actions", "Ask before advising.", "formative", "Talk to the board about the contract."} {
+		if !strings.Contains(record, want) {
+			t.Errorf("the session record lacks %q:\n%s", want, record)
+		}
+	}
+	member.Screenshot("session-record")
 }

@@ -139,6 +139,14 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
     controls.querySelector('[data-command="back"]').disabled = view.state.phase === 0;
     controls.querySelector('[data-command="advance"]').disabled = view.state.phase === phases.length - 1;
     $('[data-take-over]').hidden = supervising || !supervisesCommunity || me === view.presenter_id;
+    const last = view.state.phase === phases.length - 1;
+    $('[data-learning]').hidden = !last && !(view.learning_points || []).length;
+    $('[data-learning-form]').hidden = !last || !(supervising || view.template.members_record_learning);
+    $('[data-learning-list]').replaceChildren(...(view.learning_points || []).map((lp) => {
+      const li = document.createElement('li');
+      li.textContent = `${lp.kind === 'action' ? 'Action: ' : ''}${lp.body}${lp.function ? ` (${lp.function})` : ''} — ${lp.author_name || 'a former member'}`;
+      return li;
+    }));
     lastAnnounced = null;
     tick();
     timer = setInterval(tick, 1000);
@@ -199,6 +207,23 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
     }
   });
   fillStartForm();
+
+  const learningForm = $('[data-learning-form]');
+  learningForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const out = learningForm.querySelector('[data-learning-error]');
+    const body = learningForm.querySelector('[name="body"]');
+    out.textContent = '';
+    try {
+      await post(`${api}/session/learning`, { body: body.value, kind: learningForm.querySelector('[name="kind"]').value,
+        function: learningForm.querySelector('[name="function"]').value });
+      body.value = '';
+      body.focus();
+    } catch (err) {
+      const found = err.findings?.map((f) => `“${f.text}”`).join(', ');
+      out.textContent = found ? `This may identify someone (${found}); please rephrase it.` : err.message;
+    }
+  });
 
   return {
     update(next) {
