@@ -353,3 +353,54 @@ func appendSessionEvent(ctx context.Context, tx *sqlx.Tx, node, evType, action s
 	v := view
 	return RoomEvent{Room: view.Room, Seq: seq, Type: evType, At: now, Session: &v, Action: action}, nil
 }
+
+// AdvanceOverdueSessions moves on every running session whose phase is over time and whose
+// template says to advance by itself; other overdue phases wait for their supervisor, who is
+// prompted by the page. Several processes may run it at once: each session is taken by one.
+func (s *Service) AdvanceOverdueSessions(ctx context.Context) (int, error) {
+	var rooms []int64
+	if err := sqlx.SelectContext(ctx, s.db, &rooms, `SELECT case_id FROM live_sessions WHERE ended_at IS NULL
+		AND NOT (state->>'paused')::boolean AND (state->>'deadline')::timestamptz <= $1`, s.now().UTC()); err != nil {
+		return 0, err
+	}
+	advanced := 0
+	for _, room := range rooms {
+		var ev RoomEvent
+		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+			var locked int64
+			err := sqlx.GetContext(ctx, tx, &locked, `SELECT id FROM live_sessions WHERE case_id = $1 AND ended_at IS NULL FOR UPDATE SKIP LOCKED`, room)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil // another process has it, or it ended
+			}
+			if err != nil {
+				return err
+			}
+			view, err := liveSession(ctx, tx, room, "")
+			if err != nil {
+				return err
+			}
+			now := s.now().UTC()
+			last := view.State.Phase == len(view.Template.Phases)-1
+			if !view.State.Overdue(now) || last || !view.Template.Phases[view.State.Phase].AutoAdvance {
+				return nil
+			}
+			if view.State, err = view.State.Advance(view.Template, now, view.State.TurnOrder); err != nil {
+				return err
+			}
+			stateJSON, _ := json.Marshal(view.State)
+			if _, err := tx.ExecContext(ctx, `UPDATE live_sessions SET state = $2 WHERE id = $1`, view.ID, stateJSON); err != nil {
+				return err
+			}
+			ev, err = appendSessionEvent(ctx, tx, s.node, EventSessionChanged, "auto_advance", 0, view, now)
+			return err
+		})
+		if err != nil {
+			return advanced, err
+		}
+		if ev.Seq != 0 {
+			advanced++
+			s.events.RoomEventCommitted(ev)
+		}
+	}
+	return advanced, nil
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/casecircle/casecircle/casestudy"
 )
@@ -260,4 +261,40 @@ func (f *fixture) facilitatorOf(t *testing.T, cid int64) casestudy.User {
 		t.Fatal(err)
 	}
 	return casestudy.User{ID: id}
+}
+
+// TestAutoAdvance: a phase whose template says so moves on by itself once over time; others wait
+// for the supervisor.
+func TestAutoAdvance(t *testing.T) {
+	sf := newSessionFixture(t)
+	ctx := context.Background()
+	room := publishedRoom(t, sf.f, sf.cid, sf.author)
+	must := mustOK(t)
+	tpl, err := sf.f.svc.CreateTemplate(ctx, sf.fac.ID, sf.cid, casestudy.Template{Name: "Timed", Phases: []casestudy.Phase{
+		{Name: "Automatic", Minutes: 5, Policy: casestudy.PolicyOpen, PresenterMayPost: true, AutoAdvance: true},
+		{Name: "Manual", Minutes: 5, Policy: casestudy.PolicyOpen, PresenterMayPost: true},
+		{Name: "Last", Minutes: 5, Policy: casestudy.PolicyOpen, PresenterMayPost: true, AutoAdvance: true},
+	}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(sf.f.svc.StartSession(ctx, sf.sup1.ID, sf.cid, room, casestudy.StartSessionInput{TemplateKey: tpl.Key}, nil))
+	phase := func() int {
+		v, err := sf.f.svc.LiveSession(ctx, sf.bob.ID, sf.cid, room)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.State.Phase
+	}
+	if n, err := sf.f.svc.AdvanceOverdueSessions(ctx); err != nil || n != 0 || phase() != 0 {
+		t.Fatalf("advanced %d before time (%v)", n, err)
+	}
+	sf.f.clock.Advance(5 * time.Minute)
+	if n, err := sf.f.svc.AdvanceOverdueSessions(ctx); err != nil || n != 1 || phase() != 1 {
+		t.Fatalf("advanced %d at the deadline (%v), phase %d", n, err, phase())
+	}
+	sf.f.clock.Advance(10 * time.Minute)
+	if n, _ := sf.f.svc.AdvanceOverdueSessions(ctx); n != 0 || phase() != 1 {
+		t.Fatalf("a manual phase moved on by itself")
+	}
 }

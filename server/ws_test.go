@@ -817,3 +817,27 @@ func TestLiveSessionOverHTTPAndSocket(t *testing.T) {
 	outsider.mustStatus(outsider.call("GET", path, nil), 404)
 	outsider.mustStatus(outsider.call("POST", path+"/commands", map[string]any{"action": "raise_hand"}), 404)
 }
+
+// TestResumeAcrossAPhaseChange: a member away while the phase changes gets the change on
+// resume, in order with the messages around it.
+func TestResumeAcrossAPhaseChange(t *testing.T) {
+	s := newAPIServer(t, nil)
+	f := newRoomFixture(t, s)
+	path := fmt.Sprintf("%s/%d/session", f.base, f.room)
+	f.author.mustStatus(f.author.call("POST", path, map[string]any{"template": "default", "presenter_id": f.member.id}), 201)
+	m := f.member.dialWS(s.URL)
+	m.subscribe(f.room, 1)
+	m.publish(f.room, "before", "My case in brief")
+	_ = m.conn.Close()
+
+	f.author.mustStatus(f.author.call("POST", path+"/commands", map[string]any{"action": "advance"}), 200)
+	f.author.mustStatus(f.author.call("POST", path+"/commands", map[string]any{"action": "pause"}), 200)
+
+	m = f.member.dialWS(s.URL)
+	m.subscribe(f.room, 2)
+	evs := m.events(2)
+	wantSeqs(t, evs, 3)
+	if evs[0].Action != "advance" || evs[0].Session.State.Phase != 1 || evs[1].Action != "pause" || !evs[1].Session.State.Paused {
+		t.Fatalf("resumed %+v", evs)
+	}
+}

@@ -124,6 +124,8 @@ func TestLiveSessionInBrowser(t *testing.T) {
 	}
 
 	presenter.Screenshot("session-presenter-listens")
+	member.Do(chromedp.EmulateViewport(390, 844)) // a phone
+	member.Screenshot("session-phone")
 
 	// Presenter response, then learning, then the end.
 	next()

@@ -206,6 +206,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listening on %s: %w", m.Config.Addr, err)
 	}
 	go func() { m.serveErr <- m.server.Serve(m.listener) }()
+	go m.runSessionClock(svc)
 	m.Logger.Info("serving HTTP", "addr", m.listener.Addr().String())
 	return nil
 }
@@ -328,6 +329,29 @@ func serveDebug(addr string, logger *slog.Logger) {
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	if err := srv.ListenAndServe(); err != nil {
 		logger.Error("profiler stopped", "err", err)
+	}
+}
+
+// runSessionClock moves on live sessions whose phase is over time and whose template says so,
+// every two seconds, until the process closes.
+func (m *Main) runSessionClock(svc *casestudy.Service) {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.closing:
+			return
+		case <-tick.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if _, err := svc.AdvanceOverdueSessions(ctx); err != nil {
+				select {
+				case <-m.closing:
+				default:
+					m.Logger.Warn("advancing overdue sessions", "err", err)
+				}
+			}
+			cancel()
+		}
 	}
 }
 

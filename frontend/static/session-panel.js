@@ -89,6 +89,12 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
     const out = $('[data-countdown]');
     out.textContent = view.state.paused ? `paused, ${text} left` : left >= 0 ? `${text} left` : `${text} over time`;
     out.classList.toggle('over', left < 0);
+    // Over time, the phase waits for the supervisor (unless the template moves on by itself).
+    const overdue = $('[data-overdue]');
+    const phase = view.template.phases[view.state.phase];
+    overdue.hidden = !(left < 0 && !view.state.paused);
+    overdue.textContent = phase.auto_advance ? 'Time is up: moving on.'
+      : view.supervisor_id === me ? 'Time is up for this phase: move on, or give it more time.' : 'Time is up; the supervisor decides when to move on.';
     // Screen readers hear the time at a few moments, not every second.
     const mark = ANNOUNCE_AT.find((s) => left <= s && left > s - 1);
     if (mark !== undefined && mark !== lastAnnounced && !view.state.paused) {
