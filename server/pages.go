@@ -28,6 +28,13 @@ func newPages(a *assets) (*pages, error) {
 		"clock": func(t time.Time) string { return t.UTC().Format("15:04:05") },
 		"kind":  kindLabel,
 		"join":  strings.Join,
+		"policyNames": func(ps []casestudy.SpeakingPolicy) []string {
+			out := make([]string, len(ps))
+			for i, p := range ps {
+				out[i] = string(p)
+			}
+			return out
+		},
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(frontend.Templates, "templates/layout.html")
 	if err != nil {
@@ -99,6 +106,49 @@ func (s *Server) registerPageRoutes(e *echo.Echo) {
 	e.GET("/communities/:cid", s.handleCommunityPage)
 	e.GET("/join/:token", s.handleJoinPage)
 	s.registerCasePages(e)
+	e.GET("/communities/:cid/templates", s.handleTemplatesPage)
+	e.GET("/communities/:cid/templates/:key", s.handleTemplatePage)
+}
+
+type templatesPage struct {
+	Community   casestudy.Community
+	Templates   []casestudy.Template
+	Facilitator bool
+}
+
+// handleTemplatesPage lists the community's live-session formats; facilitators copy them.
+func (s *Server) handleTemplatesPage(c echo.Context) error {
+	u, cm, err := s.communityFor(c)
+	if err != nil || u == nil {
+		return err
+	}
+	ts, err := s.cfg.Service.ListTemplates(c.Request().Context(), u.ID, cm.ID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "templates", newPageData(c, templatesPage{Community: cm, Templates: ts, Facilitator: cm.MyRole == casestudy.RoleFacilitator}))
+}
+
+type templatePage struct {
+	Community   casestudy.Community
+	Template    casestudy.Template
+	Facilitator bool
+	Policies    []casestudy.SpeakingPolicy
+	Products    []string
+}
+
+// handleTemplatePage shows one format; a facilitator edits the community's own there.
+func (s *Server) handleTemplatePage(c echo.Context) error {
+	u, cm, err := s.communityFor(c)
+	if err != nil || u == nil {
+		return err
+	}
+	t, err := s.cfg.Service.GetTemplate(c.Request().Context(), u.ID, cm.ID, c.Param("key"))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "template", newPageData(c, templatePage{Community: cm, Template: t,
+		Facilitator: cm.MyRole == casestudy.RoleFacilitator, Policies: casestudy.SpeakingPolicies, Products: casestudy.Products}))
 }
 
 // newPageData fills in what the layout needs about the signed-in user.

@@ -78,6 +78,8 @@ function onSuccess(el, data) {
     const out = el.querySelector('[data-form-success]');
     if (out) out.textContent = what.slice('message:'.length);
     el.reset();
+  } else if (what === 'template') {
+    location.assign(`/communities/${data.template.community_id}/templates/${data.template.key}`);
   } else if (what === 'community') {
     location.assign(`/communities/${data.community.id}`);
   } else if (what === 'invitation') {
@@ -120,7 +122,8 @@ function wireActions() {
       if (out) out.textContent = '';
       button.disabled = true;
       try {
-        const data = await callAPI(button.dataset.action, button.dataset.url);
+        const body = button.dataset.body ? JSON.parse(button.dataset.body) : undefined;
+        const data = await callAPI(button.dataset.action, button.dataset.url, body);
         onSuccess(button, data);
       } catch (error) {
         if (out) out.textContent = error.message;
