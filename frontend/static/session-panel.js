@@ -125,7 +125,21 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
     if (p.policy === 'round_robin') {
       queue.textContent = `Turn order: ${(view.state.turn_order || []).map((id, i) => (i === view.state.turn ? `▶ ${nameOf(id)}` : nameOf(id))).join(', ') || 'nobody yet'}`;
     } else if (p.policy === 'hand_raise') {
-      queue.textContent = `Raised hands: ${(view.state.hands || []).map(nameOf).join(', ') || 'none'}`;
+      const hands = view.state.hands || [];
+      queue.replaceChildren(`Raised hands: ${hands.length ? '' : 'none'}`);
+      hands.forEach((id, i) => {
+        if (i) queue.append(', ');
+        if (supervising) {
+          const give = document.createElement('button');
+          give.type = 'button';
+          give.className = 'link-button';
+          give.textContent = `give the floor to ${nameOf(id)}`;
+          give.addEventListener('click', () => command('grant_floor', { user_id: id }));
+          queue.append(give);
+        } else {
+          queue.append(nameOf(id));
+        }
+      });
     } else {
       queue.textContent = '';
     }
