@@ -55,15 +55,17 @@ type PhaseRecord struct {
 
 // SessionRecord is what is kept of a session when it ends.
 type SessionRecord struct {
-	SessionID      int64           `json:"session_id"`
-	TemplateKey    string          `json:"template_key"`
-	TemplateName   string          `json:"template_name"`
-	StartedAt      time.Time       `json:"started_at"`
-	EndedAt        time.Time       `json:"ended_at"`
-	Presenter      Person          `json:"presenter"`
-	Supervisor     Person          `json:"supervisor"`
-	Participants   []Person        `json:"participants"`
-	Phases         []PhaseRecord   `json:"phases"`
+	SessionID    int64         `json:"session_id"`
+	TemplateKey  string        `json:"template_key"`
+	TemplateName string        `json:"template_name"`
+	StartedAt    time.Time     `json:"started_at"`
+	EndedAt      time.Time     `json:"ended_at"`
+	Presenter    Person        `json:"presenter"`
+	Supervisor   Person        `json:"supervisor"`
+	Participants []Person      `json:"participants"`
+	Phases       []PhaseRecord `json:"phases"`
+	// PhaseNames are the template's phases, by the index messages carry in their phase.
+	PhaseNames     []string        `json:"phase_names"`
 	LearningPoints []LearningPoint `json:"learning_points"`
 	Actions        []LearningPoint `json:"actions"`
 }
@@ -139,6 +141,9 @@ func learningPoints(ctx context.Context, q sqlx.QueryerContext, sessionID int64)
 func sessionRecord(ctx context.Context, tx *sqlx.Tx, view SessionView, ended time.Time) (SessionRecord, error) {
 	rec := SessionRecord{SessionID: view.ID, TemplateKey: view.TemplateKey, TemplateName: view.Template.Name,
 		StartedAt: view.StartedAt, EndedAt: ended, Phases: []PhaseRecord{}, Participants: []Person{}}
+	for _, p := range view.Template.Phases {
+		rec.PhaseNames = append(rec.PhaseNames, p.Name)
+	}
 	var changes []struct {
 		At      time.Time       `db:"at"`
 		Payload json.RawMessage `db:"payload"`

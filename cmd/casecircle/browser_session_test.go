@@ -152,6 +152,8 @@ func TestLiveSessionInBrowser(t *testing.T) {
 	// The record lists every phase as it ran, with the learning and the actions.
 	member.Do(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid="session-record"]`)))
 	record := browsertest.Get(member, chromedp.Evaluate[string](`document.querySelector('[data-testid="session-record"]').innerText`))
+	// The thread still reads as the session happened: messages keep their phase.
+	member.Do(chromedp.WaitVisible(`//article[.//div[normalize-space()="I notice how much the founder carries alone."]]//span[contains(@class,"phase-tag")][.="Reflective round"]`))
 	for _, want := range []string{"Case consultation (default)", "Presentation", "Clarifying questions", "Reflective round",
 		"Presenter response", "Learning and actions", "Ask before advising.", "formative", "Talk to the board about the contract."} {
 		if !strings.Contains(record, want) {

@@ -69,7 +69,7 @@ async function fetchJSON(url, options = {}) {
 }
 
 async function loadSnapshot() {
-  const snap = await fetchJSON(`${api}/messages?limit=50`);
+  const [snap] = await Promise.all([fetchJSON(`${api}/messages?limit=50`), session.loadRecords()]);
   threadsEl.replaceChildren();
   messages.clear();
   lastSeq = snap.head;

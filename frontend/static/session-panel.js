@@ -12,6 +12,7 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
   const supervisesCommunity = myRole === 'supervisor' || myRole === 'facilitator';
   let view = null;
   let timer = null;
+  const pastPhases = new Map(); // session id → phase names, of ended sessions (from their records)
   let lastAnnounced = null;
 
   const nameOf = (id) => people()?.get(id) || (id === me ? 'you' : `member ${id}`);
@@ -247,6 +248,9 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
 
   return {
     update(next) {
+      if (view && view.state && next && next.state.ended) {
+        pastPhases.set(next.id, next.template.phases.map((p) => p.name));
+      }
       view = next;
       render();
     },
@@ -255,6 +259,19 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
     },
     refusal,
     running: () => Boolean(view && !view.state.ended),
-    phaseOf: (msg) => (view && msg.session_id === view.id && msg.phase != null ? view.template.phases[msg.phase]?.name : ''),
+    phaseOf(msg) {
+      if (msg.session_id == null || msg.phase == null) return '';
+      if (view && msg.session_id === view.id) return view.template.phases[msg.phase]?.name || '';
+      return pastPhases.get(msg.session_id)?.[msg.phase] || '';
+    },
+    // loadRecords learns the phase names of ended sessions, so their messages keep their tags.
+    async loadRecords() {
+      try {
+        const res = await fetch(`${api}/session/records`, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+        for (const r of (await res.json()).records || []) pastPhases.set(r.session_id, r.phase_names || []);
+      } catch {
+        // the tags are a nicety; the thread works without them
+      }
+    },
   };
 }
