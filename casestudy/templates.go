@@ -139,7 +139,7 @@ func phase(name string, minutes int, policy SpeakingPolicy, presenterMayPost boo
 	return Phase{Name: name, Minutes: minutes, Policy: policy, PresenterMayPost: presenterMayPost, Produces: produces, Instruction: instruction, Roles: roles}
 }
 
-// BuiltinTemplates are the formats casecircle ships (see docs/sessions.md for their sources).
+// BuiltinTemplates are the formats casecircle ships (described in docs/sessions.md).
 func BuiltinTemplates() []Template {
 	presenter, supervisor := SessionPresenter, SessionSupervisor
 	return []Template{
