@@ -25,6 +25,7 @@ func (s *Server) registerCommunityRoutes(api *echo.Group) {
 	g.GET("/audit", s.handleListAudit)
 	s.registerCaseRoutes(g)
 	s.registerTemplateRoutes(g)
+	s.registerArchiveRoutes(g)
 
 	api.GET("/invitations/:token", s.handlePreviewInvitation, requireUser)
 	api.POST("/invitations/:token/accept", s.handleAcceptInvitation, requireUser)
