@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,7 +108,82 @@ func (s *Server) registerPageRoutes(e *echo.Echo) {
 	e.GET("/join/:token", s.handleJoinPage)
 	s.registerCasePages(e)
 	e.GET("/communities/:cid/templates", s.handleTemplatesPage)
+	e.GET("/communities/:cid/archive", s.handleArchivePage)
+	e.GET("/communities/:cid/cases/:id/archive", s.handleArchiveFormPage)
 	e.GET("/communities/:cid/templates/:key", s.handleTemplatePage)
+}
+
+type archivePage struct {
+	Community casestudy.Community
+	Cases     []casestudy.ArchivedCase
+	Kinds     []kindOption
+	Templates []casestudy.Template
+	Filter    struct{ Kind, Tag, Template, From, To string }
+}
+
+// handleArchivePage lists the community's archived cases with their summaries.
+func (s *Server) handleArchivePage(c echo.Context) error {
+	u, cm, err := s.communityFor(c)
+	if err != nil || u == nil {
+		return err
+	}
+	p := archivePage{Community: cm, Kinds: kindOptions}
+	p.Filter.Kind, p.Filter.Tag, p.Filter.Template = c.QueryParam("kind"), c.QueryParam("tag"), c.QueryParam("template")
+	p.Filter.From, p.Filter.To = c.QueryParam("from"), c.QueryParam("to")
+	f := casestudy.ArchiveFilter{Kind: casestudy.CaseKind(p.Filter.Kind), Tag: p.Filter.Tag, Template: p.Filter.Template, Limit: 200}
+	if f.From, err = optionalDate("from", p.Filter.From); err != nil {
+		return err
+	}
+	if f.To, err = optionalDate("to", p.Filter.To); err != nil {
+		return err
+	}
+	if !f.To.IsZero() {
+		f.To = f.To.AddDate(0, 0, 1)
+	}
+	ctx := c.Request().Context()
+	if p.Cases, err = s.cfg.Service.ListArchive(ctx, u.ID, cm.ID, f); err != nil {
+		return err
+	}
+	if p.Templates, err = s.cfg.Service.ListTemplates(ctx, u.ID, cm.ID); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "archive", newPageData(c, p))
+}
+
+func optionalDate(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	d, err := time.Parse("2006-01-02", v)
+	if err != nil {
+		return d, casestudy.FieldErrorf(name, "Use a date like 2026-11-24.")
+	}
+	return d, nil
+}
+
+type archiveFormPage struct {
+	Community casestudy.Community
+	Case      casestudy.Case
+}
+
+// handleArchiveFormPage is where a facilitator writes the learning summary and archives.
+func (s *Server) handleArchiveFormPage(c echo.Context) error {
+	u, cm, err := s.communityFor(c)
+	if err != nil || u == nil {
+		return err
+	}
+	id, err := idParam(c, "id", "case")
+	if err != nil {
+		return err
+	}
+	if cm.MyRole != casestudy.RoleFacilitator {
+		return casestudy.Errorf(casestudy.EFORBIDDEN, "Only a facilitator can archive a case.")
+	}
+	cs, err := s.cfg.Service.GetCase(c.Request().Context(), u.ID, cm.ID, id)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "archive_form", newPageData(c, archiveFormPage{Community: cm, Case: cs}))
 }
 
 type templatesPage struct {
@@ -389,6 +465,7 @@ type casePage struct {
 	Mine      bool
 	Revisions []casestudy.CaseRevision
 	Records   []casestudy.SessionRecord
+	Summary   *casestudy.Summary
 }
 
 func (s *Server) handleCasePage(c echo.Context) error {
@@ -415,6 +492,19 @@ func (s *Server) handleCasePage(c echo.Context) error {
 			return err
 		}
 	}
+	var summary *casestudy.Summary
+	if cs.Status == casestudy.StatusArchived {
+		sum, err := s.cfg.Service.CaseSummary(ctx, u.ID, cm.ID, id)
+		switch casestudy.ErrorCode(err) {
+		case "":
+			summary = &sum
+			// Only the session records the summary keeps are shown with the archived case.
+			records = slices.DeleteFunc(records, func(r casestudy.SessionRecord) bool { return !slices.Contains(sum.KeptSessions, r.SessionID) })
+		case casestudy.ENOTFOUND:
+		default:
+			return err
+		}
+	}
 	return s.render(c, http.StatusOK, "case", newPageData(c, casePage{Community: cm, Case: cs, KindLabel: kindLabel(cs.Kind),
-		Mine: cs.AuthorID == u.ID, Revisions: revs, Records: records}))
+		Mine: cs.AuthorID == u.ID, Revisions: revs, Records: records, Summary: summary}))
 }

@@ -161,6 +161,25 @@ func TestLiveSessionInBrowser(t *testing.T) {
 		}
 	}
 	member.Screenshot("session-record")
+
+	// The facilitator archives the case; the summary is pre-filled from the session.
+	sup.Do(chromedp.Reload(), chromedp.Click(`//a[.="Archive this case…"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="archive-form"]`)),
+		chromedp.WaitVisible(`//label[contains(., "Case consultation (default)")]`))
+	sup.Do(chromedp.SetValue(chromedp.CSS("#s-themes"), "Rescuing, Founders"),
+		chromedp.Click(`//form[@data-testid="archive-form"]//button[.="Archive the case"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="case-summary"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="read-only"]`)))
+	summary := browsertest.Get(sup, chromedp.Evaluate[string](`document.querySelector('[data-testid="case-summary"]').innerText`))
+	for _, want := range []string{"rescuing", "founders", "Ask before advising. (formative)", "Talk to the board about the contract."} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("the learning summary lacks %q:\n%s", want, summary)
+		}
+	}
+	member.Do(chromedp.Navigate(fmt.Sprintf("%s/communities/%d/archive?tag=rescuing", base, group.ID)),
+		chromedp.WaitVisible(`//ul[@data-testid="archive-list"]//strong[.="A founder who cannot let go"]`),
+		chromedp.Navigate(fmt.Sprintf("%s/communities/%d/archive?tag=grief", base, group.ID)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="archive-empty"]`)))
 }
 
 // secondsOf reads a countdown such as "14:59 left".
