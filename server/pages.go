@@ -107,6 +107,7 @@ func (s *Server) registerPageRoutes(e *echo.Echo) {
 	e.GET("/communities/:cid", s.handleCommunityPage)
 	e.GET("/join/:token", s.handleJoinPage)
 	s.registerCasePages(e)
+	e.GET("/search", s.handleSearchPage)
 	e.GET("/communities/:cid/templates", s.handleTemplatesPage)
 	e.GET("/communities/:cid/archive", s.handleArchivePage)
 	e.GET("/communities/:cid/cases/:id/archive", s.handleArchiveFormPage)

@@ -138,6 +138,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerPageRoutes(e)
 	api := e.Group("/api/v1")
 	s.registerAuthRoutes(api)
+	api.GET("/search", s.handleSearch, requireUser)
 	s.registerCommunityRoutes(api)
 	api.GET("/ws", s.handleWebSocket)
 

@@ -180,6 +180,11 @@ func TestLiveSessionInBrowser(t *testing.T) {
 		chromedp.WaitVisible(`//ul[@data-testid="archive-list"]//strong[.="A founder who cannot let go"]`),
 		chromedp.Navigate(fmt.Sprintf("%s/communities/%d/archive?tag=grief", base, group.ID)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="archive-empty"]`)))
+
+	// Search finds the archived discussion as one types (the last word as a prefix).
+	member.Do(chromedp.Navigate(base+"/search"),
+		chromedp.SendKeys(chromedp.CSS("#search-q"), "carries alo"),
+		chromedp.WaitVisible(`//ol[@data-testid="search-results"]/li[.//span[contains(., "In the discussion · archived")]]//mark[.="carries"]`))
 }
 
 // secondsOf reads a countdown such as "14:59 left".

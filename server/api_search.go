@@ -1,0 +1,95 @@
+package server
+
+import (
+	"html/template"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/casecircle/casecircle/casestudy"
+)
+
+// searchQuery reads a search from query parameters: q, community, kind, tag, archived
+// (true|false), from, to (YYYY-MM-DD), cursor, limit.
+func searchQuery(c echo.Context) (casestudy.SearchQuery, error) {
+	q := casestudy.SearchQuery{Text: c.QueryParam("q"), Kind: casestudy.CaseKind(c.QueryParam("kind")), Tag: c.QueryParam("tag"), Cursor: c.QueryParam("cursor")}
+	var err error
+	if q.CommunityID, err = int64Query(c, "community", 0, 1); err != nil {
+		return q, err
+	}
+	if v := c.QueryParam("archived"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return q, casestudy.FieldErrorf("archived", "Use true or false.")
+		}
+		q.Archived = &b
+	}
+	if q.From, err = optionalDate("from", c.QueryParam("from")); err != nil {
+		return q, err
+	}
+	if q.To, err = optionalDate("to", c.QueryParam("to")); err != nil {
+		return q, err
+	}
+	if !q.To.IsZero() {
+		q.To = q.To.AddDate(0, 0, 1)
+	}
+	limit, err := int64Query(c, "limit", 20, 1)
+	if err != nil || limit > 50 {
+		return q, casestudy.FieldErrorf("limit", "Use a limit from 1 to 50.")
+	}
+	q.Limit = int(limit)
+	return q, nil
+}
+
+// handleSearch: GET /api/v1/search?q=… → {"hits": [...], "next": cursor}.
+func (s *Server) handleSearch(c echo.Context) error {
+	q, err := searchQuery(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.cfg.Service.Search(c.Request().Context(), currentUser(c).ID, q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+type searchPage struct {
+	Query string
+	Hits  []searchHitView
+	Next  string
+	Error string
+}
+
+type searchHitView struct {
+	casestudy.SearchHit
+	SnippetHTML template.HTML // escaped by the service, with <mark> around matches
+}
+
+// handleSearchPage: /search?q=…, the results as a page (and updated as one types by search.js).
+func (s *Server) handleSearchPage(c echo.Context) error {
+	if currentUser(c) == nil {
+		return redirectToSignIn(c)
+	}
+	p := searchPage{Query: c.QueryParam("q")}
+	if p.Query != "" {
+		q, err := searchQuery(c)
+		if err == nil {
+			var page casestudy.SearchPage
+			if page, err = s.cfg.Service.Search(c.Request().Context(), currentUser(c).ID, q); err == nil {
+				for _, h := range page.Hits {
+					p.Hits = append(p.Hits, searchHitView{SearchHit: h, SnippetHTML: template.HTML(h.Snippet)}) // #nosec: escaped in casestudy.markSnippet
+				}
+				p.Next = page.Next
+			}
+		}
+		if err != nil {
+			if casestudy.ErrorCode(err) != casestudy.EVALIDATION {
+				return err
+			}
+			p.Error = err.(*casestudy.Error).Message
+		}
+	}
+	return s.render(c, http.StatusOK, "search", newPageData(c, p))
+}
