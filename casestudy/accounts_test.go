@@ -65,7 +65,7 @@ type fixture struct {
 	events *recorder
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	db := pgtest.NewDB(t)
 	f := &fixture{db: db, clock: newClock(), events: &recorder{}}
@@ -76,7 +76,7 @@ func newFixture(t *testing.T) *fixture {
 const goodPassword = "a long and unusual passphrase"
 
 // mustRegister creates an account named after who and returns it with its session token.
-func (f *fixture) mustRegister(t *testing.T, who string) (casestudy.User, string) {
+func (f *fixture) mustRegister(t testing.TB, who string) (casestudy.User, string) {
 	t.Helper()
 	u, token, err := f.svc.Register(context.Background(), casestudy.SignUp{Email: who + "@example.org", DisplayName: strings.ToUpper(who[:1]) + who[1:], Password: goodPassword})
 	if err != nil {

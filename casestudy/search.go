@@ -122,7 +122,7 @@ func (s *Service) Search(ctx context.Context, userID int64, q SearchQuery) (Sear
 			            ELSE websearch_to_tsquery('english', $1) || (websearch_to_tsquery('english', regexp_replace($1, '\S+$', '')) && to_tsquery('english', $2))
 			       END AS query),
 		visible AS (
-			SELECT c.* FROM cases c
+			SELECT c.id, c.title, c.status, c.sort_at, c.search FROM cases c
 			WHERE c.community_id = ANY($3)
 			  AND (c.status IN ('published', 'archived') OR (c.status = 'draft' AND c.author_id = $4))
 			  AND ($5 = '' OR c.kind = $5)
@@ -130,29 +130,38 @@ func (s *Service) Search(ctx context.Context, userID int64, q SearchQuery) (Sear
 			  AND ($7::boolean IS NULL OR (c.status = 'archived') = $7)
 		),
 		hits AS (
-			SELECT 'case' AS type, c.id AS case_id, NULL::bigint AS message_id, c.community_id, c.title, c.status, c.kind,
-			       ts_headline('english', c.title || '. ' || c.question || ' ' || c.context || ' ' || c.presenting_issue || ' ' || c.reflection, q.query, `+headline+`) AS snippet,
-			       ts_rank(c.search, q.query) + greatest(similarity(c.title, $1) - 0.3, 0) AS rank, c.sort_at AS at, 'c' || c.id AS key
+			SELECT 'case' AS type, c.id AS case_id, NULL::bigint AS message_id,
+			       (ts_rank(c.search, q.query) + greatest(similarity(c.title, $1) - 0.3, 0))::float8 AS rank, c.sort_at AS at, 'c' || c.id AS key
 			FROM visible c, q
 			WHERE c.search @@ q.query OR c.title % $1
 			UNION ALL
-			SELECT 'summary', c.id, NULL, c.community_id, c.title, c.status, c.kind,
-			       ts_headline('english', casecircle_words(sm.themes) || '. ' || sm.learning_points || ' ' || sm.actions, q.query, `+headline+`),
-			       ts_rank(sm.search, q.query), sm.updated_at, 's' || c.id
+			SELECT 'summary', c.id, NULL, ts_rank(sm.search, q.query)::float8, sm.updated_at, 's' || c.id
 			FROM case_summaries sm JOIN visible c ON c.id = sm.case_id, q
 			WHERE sm.search @@ q.query
 			UNION ALL
-			SELECT 'message', c.id, m.id, c.community_id, c.title, c.status, c.kind,
-			       ts_headline('english', m.body, q.query, `+headline+`),
-			       ts_rank(m.search, q.query), m.created_at, 'm' || m.id
+			SELECT 'message', c.id, m.id, ts_rank(m.search, q.query)::float8, m.created_at, 'm' || m.id
 			FROM messages m JOIN visible c ON c.id = m.case_id AND c.status IN ('published', 'archived'), q
 			WHERE m.search @@ q.query AND m.deleted_at IS NULL
+		),
+		page AS (
+			SELECT * FROM hits
+			WHERE ($8::timestamptz IS NULL OR at >= $8) AND ($9::timestamptz IS NULL OR at < $9)
+			  AND (rank, key) < ($10::float8, $11)
+			ORDER BY rank DESC, key DESC
+			LIMIT $12
 		)
-		SELECT type, case_id, message_id, community_id, title, status, kind, snippet, rank::float8 AS rank, at, key FROM hits
-		WHERE ($8::timestamptz IS NULL OR at >= $8) AND ($9::timestamptz IS NULL OR at < $9)
-		  AND (rank::float8, key) < ($10::float8, $11)
-		ORDER BY rank::float8 DESC, key DESC
-		LIMIT $12`,
+		-- Snippets only for the page: ts_headline is the costly part.
+		SELECT p.type, p.case_id, p.message_id, c.community_id, c.title, c.status, c.kind, p.rank, p.at, p.key,
+		       CASE p.type
+		         WHEN 'case' THEN ts_headline('english', c.title || '. ' || c.question || ' ' || c.context || ' ' || c.presenting_issue || ' ' || c.reflection, q.query, `+headline+`)
+		         WHEN 'summary' THEN ts_headline('english', casecircle_words(sm.themes) || '. ' || sm.learning_points || ' ' || sm.actions, q.query, `+headline+`)
+		         ELSE ts_headline('english', m.body, q.query, `+headline+`)
+		       END AS snippet
+		FROM page p
+		JOIN cases c ON c.id = p.case_id
+		LEFT JOIN case_summaries sm ON p.type = 'summary' AND sm.case_id = p.case_id
+		LEFT JOIN messages m ON m.id = p.message_id, q
+		ORDER BY p.rank DESC, p.key DESC`,
 		text, prefix, pq.Array(communities), userID, string(q.Kind), strings.ToLower(q.Tag), archived, from, to, afterRank, afterKey, q.Limit+1)
 	if err != nil {
 		return SearchPage{}, err
