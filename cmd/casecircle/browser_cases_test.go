@@ -78,7 +78,8 @@ func TestCaseComposerInBrowser(t *testing.T) {
 		chromedp.Click(`//button[.="Publish"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="case-title"]`)),
 	)
-	if status := browsertest.Get(author, chromedp.Text(chromedp.CSS(`[data-testid="case-status"]`))); status != "published" {
+	// Read in one step: the live room below the case renders as the page settles.
+	if status := browsertest.Get(author, chromedp.Evaluate[string](`document.querySelector('[data-testid="case-status"]').textContent`)); status != "published" {
 		t.Fatalf("status after publishing %q", status)
 	}
 

@@ -115,10 +115,10 @@ func TestLiveSessionInBrowser(t *testing.T) {
 	say(member, "I notice how much the founder carries alone.")
 
 	// A member who reloads sees the same phase and countdown.
-	before := browsertest.Get(member, chromedp.Text(chromedp.CSS(`[data-testid="countdown"]`)))
+	before := browsertest.Get(member, chromedp.Evaluate[string](`document.querySelector('[data-testid="countdown"]').textContent`))
 	member.Do(chromedp.Reload())
 	phaseIs(member, "Reflective round")
-	after := browsertest.Get(member, chromedp.Text(chromedp.CSS(`[data-testid="countdown"]`)))
+	after := browsertest.Get(member, chromedp.Evaluate[string](`document.querySelector('[data-testid="countdown"]').textContent`))
 	if b, a := secondsOf(t, before), secondsOf(t, after); a > b || b-a > 10 {
 		t.Fatalf("countdown before the reload %q, after %q", before, after)
 	}
