@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -69,7 +70,7 @@ func (s *Service) Search(ctx context.Context, userID int64, q SearchQuery) (Sear
 	if n := utf8.RuneCountInString(text); n == 0 || n > maxSearchLength {
 		return SearchPage{}, FieldErrorf("q", "Search for 1 to %d characters.", maxSearchLength)
 	}
-	if q.Kind != "" && !containsKind(q.Kind) {
+	if q.Kind != "" && !slices.Contains(CaseKinds, q.Kind) {
 		return SearchPage{}, FieldErrorf("kind", "Choose one of the kinds of case.")
 	}
 	if q.Limit <= 0 || q.Limit > 50 {
@@ -185,13 +186,4 @@ func (s *Service) Search(ctx context.Context, userID int64, q SearchQuery) (Sear
 func markSnippet(s string) string {
 	s = html.EscapeString(s)
 	return strings.NewReplacer(markStart, "<mark>", markStop, "</mark>").Replace(s)
-}
-
-func containsKind(k CaseKind) bool {
-	for _, c := range CaseKinds {
-		if c == k {
-			return true
-		}
-	}
-	return false
 }

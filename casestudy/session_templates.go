@@ -70,15 +70,9 @@ func (s *Service) UpdateTemplate(ctx context.Context, userID, communityID int64,
 		return Template{}, err
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := requireRole(ctx, tx, userID, communityID, RoleFacilitator); err != nil {
-			return err
-		}
-		old, err := templateByKey(ctx, tx, communityID, key)
+		old, err := ownTemplate(ctx, tx, userID, communityID, key, "changed; copy one and edit the copy")
 		if err != nil {
 			return err
-		}
-		if old.Builtin {
-			return Errorf(ECONFLICT, "Built-in templates cannot be changed; copy one and edit the copy.")
 		}
 		phases, err := json.Marshal(t.Phases)
 		if err != nil {
@@ -98,15 +92,9 @@ func (s *Service) UpdateTemplate(ctx context.Context, userID, communityID int64,
 // DeleteTemplate removes one of the community's own templates.
 func (s *Service) DeleteTemplate(ctx context.Context, userID, communityID int64, key string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := requireRole(ctx, tx, userID, communityID, RoleFacilitator); err != nil {
-			return err
-		}
-		old, err := templateByKey(ctx, tx, communityID, key)
+		old, err := ownTemplate(ctx, tx, userID, communityID, key, "deleted")
 		if err != nil {
 			return err
-		}
-		if old.Builtin {
-			return Errorf(ECONFLICT, "Built-in templates cannot be deleted.")
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM session_templates WHERE id = $1`, old.ID); err != nil {
 			return err
@@ -114,6 +102,19 @@ func (s *Service) DeleteTemplate(ctx context.Context, userID, communityID int64,
 		return appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &communityID, Action: "template.deleted",
 			TargetType: "session_template", TargetID: &old.ID})
 	})
+}
+
+// ownTemplate finds one of the community's own templates for a facilitator to change; built-in
+// ones cannot be (the message ends "Built-in templates cannot be <verb>.").
+func ownTemplate(ctx context.Context, tx *sqlx.Tx, userID, communityID int64, key, verb string) (Template, error) {
+	if _, err := requireRole(ctx, tx, userID, communityID, RoleFacilitator); err != nil {
+		return Template{}, err
+	}
+	t, err := templateByKey(ctx, tx, communityID, key)
+	if err == nil && t.Builtin {
+		err = Errorf(ECONFLICT, "Built-in templates cannot be %s.", verb)
+	}
+	return t, err
 }
 
 func truncateRunes(s string, n int) string {

@@ -28,14 +28,7 @@ func TestCaseComposerInBrowser(t *testing.T) {
 	// Accounts and the community come from the service: the community flow has its own test.
 	_, _, group := twoMemberCommunity(t, casestudy.NewService(m.DB()))
 
-	signIn := func(b *browsertest.Browser, email string) {
-		b.Do(chromedp.Navigate(base+"/signin"),
-			chromedp.SendKeys(chromedp.CSS("#email"), email),
-			chromedp.SendKeys(chromedp.CSS("#password"), demoPassword),
-			chromedp.Click(chromedp.CSS(`form[data-api="/api/v1/auth/signin"] button[type="submit"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="signed-in-as"]`)),
-		)
-	}
+	signIn := func(b *browsertest.Browser, email string) { signInAs(b, base, email) }
 
 	author := browsertest.New(t)
 	signIn(author, "ada@example.org")
@@ -153,4 +146,23 @@ func twoMemberCommunity(t *testing.T, svc *casestudy.Service) (ada, bo casestudy
 		t.Fatal(err)
 	}
 	return ada, bo, group
+}
+
+// signInAs signs b in on the server at base with one of twoMemberCommunity's accounts.
+func signInAs(b *browsertest.Browser, base, email string) {
+	b.Do(chromedp.Navigate(base+"/signin"),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), demoPassword),
+		chromedp.Click(chromedp.CSS(`form[data-api="/api/v1/auth/signin"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="signed-in-as"]`)))
+}
+
+// openRoom signs a new browser in and opens a case page, waiting until its room is live.
+func openRoom(t *testing.T, base, email, name, caseURL string) *browsertest.Browser {
+	t.Helper()
+	b := browsertest.New(t)
+	signInAs(b, base, email)
+	b.Do(chromedp.Navigate(caseURL),
+		chromedp.WaitVisible(fmt.Sprintf(`//ul[@data-testid="presence"]/li[.="%s (you)"]`, name)))
+	return b
 }

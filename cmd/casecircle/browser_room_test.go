@@ -41,16 +41,7 @@ func TestCaseRoomInBrowser(t *testing.T) {
 	casePath := fmt.Sprintf("/communities/%d/cases/%d", group.ID, cs.ID)
 
 	open := func(base, email, name string) *browsertest.Browser {
-		b := browsertest.New(t)
-		b.Do(chromedp.Navigate(base+"/signin"),
-			chromedp.SendKeys(chromedp.CSS("#email"), email),
-			chromedp.SendKeys(chromedp.CSS("#password"), demoPassword),
-			chromedp.Click(chromedp.CSS(`form[data-api="/api/v1/auth/signin"] button[type="submit"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="signed-in-as"]`)),
-			chromedp.Navigate(base+casePath),
-			chromedp.WaitVisible(fmt.Sprintf(`//ul[@data-testid="presence"]/li[.="%s (you)"]`, name)),
-		)
-		return b
+		return openRoom(t, base, email, name, base+casePath)
 	}
 	say := func(b *browsertest.Browser, text string) {
 		b.Do(chromedp.SendKeys(chromedp.CSS("#message-body"), text),

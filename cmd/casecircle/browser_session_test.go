@@ -39,17 +39,7 @@ func TestLiveSessionInBrowser(t *testing.T) {
 	}
 	casePath := fmt.Sprintf("%s/communities/%d/cases/%d", base, group.ID, cs.ID)
 
-	open := func(email, name string) *browsertest.Browser {
-		b := browsertest.New(t)
-		b.Do(chromedp.Navigate(base+"/signin"),
-			chromedp.SendKeys(chromedp.CSS("#email"), email),
-			chromedp.SendKeys(chromedp.CSS("#password"), demoPassword),
-			chromedp.Click(chromedp.CSS(`form[data-api="/api/v1/auth/signin"] button[type="submit"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="signed-in-as"]`)),
-			chromedp.Navigate(casePath),
-			chromedp.WaitVisible(fmt.Sprintf(`//ul[@data-testid="presence"]/li[.="%s (you)"]`, name)))
-		return b
-	}
+	open := func(email, name string) *browsertest.Browser { return openRoom(t, base, email, name, casePath) }
 	sup, presenter, member := open("ada@example.org", "Ada"), open("bo@example.org", "Bo"), open("cy@example.org", "Cy")
 	sup.Do(chromedp.WaitVisible(`//ul[@data-testid="presence"]/li[.="Cy"]`))
 	phaseIs := func(b *browsertest.Browser, name string) {

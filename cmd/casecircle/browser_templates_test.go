@@ -18,12 +18,8 @@ func TestTemplateEditorInBrowser(t *testing.T) {
 	base := strings.TrimSuffix(m.URL(), "/")
 	_, _, group := twoMemberCommunity(t, casestudy.NewService(m.DB()))
 	b := browsertest.New(t)
-	b.Do(chromedp.Navigate(base+"/signin"),
-		chromedp.SendKeys(chromedp.CSS("#email"), "ada@example.org"),
-		chromedp.SendKeys(chromedp.CSS("#password"), demoPassword),
-		chromedp.Click(chromedp.CSS(`form[data-api="/api/v1/auth/signin"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="signed-in-as"]`)),
-		chromedp.Navigate(fmt.Sprintf("%s/communities/%d", base, group.ID)),
+	signInAs(b, base, "ada@example.org")
+	b.Do(chromedp.Navigate(fmt.Sprintf("%s/communities/%d", base, group.ID)),
 		chromedp.Click(chromedp.CSS(`[data-testid="formats-link"]`)),
 		chromedp.Click(`//li[.//strong[.="Balint group"]]//button[.="Copy to adapt"]`),
 		chromedp.WaitVisible(`//h1[.="Balint group (copy)"]`),
