@@ -79,7 +79,7 @@ func TestArchiveCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	must(sf.post(room, sf.bob, "Back again", 0))
-	entries, err := sf.f.svc.ListAudit(ctx, sf.fac.ID, sf.cid, 0, 100)
+	entries, err := sf.f.svc.ListAudit(ctx, sf.fac.ID, sf.cid, casestudy.AuditFilter{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

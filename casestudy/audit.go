@@ -3,6 +3,7 @@ package casestudy
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -45,17 +46,39 @@ func detailJSON(v any) json.RawMessage {
 // MaxAuditPage is the most entries ListAudit returns at once.
 const MaxAuditPage = 200
 
-// ListAudit returns a community's audit entries, newest first, before the entry id `before`
-// (0: from the newest). Facilitators only.
-func (s *Service) ListAudit(ctx context.Context, actorID, communityID, before int64, limit int) ([]AuditEntry, error) {
+// AuditFilter narrows a community's audit log.
+type AuditFilter struct {
+	Action   string    // an exact action, e.g. "case.archived", or a prefix ending in ".", e.g. "case."
+	ActorID  int64     // 0: anyone
+	From, To time.Time // zero: open
+	Before   int64     // entry id to page back from; 0: the newest
+	Limit    int
+}
+
+// ListAudit returns a community's audit entries, newest first. Facilitators only.
+func (s *Service) ListAudit(ctx context.Context, actorID, communityID int64, f AuditFilter) ([]AuditEntry, error) {
 	if _, err := requireRole(ctx, s.db, actorID, communityID, RoleFacilitator); err != nil {
 		return nil, err
 	}
-	if limit <= 0 || limit > MaxAuditPage {
-		limit = MaxAuditPage
+	if f.Limit <= 0 || f.Limit > MaxAuditPage {
+		f.Limit = MaxAuditPage
 	}
-	if before <= 0 {
-		before = 1<<63 - 1
+	if f.Before <= 0 {
+		f.Before = 1<<63 - 1
+	}
+	if len(f.Action) > 64 {
+		return nil, FieldErrorf("action", "No such action.")
+	}
+	exact, prefix := f.Action, ""
+	if strings.HasSuffix(f.Action, ".") {
+		exact, prefix = "", f.Action
+	}
+	var from, to any
+	if !f.From.IsZero() {
+		from = f.From
+	}
+	if !f.To.IsZero() {
+		to = f.To
 	}
 	entries := []AuditEntry{}
 	err := sqlx.SelectContext(ctx, s.db, &entries, `
@@ -63,6 +86,43 @@ func (s *Service) ListAudit(ctx context.Context, actorID, communityID, before in
 		       a.target_id, a.detail, a.request_id
 		FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
 		WHERE a.community_id = $1 AND a.id < $2
-		ORDER BY a.id DESC LIMIT $3`, communityID, before, limit)
+		  AND ($4 = '' OR a.action = $4)
+		  AND ($5 = '' OR starts_with(a.action, $5))
+		  AND ($6 = 0 OR a.actor_id = $6)
+		  AND ($7::timestamptz IS NULL OR a.at >= $7)
+		  AND ($8::timestamptz IS NULL OR a.at < $8)
+		ORDER BY a.id DESC LIMIT $3`, communityID, f.Before, f.Limit, exact, prefix, f.ActorID, from, to)
 	return entries, err
+}
+
+// AuditActions are the actions a community's audit log may hold, for the log's filter.
+var AuditActions = []string{
+	"community.created", "policy.changed", "community.exported", "retention.applied",
+	"invitation.created", "invitation.revoked", "invitation.used",
+	"member.role_changed", "member.removed", "member.left", "account.deleted",
+	"case.published", "case.edited", "case.withdrawn", "case.viewed", "case.archived", "case.unarchived", "case.exported",
+	"session.started", "session.ended", "template.created", "template.updated", "template.deleted",
+}
+
+// ViewCase returns a case the user may see, as GetCase does, and records the first view of a
+// shared case in each sign-in session in the audit log. Later views in the same session, and
+// views of one's own drafts, are not recorded.
+func (s *Service) ViewCase(ctx context.Context, token string, userID, communityID, caseID int64) (Case, error) {
+	c, err := s.GetCase(ctx, userID, communityID, caseID)
+	if err != nil || c.Status == StatusDraft || token == "" {
+		return c, err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO case_views (token_hash, case_id) SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM sessions WHERE token_hash = $1)
+			ON CONFLICT DO NOTHING`, tokenHash(token), caseID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &communityID, Action: "case.viewed", TargetType: "case", TargetID: &caseID})
+	})
+	return c, err
 }

@@ -42,7 +42,7 @@ func TestCommunitiesAndRoles(t *testing.T) {
 		wantCode(t, f.svc.ChangeRole(ctx, mem.ID, c.ID, mem.ID, casestudy.RoleFacilitator), casestudy.EFORBIDDEN, "")
 		_, _, err = f.svc.CreateInvitation(ctx, mem.ID, c.ID, casestudy.NewInvitation{Role: casestudy.RoleMember})
 		wantCode(t, err, casestudy.EFORBIDDEN, "")
-		_, err = f.svc.ListAudit(ctx, mem.ID, c.ID, 0, 10)
+		_, err = f.svc.ListAudit(ctx, mem.ID, c.ID, casestudy.AuditFilter{Limit: 10})
 		wantCode(t, err, casestudy.EFORBIDDEN, "")
 		wantCode(t, f.svc.RemoveMember(ctx, mem.ID, c.ID, fac.ID), casestudy.EFORBIDDEN, "")
 	})
@@ -79,7 +79,7 @@ func TestCommunitiesAndRoles(t *testing.T) {
 	})
 
 	t.Run("audit entries for the community", func(t *testing.T) {
-		entries, err := f.svc.ListAudit(ctx, mem.ID, c.ID, 0, 100)
+		entries, err := f.svc.ListAudit(ctx, mem.ID, c.ID, casestudy.AuditFilter{Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}

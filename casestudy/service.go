@@ -2,6 +2,7 @@ package casestudy
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -77,6 +78,19 @@ func requestIDFrom(ctx context.Context) string {
 // inTx runs fn in a transaction, committed only if fn succeeds.
 func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// inReadTx runs fn in a read-only repeatable-read transaction: every query sees one snapshot.
+func (s *Service) inReadTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,8 @@ func (s *Server) registerAuthRoutes(api *echo.Group) {
 	api.POST("/auth/signout", s.handleSignOut, requireUser)
 	api.POST("/auth/password", s.handleChangePassword, requireUser)
 	api.GET("/me", s.handleMe, requireUser)
+	api.GET("/me/data", s.handleMyData, requireUser)
+	api.DELETE("/me", s.handleDeleteAccount, requireUser)
 }
 
 type signUpRequest struct {
@@ -92,4 +94,36 @@ func (s *Server) handleChangePassword(c echo.Context) error {
 
 func (s *Server) handleMe(c echo.Context) error {
 	return c.JSON(http.StatusOK, userResponse{User: *currentUser(c)})
+}
+
+// handleMyData: GET /me/data, everything the user wrote or chose, as a JSON download.
+func (s *Server) handleMyData(c echo.Context) error {
+	d, err := s.cfg.Service.MyData(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	attachment(c, "casecircle-my-data-"+d.ExportedAt.Format("2006-01-02")+".json")
+	return c.JSONPretty(http.StatusOK, d, "  ")
+}
+
+type deleteAccountRequest struct {
+	Password string `json:"password"`
+}
+
+// handleDeleteAccount: DELETE /me with the password, erasing the account (see
+// casestudy.Service.DeleteAccount).
+func (s *Server) handleDeleteAccount(c echo.Context) error {
+	var req deleteAccountRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Password == "" {
+		return casestudy.FieldErrorf("password", "Enter your password to confirm.")
+	}
+	if err := s.cfg.Service.DeleteAccount(c.Request().Context(), sessionToken(c), req.Password); err != nil {
+		return err
+	}
+	s.clearSessionCookie(c)
+	return c.NoContent(http.StatusNoContent)
 }

@@ -26,6 +26,7 @@ func (s *Server) registerCommunityRoutes(api *echo.Group) {
 	s.registerCaseRoutes(g)
 	s.registerTemplateRoutes(g)
 	s.registerArchiveRoutes(g)
+	s.registerExportRoutes(g)
 
 	api.GET("/invitations/:token", s.handlePreviewInvitation, requireUser)
 	api.POST("/invitations/:token/accept", s.handleAcceptInvitation, requireUser)
@@ -155,14 +156,44 @@ func (s *Server) handleRevokeInvitation(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// handleListAudit: GET …/audit?action=case.&actor=12&from=2026-11-01&to=2026-11-30&before=&limit=.
 func (s *Server) handleListAudit(c echo.Context) error {
-	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
-	entries, err := s.cfg.Service.ListAudit(c.Request().Context(), currentUser(c).ID, communityID(c), before, limit)
+	f, err := auditFilter(c)
+	if err != nil {
+		return err
+	}
+	entries, err := s.cfg.Service.ListAudit(c.Request().Context(), currentUser(c).ID, communityID(c), f)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"entries": entries})
+}
+
+// auditFilter reads the audit log's filter from the query string.
+func auditFilter(c echo.Context) (casestudy.AuditFilter, error) {
+	f := casestudy.AuditFilter{Action: c.QueryParam("action")}
+	var err error
+	if f.ActorID, err = int64Query(c, "actor", 0, 0); err != nil {
+		return f, err
+	}
+	if f.Before, err = int64Query(c, "before", 0, 0); err != nil {
+		return f, err
+	}
+	limit, err := int64Query(c, "limit", casestudy.MaxAuditPage, 1)
+	if err != nil || limit > casestudy.MaxAuditPage {
+		return f, casestudy.FieldErrorf("limit", "Use a limit from 1 to %d.", casestudy.MaxAuditPage)
+	}
+	f.Limit = int(limit)
+	if f.From, err = optionalDate("from", c.QueryParam("from")); err != nil {
+		return f, err
+	}
+	if f.To, err = optionalDate("to", c.QueryParam("to")); err != nil {
+		return f, err
+	}
+	if !f.To.IsZero() {
+		f.To = f.To.AddDate(0, 0, 1) // the whole last day
+	}
+	return f, nil
 }
 
 func (s *Server) handlePreviewInvitation(c echo.Context) error {

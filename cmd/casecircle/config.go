@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the whole configuration of a casecircle process, parsed once here and passed down.
@@ -26,8 +27,9 @@ type Config struct {
 	RequireDatabaseURL bool
 	WSMessageRate      float64 // frames a second per WebSocket (publish, edit, delete, read, subscribe)
 	WSMessageBurst     int
-	AuthRate           int    // sign-ins and sign-ups a minute per client IP
-	DebugAddr          string // serves the Go profiler there when set (e.g. 127.0.0.1:6060)
+	AuthRate           int           // sign-ins and sign-ups a minute per client IP
+	DebugAddr          string        // serves the Go profiler there when set (e.g. 127.0.0.1:6060)
+	RetentionEvery     time.Duration // how often retention policies are applied
 }
 
 // envLookup reads an environment variable; tests pass a map instead of os.Getenv.
@@ -50,6 +52,7 @@ var serveFlags = []flagSpec{
 	{"ws-message-rate", "CASECIRCLE_WS_MESSAGE_RATE", "10", "frames a second each WebSocket may send (publish, edit, delete, read, subscribe); more get an error frame"},
 	{"ws-message-burst", "CASECIRCLE_WS_MESSAGE_BURST", "20", "frames a WebSocket may send at once before --ws-message-rate applies"},
 	{"auth-rate", "CASECIRCLE_AUTH_RATE", "10", "sign-ins and sign-ups a minute per client IP address"},
+	{"retention-every", "CASECIRCLE_RETENTION_EVERY", "1h", "how often the communities' retention policies are applied (a Go duration: 1h, 30m); one process at a time does it"},
 	{"debug-addr", "CASECIRCLE_DEBUG_ADDR", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; keep it private"},
 }
 
@@ -90,6 +93,11 @@ func parseConfig(command string, args []string, env envLookup, usageOut io.Write
 	}
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", secureDefault, "")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", value("debug-addr"), "")
+	retentionDefault, err := time.ParseDuration(value("retention-every"))
+	if err != nil {
+		return cfg, fmt.Errorf("CASECIRCLE_RETENTION_EVERY: %q is not a duration like 1h or 30m", value("retention-every"))
+	}
+	fs.DurationVar(&cfg.RetentionEvery, "retention-every", retentionDefault, "")
 	fs.Float64Var(&cfg.WSMessageRate, "ws-message-rate", 0, "")
 	fs.IntVar(&cfg.WSMessageBurst, "ws-message-burst", 0, "")
 	fs.IntVar(&cfg.AuthRate, "auth-rate", 0, "")
@@ -150,6 +158,9 @@ func (cfg Config) validate() error {
 	}
 	if cfg.WSMessageRate <= 0 || cfg.WSMessageBurst < 1 || cfg.AuthRate < 1 {
 		return errors.New("--ws-message-rate, --ws-message-burst and --auth-rate must be positive")
+	}
+	if cfg.RetentionEvery < time.Minute {
+		return errors.New("--retention-every must be at least a minute")
 	}
 	if cfg.DatabaseURL == "" && cfg.DataDir == "" {
 		return errors.New("set --database-url, or --data-dir for the embedded PostgreSQL")

@@ -207,6 +207,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	go func() { m.serveErr <- m.server.Serve(m.listener) }()
 	go m.runSessionClock(svc)
+	go m.runRetention(svc)
 	m.Logger.Info("serving HTTP", "addr", m.listener.Addr().String())
 	return nil
 }
@@ -351,6 +352,41 @@ func (m *Main) runSessionClock(svc *casestudy.Service) {
 				}
 			}
 			cancel()
+		}
+	}
+}
+
+// runRetention applies the communities' retention policies soon after start and then every
+// --retention-every, until the process closes. Several processes may run it: an advisory lock
+// lets one at a time do the work.
+func (m *Main) runRetention(svc *casestudy.Service) {
+	first := time.NewTimer(30 * time.Second)
+	defer first.Stop()
+	every := m.Config.RetentionEvery
+	if every <= 0 { // a Config built in code rather than parsed
+		every = time.Hour
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.closing:
+			return
+		case <-first.C:
+		case <-tick.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		report, err := svc.ApplyRetention(ctx)
+		cancel()
+		switch {
+		case err != nil:
+			select {
+			case <-m.closing:
+			default:
+				m.Logger.Warn("applying retention", "err", err)
+			}
+		case report.Messages+report.Drafts > 0:
+			m.Logger.Info("retention applied", "communities", report.Communities, "messages", report.Messages, "drafts", report.Drafts)
 		}
 	}
 }

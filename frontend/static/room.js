@@ -233,7 +233,9 @@ function applyEvent(ev) {
   lastSeq = ev.seq;
   const msg = ev.message;
   if (!msg) {
-    session.update(ev.session);
+    // A session event, or 'message.removed': a message deleted for good by the community's
+    // retention policy, of which nothing is left to show.
+    if (ev.session) session.update(ev.session);
     return;
   }
   if (msg.author_name) people.set(msg.author_id, msg.author_name);
