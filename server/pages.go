@@ -2,12 +2,14 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,11 +26,12 @@ type pages struct {
 
 func newPages(a *assets) (*pages, error) {
 	funcs := template.FuncMap{
-		"asset": a.url,
-		"date":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
-		"clock": func(t time.Time) string { return t.UTC().Format("15:04:05") },
-		"kind":  kindLabel,
-		"join":  strings.Join,
+		"asset":    a.url,
+		"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+		"clock":    func(t time.Time) string { return t.UTC().Format("15:04:05") },
+		"kind":     kindLabel,
+		"join":     strings.Join,
+		"jsonText": func(b json.RawMessage) string { return string(b) },
 		"policyNames": func(ps []casestudy.SpeakingPolicy) []string {
 			out := make([]string, len(ps))
 			for i, p := range ps {
@@ -112,6 +115,44 @@ func (s *Server) registerPageRoutes(e *echo.Echo) {
 	e.GET("/communities/:cid/archive", s.handleArchivePage)
 	e.GET("/communities/:cid/cases/:id/archive", s.handleArchiveFormPage)
 	e.GET("/communities/:cid/templates/:key", s.handleTemplatePage)
+	e.GET("/communities/:cid/audit", s.handleAuditPage)
+}
+
+type auditPage struct {
+	Community casestudy.Community
+	Entries   []casestudy.AuditEntry
+	Members   []casestudy.Member
+	Actions   []string
+	Filter    struct{ Action, Actor, From, To string }
+	Older     string // the query of the next page, if there is one
+}
+
+// handleAuditPage shows a community's audit log to its facilitators, with filters.
+func (s *Server) handleAuditPage(c echo.Context) error {
+	u, cm, err := s.communityFor(c)
+	if err != nil || u == nil {
+		return err
+	}
+	f, err := auditFilter(c)
+	if err != nil {
+		return err
+	}
+	f.Limit = 100
+	ctx := c.Request().Context()
+	p := auditPage{Community: cm, Actions: casestudy.AuditActions}
+	if p.Entries, err = s.cfg.Service.ListAudit(ctx, u.ID, cm.ID, f); err != nil {
+		return err
+	}
+	if p.Members, err = s.cfg.Service.ListMembers(ctx, u.ID, cm.ID); err != nil {
+		return err
+	}
+	p.Filter.Action, p.Filter.Actor, p.Filter.From, p.Filter.To = c.QueryParam("action"), c.QueryParam("actor"), c.QueryParam("from"), c.QueryParam("to")
+	if len(p.Entries) == f.Limit {
+		q := c.QueryParams()
+		q.Set("before", strconv.FormatInt(p.Entries[len(p.Entries)-1].ID, 10))
+		p.Older = q.Encode()
+	}
+	return s.render(c, http.StatusOK, "audit", newPageData(c, p))
 }
 
 type archivePage struct {
@@ -292,6 +333,7 @@ type communityPage struct {
 	Me            int64
 	IsFacilitator bool
 	Roles         []casestudy.Role
+	Policy        casestudy.Policy
 }
 
 func (s *Server) handleCommunityPage(c echo.Context) error {
@@ -318,6 +360,9 @@ func (s *Server) handleCommunityPage(c echo.Context) error {
 		if page.Invitations, err = s.cfg.Service.ListInvitations(ctx, u.ID, cid); err != nil {
 			return err
 		}
+	}
+	if page.Policy, err = s.cfg.Service.CommunityPolicy(ctx, u.ID, cid); err != nil {
+		return err
 	}
 	return s.render(c, http.StatusOK, "community", newPageData(c, page))
 }

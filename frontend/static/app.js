@@ -98,6 +98,7 @@ function wireForms() {
   for (const form of document.querySelectorAll('form[data-api]')) {
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
+      if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
       clearErrors(form);
       const button = form.querySelector('button[type="submit"]');
       if (button) button.disabled = true;
