@@ -56,10 +56,13 @@ func (s *Server) handleSearch(c echo.Context) error {
 }
 
 type searchPage struct {
-	Query string
-	Hits  []searchHitView
-	Next  string
-	Error string
+	Query       string
+	Hits        []searchHitView
+	Next        string // the query string of the next page, if there is one
+	Error       string
+	Communities []casestudy.Community
+	Kinds       []kindOption
+	Filter      struct{ Community, Kind, Tag, Archived, From, To string }
 }
 
 type searchHitView struct {
@@ -72,7 +75,13 @@ func (s *Server) handleSearchPage(c echo.Context) error {
 	if currentUser(c) == nil {
 		return redirectToSignIn(c)
 	}
-	p := searchPage{Query: c.QueryParam("q")}
+	p := searchPage{Query: c.QueryParam("q"), Kinds: kindOptions}
+	p.Filter.Community, p.Filter.Kind, p.Filter.Tag = c.QueryParam("community"), c.QueryParam("kind"), c.QueryParam("tag")
+	p.Filter.Archived, p.Filter.From, p.Filter.To = c.QueryParam("archived"), c.QueryParam("from"), c.QueryParam("to")
+	var err error
+	if p.Communities, err = s.cfg.Service.ListCommunities(c.Request().Context(), currentUser(c).ID); err != nil {
+		return err
+	}
 	if p.Query != "" {
 		q, err := searchQuery(c)
 		if err == nil {
@@ -81,7 +90,11 @@ func (s *Server) handleSearchPage(c echo.Context) error {
 				for _, h := range page.Hits {
 					p.Hits = append(p.Hits, searchHitView{SearchHit: h, SnippetHTML: template.HTML(h.Snippet)}) // #nosec: escaped in casestudy.markSnippet
 				}
-				p.Next = page.Next
+				if page.Next != "" {
+					next := c.QueryParams()
+					next.Set("cursor", page.Next)
+					p.Next = next.Encode()
+				}
 			}
 		}
 		if err != nil {

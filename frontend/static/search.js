@@ -1,28 +1,62 @@
-// Search as one types: the results list follows the query (the last word matches as a
-// prefix), a quarter of a second after the last key. Snippets arrive escaped, with <mark>.
+// Search as one types: the results list follows the query and the filters (the last word
+// matches as a prefix), a quarter of a second after the last change. Snippets arrive escaped,
+// with <mark>. "More results" pages on with the server's cursor.
 
 const form = document.querySelector('[data-search-form]');
 const input = form.querySelector('input[name="q"]');
 const list = document.querySelector('#search-results');
 const status = document.querySelector('[data-search-status]');
 const errorOut = document.querySelector('[data-search-error]');
+const more = document.querySelector('[data-more]');
+const moreLink = document.querySelector('[data-more-link]');
 let timer = null;
 let seq = 0;
+// The server-rendered page may already hold a first page with a cursor for the next.
+let cursor = more.hidden ? '' : new URL(moreLink.href).searchParams.get('cursor') || '';
 
 function label(hit) {
   const where = hit.type === 'message' ? 'In the discussion' : hit.type === 'summary' ? 'In the learning summary' : 'The case';
   return where + (hit.status === 'archived' ? ' · archived' : hit.status === 'draft' ? ' · your draft' : '');
 }
 
-async function run() {
-  const q = input.value.trim();
+// params is the form's non-empty fields: the query and its filters.
+function params() {
+  const p = new URLSearchParams();
+  for (const [k, v] of new FormData(form)) {
+    if (String(v).trim()) p.set(k, String(v).trim());
+  }
+  return p;
+}
+
+function hitElement(h) {
+  const li = document.createElement('li');
+  li.className = 'card';
+  const a = document.createElement('a');
+  a.href = `/communities/${h.community_id}/cases/${h.case_id}`;
+  const strong = document.createElement('strong');
+  strong.textContent = h.title;
+  a.append(strong);
+  const meta = document.createElement('span');
+  meta.className = 'meta';
+  meta.textContent = label(h);
+  const snippet = document.createElement('span');
+  snippet.className = 'snippet';
+  snippet.innerHTML = h.snippet; // escaped on the server; only <mark> is markup
+  li.append(a, meta, snippet);
+  return li;
+}
+
+async function run(append) {
+  const p = params();
   const mine = ++seq;
-  history.replaceState(null, '', q ? `/search?q=${encodeURIComponent(q)}` : '/search');
-  if (!q) {
+  history.replaceState(null, '', p.toString() ? `/search?${p}` : '/search');
+  if (!p.get('q')) {
     list.replaceChildren();
+    more.hidden = true;
     return;
   }
-  const res = await fetch(`/api/v1/search?q=${encodeURIComponent(q)}`, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  if (append && cursor) p.set('cursor', cursor);
+  const res = await fetch(`/api/v1/search?${p}`, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
   if (mine !== seq) return; // a newer query is on its way
   const data = await res.json().catch(() => null);
   if (!res.ok) {
@@ -31,27 +65,23 @@ async function run() {
   }
   errorOut.textContent = '';
   document.querySelector('[data-testid="no-results"]')?.remove();
-  list.replaceChildren(...data.hits.map((h) => {
-    const li = document.createElement('li');
-    li.className = 'card';
-    const a = document.createElement('a');
-    a.href = `/communities/${h.community_id}/cases/${h.case_id}`;
-    const strong = document.createElement('strong');
-    strong.textContent = h.title;
-    a.append(strong);
-    const meta = document.createElement('span');
-    meta.className = 'meta';
-    meta.textContent = label(h);
-    const snippet = document.createElement('span');
-    snippet.className = 'snippet';
-    snippet.innerHTML = h.snippet; // escaped on the server; only <mark> is markup
-    li.append(a, meta, snippet);
-    return li;
-  }));
-  status.textContent = data.hits.length ? `${data.hits.length}${data.next ? ' or more' : ''} results.` : 'Nothing found.';
+  const items = data.hits.map(hitElement);
+  if (append) list.append(...items);
+  else list.replaceChildren(...items);
+  cursor = data.next || '';
+  more.hidden = !cursor;
+  const n = list.children.length;
+  status.textContent = n ? `${n}${cursor ? ' or more' : ''} results.` : 'Nothing found.';
 }
 
-input.addEventListener('input', () => {
+function soon() {
   clearTimeout(timer);
-  timer = setTimeout(run, 250);
+  timer = setTimeout(() => run(false), 250);
+}
+
+form.addEventListener('input', soon);
+form.addEventListener('change', soon);
+moreLink.addEventListener('click', (e) => {
+  e.preventDefault();
+  run(true);
 });

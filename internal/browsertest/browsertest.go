@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -119,5 +120,38 @@ func (b *Browser) Screenshot(name string) {
 	png := Get(b, chromedp.FullScreenshot(100)) // quality 100 means PNG
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
+	}
+}
+
+// SaveDownloadsIn makes the browser save downloads in dir, under the names the server suggests.
+func (b *Browser) SaveDownloadsIn(dir string) {
+	b.t.Helper()
+	b.Do(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir})
+		return err
+	}))
+}
+
+// Downloaded waits up to StepTimeout for a finished download in dir whose name matches pattern
+// (filepath.Match) and returns its content.
+func (b *Browser) Downloaded(dir, pattern string) []byte {
+	b.t.Helper()
+	deadline := time.Now().Add(StepTimeout)
+	for {
+		matches, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, m := range matches {
+			if filepath.Ext(m) == ".crdownload" {
+				continue
+			}
+			if body, err := os.ReadFile(m); err == nil && len(body) > 0 {
+				return body
+			}
+		}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(dir)
+			b.t.Fatalf("browsertest: no download matching %s in %s (it holds %v)", pattern, dir, entries)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
