@@ -3,6 +3,7 @@ package casestudy
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -111,16 +112,31 @@ func (s *Service) DeleteAccount(ctx context.Context, token, password string) err
 			return err
 		}
 		var communities []struct {
-			ID     int64  `db:"id"`
-			Leaver string `db:"leaver_content"`
+			ID      int64  `db:"id"`
+			Name    string `db:"name"`
+			Leaver  string `db:"leaver_content"`
+			Role    Role   `db:"role"`
+			Members int    `db:"members"`
 		}
 		if err := tx.SelectContext(ctx, &communities, `
-			SELECT c.id, c.leaver_content FROM communities c JOIN memberships m ON m.community_id = c.id
+			SELECT c.id, c.name, c.leaver_content, m.role,
+			       (SELECT count(*) FROM memberships o WHERE o.community_id = c.id) AS members
+			FROM communities c JOIN memberships m ON m.community_id = c.id
 			WHERE m.user_id = $1 ORDER BY c.id`, u.ID); err != nil {
 			return err
 		}
 		now := s.Now()
 		for _, c := range communities {
+			// A community with other members must keep a facilitator, as when leaving it.
+			if c.Role == RoleFacilitator && c.Members > 1 {
+				if _, err := lockFacilitatorsAndGetRole(ctx, tx, c.ID, u.ID); err != nil {
+					return err
+				}
+				if err := ensureAnotherFacilitator(ctx, tx, c.ID, fmt.Sprintf(
+					"You are the only facilitator of %s: make someone else facilitator there before deleting your account.", c.Name)); err != nil {
+					return err
+				}
+			}
 			detail := map[string]any{"policy": c.Leaver}
 			if c.Leaver == LeaverDelete {
 				evs, err := s.tombstoneMessages(ctx, tx, u.ID, c.ID, now)

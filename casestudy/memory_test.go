@@ -336,6 +336,27 @@ func TestDeleteAccount(t *testing.T) {
 		t.Fatalf("audit: %+v %v", entries, err)
 	}
 
+	// The only facilitator of a community with other members must hand over first.
+	walt, waltToken := sf.f.mustRegister(t, "walt")
+	own2, err := sf.f.svc.CreateCommunity(ctx, walt.ID, casestudy.NewCommunity{Name: "Walt's circle"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, inv, err := sf.f.svc.CreateInvitation(ctx, walt.ID, own2.ID, casestudy.NewInvitation{Role: casestudy.RoleMember, MaxUses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sf.f.svc.AcceptInvitation(ctx, sf.bob.ID, inv); err != nil {
+		t.Fatal(err)
+	}
+	wantRefusal(t, sf.f.svc.DeleteAccount(ctx, waltToken, goodPassword), casestudy.ECONFLICT, "only facilitator of Walt's circle")
+	if err := sf.f.svc.ChangeRole(ctx, walt.ID, own2.ID, sf.bob.ID, casestudy.RoleFacilitator); err != nil {
+		t.Fatal(err)
+	}
+	if err := sf.f.svc.DeleteAccount(ctx, waltToken, goodPassword); err != nil {
+		t.Fatalf("after handing over: %v", err)
+	}
+
 	// Delete policy: messages become tombstones (replies keep their place), cases are withdrawn.
 	sf.setPolicy(t, casestudy.Policy{ExportNames: "names", LeaverContent: "delete"})
 	yann, yannToken := sf.join(t, "yannick", casestudy.RoleMember)
