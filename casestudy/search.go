@@ -207,11 +207,12 @@ func (s *Service) Search(ctx context.Context, userID int64, q SearchQuery) (Sear
 	}
 	var hits []SearchHit
 	err := s.inReadTx(ctx, func(tx *sqlx.Tx) error {
-		// The planner prices a sequential scan of a few thousand cases as cheap, not knowing
-		// that matching each one's text (and trigram similarity above all) is not; and parallel
-		// workers cost more than they save on a small machine serving many users. Measured in
-		// BenchmarkSearch (docs/benchmarks.md).
-		if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL max_parallel_workers_per_gather = 0`); err != nil {
+		// The planner prices a scan of a few thousand cases, sequential or along a b-tree, as
+		// cheap, not knowing that matching each one's text (and trigram similarity above all) is
+		// not: bitmap scans of the GIN indexes are what it should use. Parallel workers cost more
+		// than they save on a small machine serving many users. Measured in BenchmarkSearch
+		// (docs/benchmarks.md).
+		if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL max_parallel_workers_per_gather = 0`); err != nil {
 			return err
 		}
 		var tsquery string
