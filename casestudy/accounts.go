@@ -218,20 +218,30 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 	return err
 }
 
-// ChangePassword replaces the password of the session's user and ends all their other sessions.
-func (s *Service) ChangePassword(ctx context.Context, token, current, next string) error {
+// confirmPassword returns the user of a live session whose password, asked again before a
+// weighty change, is right; a wrong one is an error on field.
+func (s *Service) confirmPassword(ctx context.Context, token, password, field, wrong string) (User, error) {
 	u, err := s.Authenticate(ctx, token)
 	if err != nil {
-		return err
+		return User{}, err
 	}
 	_, hash, err := userByEmail(ctx, s.db, u.Email)
 	if err != nil {
-		return err
+		return User{}, err
 	}
-	if ok, err := VerifyPassword(current, hash); err != nil {
-		return err
+	if ok, err := VerifyPassword(password, hash); err != nil {
+		return User{}, err
 	} else if !ok {
-		return FieldErrorf("current_password", "Your current password is not right.")
+		return User{}, FieldErrorf(field, "%s", wrong)
+	}
+	return u, nil
+}
+
+// ChangePassword replaces the password of the session's user and ends all their other sessions.
+func (s *Service) ChangePassword(ctx context.Context, token, current, next string) error {
+	u, err := s.confirmPassword(ctx, token, current, "current_password", "Your current password is not right.")
+	if err != nil {
+		return err
 	}
 	if err := ValidatePassword("new_password", next); err != nil {
 		return err

@@ -92,18 +92,9 @@ func (s *Service) MyData(ctx context.Context, userID int64) (AccountData, error)
 //   - their name is replaced in session records and session events;
 //   - each community's audit log records that an account was deleted.
 func (s *Service) DeleteAccount(ctx context.Context, token, password string) error {
-	u, err := s.Authenticate(ctx, token)
+	u, err := s.confirmPassword(ctx, token, password, "password", "Your password is not right.")
 	if err != nil {
 		return err
-	}
-	_, hash, err := userByEmail(ctx, s.db, u.Email)
-	if err != nil {
-		return err
-	}
-	if ok, err := VerifyPassword(password, hash); err != nil {
-		return err
-	} else if !ok {
-		return FieldErrorf("password", "Your password is not right.")
 	}
 	var events []RoomEvent
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
