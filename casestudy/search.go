@@ -3,6 +3,7 @@ package casestudy
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"html"
 	"regexp"
@@ -69,15 +70,22 @@ var lastWord = regexp.MustCompile(`(?:^|\s)([\pL\pN]{2,})$`)
 //
 // Why it is shaped so: each branch reads its table through its own indexes (the full-text GIN
 // index, and for titles the trigram index too) with the visibility conditions inline, rather
-// than scanning a materialised set of visible cases; results are keyed by numbers (kind of hit,
-// id) rather than built strings; the cursor condition is NULL on a first page, so the planner
-// drops it and ranks each row once; and snippets are made for the page only, since ts_headline
-// is the costly part.
+// than scanning a materialised set of visible cases; messages come from message_search, a
+// narrow table of the readable ones (migration 12), since a common word matches a fifth of
+// them and each must be ranked; results are keyed by numbers (kind of hit, id) rather than
+// built strings; the cursor condition is NULL on a first page, so the planner drops it and
+// ranks each row once; and snippets are made for the page only, since ts_headline is costly.
 var searchSQL = strings.ReplaceAll(`
-		WITH hits AS (
+		WITH similar_titles AS (
+			-- Titles near the text, by the trigram index: a bonus for the cases the text finds,
+			-- and the cases that a typo in the text misses. similarity() is costly, so it is
+			-- worked out for these few only.
+			SELECT id, (similarity(title, $1) - 0.3)::float8 AS bonus FROM cases WHERE title % $1
+		),
+		other_hits AS (
 			SELECT 0 AS ord, c.id AS hit_id, c.id AS case_id,
-			       (ts_rank(c.search, $2::tsquery) + greatest(similarity(c.title, $1) - 0.3, 0))::float8 AS rank, c.sort_at AS at
-			FROM cases c
+			       (ts_rank(c.search, $2::tsquery) + coalesce(st.bonus, 0))::float8 AS rank, c.sort_at AS at
+			FROM cases c LEFT JOIN similar_titles st ON st.id = c.id
 			WHERE c.id IN (SELECT id FROM cases WHERE search @@ $2::tsquery) -- by the GIN index
 			  AND c.community_id = ANY($3)
 			  AND (c.status IN ('published', 'archived') OR (c.status = 'draft' AND c.author_id = $4))
@@ -85,11 +93,9 @@ var searchSQL = strings.ReplaceAll(`
 			  AND ($6 = '' OR $6 = ANY(c.tags))
 			  AND ($7::boolean IS NULL OR (c.status = 'archived') = $7)
 			UNION ALL
-			-- Titles near the text (a typo) that the text search missed: by the trigram index.
-			SELECT 0, c.id, c.id, (similarity(c.title, $1) - 0.3)::float8, c.sort_at
-			FROM cases c
-			WHERE c.id IN (SELECT id FROM cases WHERE title % $1) -- by the trigram index
-			  AND NOT c.search @@ $2::tsquery
+			SELECT 0, c.id, c.id, st.bonus, c.sort_at
+			FROM similar_titles st JOIN cases c ON c.id = st.id
+			WHERE NOT c.search @@ $2::tsquery
 			  AND c.community_id = ANY($3)
 			  AND (c.status IN ('published', 'archived') OR (c.status = 'draft' AND c.author_id = $4))
 			  AND ($5 = '' OR c.kind = $5)
@@ -103,16 +109,38 @@ var searchSQL = strings.ReplaceAll(`
 			  AND ($5 = '' OR c.kind = $5)
 			  AND ($6 = '' OR $6 = ANY(c.tags))
 			  AND ($7::boolean IS NULL OR (c.status = 'archived') = $7)
-			UNION ALL
-			SELECT 2, m.id, m.case_id, ts_rank(m.search, $2::tsquery)::float8, m.created_at
-			FROM messages m
-			WHERE m.search @@ $2::tsquery AND m.deleted_at IS NULL
-			  AND m.case_id IN (
+		),
+		-- Messages rank at most 0.1, the weight of plain text, while a case that matches in its
+		-- title, tags or text ranks above it. So when a page's worth of other hits outrank every
+		-- message, messages are not read at all: a common word would have them all ranked.
+		-- When the query is so common in messages that ranking them all would be slow, they all
+		-- rank 0.1 and come newest first: $14 holds the ids of the page's candidates, found
+		-- along the primary key by newestMessagesSQL.
+		-- message_search holds only readable messages, with their case's community and whether
+		-- it is archived: cases are joined only to filter by kind or tag.
+		message_hits AS (
+			SELECT 2 AS ord, ms.message_id AS hit_id, ms.case_id,
+			       CASE WHEN $14::bigint[] IS NULL THEN least(ts_rank(ms.search, $2::tsquery)::float8, 0.1) ELSE 0.1 END AS rank,
+			       ms.created_at AS at
+			FROM message_search ms
+			WHERE ($14::bigint[] IS NULL OR ms.message_id = ANY($14))
+			  AND ms.search @@ $2::tsquery
+			  AND ms.community_id = ANY($3)
+			  AND ($7::boolean IS NULL OR ms.archived = $7)
+			  AND (($5 = '' AND $6 = '') OR ms.case_id IN (
 			      SELECT c.id FROM cases c
-			      WHERE c.community_id = ANY($3) AND c.status IN ('published', 'archived')
+			      WHERE c.community_id = ANY($3)
 			        AND ($5 = '' OR c.kind = $5)
-			        AND ($6 = '' OR $6 = ANY(c.tags))
-			        AND ($7::boolean IS NULL OR (c.status = 'archived') = $7))
+			        AND ($6 = '' OR $6 = ANY(c.tags))))
+			  AND (SELECT count(*) FROM (
+			      SELECT FROM other_hits o
+			      WHERE o.rank > 0.1
+			        AND ($8::timestamptz IS NULL OR o.at >= $8) AND ($9::timestamptz IS NULL OR o.at < $9)
+			        AND ($10::float8 IS NULL OR (o.rank, o.ord, o.hit_id) < ($10::float8, $11::int, $12::bigint))
+			      LIMIT $13) outranking) < $13
+		),
+		hits AS (
+			SELECT * FROM other_hits UNION ALL SELECT * FROM message_hits
 		),
 		page AS (
 			SELECT * FROM hits
@@ -136,14 +164,47 @@ var searchSQL = strings.ReplaceAll(`
 		ORDER BY p.rank DESC, p.ord DESC, p.hit_id DESC`, "{{headline}}", fmt.Sprintf(`'StartSel=%s,StopSel=%s,MaxFragments=2,MaxWords=20,MinWords=8,FragmentDelimiter=" … "'`, markStart, markStop))
 
 // searchQuerySQL turns the user's text into a tsquery: web-search syntax, and the last word
-// also as a prefix while it is being typed. It runs first, on its own, so that the search proper
-// gets the tsquery as a constant: the planner then estimates from the lexeme statistics how many
-// rows match, and picks indexes and joins to suit.
+// also as a prefix while it is being typed. When the text is plain words, the prefix form alone
+// finds everything the whole word would, and the GIN index is read once rather than twice;
+// otherwise the two forms are joined by OR. It runs first, on its
+// own, so that the search proper gets the tsquery as a constant: the planner then estimates
+// from the lexeme statistics how many rows match, and picks indexes and joins to suit.
 const searchQuerySQL = `
-	SELECT (CASE WHEN $2 = '' THEN websearch_to_tsquery('english', $1)
-	             WHEN numnode(websearch_to_tsquery('english', $1)) = 0 THEN to_tsquery('english', $2)
-	             ELSE websearch_to_tsquery('english', $1) || (websearch_to_tsquery('english', regexp_replace($1, '\S+$', '')) && to_tsquery('english', $2))
-	        END)::text`
+	WITH q AS (
+		SELECT websearch_to_tsquery('english', $1) AS whole,
+		       websearch_to_tsquery('english', regexp_replace($1, '\S+$', '')) AS rest
+	)
+	SELECT (CASE WHEN $2 = '' THEN whole
+	             WHEN numnode(whole) = 0 THEN to_tsquery('english', $2)
+	             WHEN whole = (rest && to_tsquery('english', rtrim($2, ':*'))) THEN rest && to_tsquery('english', $2)
+	             ELSE whole || (rest && to_tsquery('english', $2))
+	        END)::text
+	FROM q`
+
+// messageEstimateSQL asks the planner how many readable messages of the user's communities a
+// tsquery matches: from the lexeme statistics, without reading them.
+const messageEstimateSQL = `EXPLAIN (FORMAT JSON) SELECT FROM message_search WHERE search @@ $1::tsquery AND community_id = ANY($2)`
+
+// newestMessagesSQL finds the newest messages that match, after the cursor, walking the primary
+// key backwards: for a common word it reads a few rows per hit instead of every match.
+const newestMessagesSQL = `
+	SELECT ms.message_id FROM message_search ms
+	WHERE ms.search @@ $1::tsquery
+	  AND ms.community_id = ANY($2)
+	  AND ($3::boolean IS NULL OR ms.archived = $3)
+	  AND (($4 = '' AND $5 = '') OR ms.case_id IN (
+	      SELECT c.id FROM cases c
+	      WHERE c.community_id = ANY($2)
+	        AND ($4 = '' OR c.kind = $4)
+	        AND ($5 = '' OR $5 = ANY(c.tags))))
+	  AND ($6::timestamptz IS NULL OR ms.created_at >= $6) AND ($7::timestamptz IS NULL OR ms.created_at < $7)
+	  AND ($8::float8 IS NULL OR (0.1::float8, 2, ms.message_id) < ($8::float8, $9::int, $10::bigint))
+	ORDER BY ms.message_id DESC
+	LIMIT $11`
+
+// newestMessagesAbove is how many matching messages make a query common: above it, messages
+// come newest first rather than ranked (ranking reads every match, about 1 µs each).
+const newestMessagesAbove = 10000
 
 // Search runs a search for the user.
 func (s *Service) Search(ctx context.Context, userID int64, q SearchQuery) (SearchPage, error) {
@@ -162,27 +223,13 @@ func (s *Service) Search(ctx context.Context, userID int64, q SearchQuery) (Sear
 	if m := lastWord.FindStringSubmatch(text); m != nil && !strings.ContainsAny(text, `"`) {
 		prefix = strings.ToLower(m[1]) + ":*"
 	}
-	// The cursor is the last hit's rank and key ("rank|m123"): the next page starts after it.
-	var afterRank any
-	afterOrd, afterID := 0, int64(0)
+	var after *searchCursor
 	if q.Cursor != "" {
-		bad := FieldErrorf("cursor", "This cursor is not one of ours.")
-		raw, err := base64.RawURLEncoding.DecodeString(q.Cursor)
-		parts := strings.SplitN(string(raw), "|", 2)
-		if err != nil || len(parts) != 2 || len(parts[1]) < 2 {
-			return SearchPage{}, bad
-		}
-		rank, err := strconv.ParseFloat(parts[0], 64)
+		c, err := parseSearchCursor(q.Cursor)
 		if err != nil {
-			return SearchPage{}, bad
+			return SearchPage{}, err
 		}
-		if afterOrd = strings.IndexByte("csm", parts[1][0]); afterOrd < 0 {
-			return SearchPage{}, bad
-		}
-		if afterID, err = strconv.ParseInt(parts[1][1:], 10, 64); err != nil {
-			return SearchPage{}, bad
-		}
-		afterRank = rank
+		after = &c
 	}
 	var communities []int64
 	if err := sqlx.SelectContext(ctx, s.db, &communities, `SELECT community_id FROM memberships WHERE user_id = $1`, userID); err != nil {
@@ -205,22 +252,52 @@ func (s *Service) Search(ctx context.Context, userID int64, q SearchQuery) (Sear
 	if !q.To.IsZero() {
 		to = q.To
 	}
+	var afterRank any
+	afterOrd, afterID := 0, int64(0)
+	if after != nil {
+		afterRank, afterOrd, afterID = after.rank, after.ord, after.id
+	}
 	var hits []SearchHit
+	newest := after != nil && after.newest
 	err := s.inReadTx(ctx, func(tx *sqlx.Tx) error {
-		// The planner prices a scan of a few thousand cases, sequential or along a b-tree, as
-		// cheap, not knowing that matching each one's text (and trigram similarity above all) is
-		// not: bitmap scans of the GIN indexes are what it should use. Parallel workers cost more
-		// than they save on a small machine serving many users. Measured in BenchmarkSearch
-		// (docs/benchmarks.md).
-		if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL max_parallel_workers_per_gather = 0`); err != nil {
+		// Parallel workers cost more than they save on a small machine serving many users.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL max_parallel_workers_per_gather = 0`); err != nil {
 			return err
 		}
 		var tsquery string
 		if err := tx.GetContext(ctx, &tsquery, searchQuerySQL, text, prefix); err != nil {
 			return err
 		}
+		// Whether messages come ranked or newest first is decided on the first page, and the
+		// cursor keeps it, so that pages follow one order. Not with filters (kind, tag,
+		// archived, dates): they can leave few of the newest messages, and the walk from the
+		// newest would then read them all; ranking costs at most one read per match.
+		if after == nil && q.Kind == "" && q.Tag == "" && archived == nil && from == nil && to == nil {
+			matches, err := estimateMessageMatches(ctx, tx, tsquery, communities)
+			if err != nil {
+				return err
+			}
+			newest = matches > s.newestAbove
+		}
+		var newestIDs any // NULL: rank them
+		if newest {
+			var ids []int64
+			if err := tx.SelectContext(ctx, &ids, newestMessagesSQL, tsquery, pq.Array(communities), archived,
+				string(q.Kind), strings.ToLower(q.Tag), from, to, afterRank, afterOrd, afterID, q.Limit+1); err != nil {
+				return err
+			}
+			newestIDs = pq.Array(ids)
+		}
+		// The planner prices a scan of a few thousand cases, sequential or along a b-tree, as
+		// cheap, not knowing that matching each one's text (and trigram similarity above all) is
+		// not: bitmap scans of the GIN indexes are what it should use. Measured in
+		// BenchmarkSearch (docs/benchmarks.md).
+		if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off`); err != nil {
+			return err
+		}
 		return tx.SelectContext(ctx, &hits, searchSQL,
-			text, tsquery, pq.Array(communities), userID, string(q.Kind), strings.ToLower(q.Tag), archived, from, to, afterRank, afterOrd, afterID, q.Limit+1)
+			text, tsquery, pq.Array(communities), userID, string(q.Kind), strings.ToLower(q.Tag), archived, from, to,
+			afterRank, afterOrd, afterID, q.Limit+1, newestIDs)
 	})
 	if err != nil {
 		return SearchPage{}, err
@@ -229,7 +306,7 @@ func (s *Service) Search(ctx context.Context, userID int64, q SearchQuery) (Sear
 	if len(hits) > q.Limit {
 		page.Hits = hits[:q.Limit]
 		last := page.Hits[q.Limit-1]
-		page.Next = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatFloat(last.Rank, 'g', -1, 64) + "|" + "csm"[last.Ord:last.Ord+1] + strconv.FormatInt(last.HitID, 10)))
+		page.Next = searchCursor{rank: last.Rank, ord: last.Ord, id: last.HitID, newest: newest}.String()
 	}
 	for i := range page.Hits {
 		page.Hits[i].Snippet = markSnippet(page.Hits[i].Snippet)
@@ -244,4 +321,60 @@ func (s *Service) Search(ctx context.Context, userID int64, q SearchQuery) (Sear
 func markSnippet(s string) string {
 	s = html.EscapeString(s)
 	return strings.NewReplacer(markStart, "<mark>", markStop, "</mark>").Replace(s)
+}
+
+// searchCursor is where the next page starts: after the last hit's rank and key, in the same
+// order of messages (ranked, or newest first).
+type searchCursor struct {
+	rank   float64
+	ord    int // the kind of hit: 0 case, 1 summary, 2 message
+	id     int64
+	newest bool
+}
+
+// String encodes the cursor as "rank|m123", with "|n" when messages come newest first.
+func (c searchCursor) String() string {
+	s := strconv.FormatFloat(c.rank, 'g', -1, 64) + "|" + "csm"[c.ord:c.ord+1] + strconv.FormatInt(c.id, 10)
+	if c.newest {
+		s += "|n"
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(s))
+}
+
+func parseSearchCursor(s string) (searchCursor, error) {
+	bad := FieldErrorf("cursor", "This cursor is not one of ours.")
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	parts := strings.Split(string(raw), "|")
+	if err != nil || len(parts) < 2 || len(parts) > 3 || len(parts[1]) < 2 || (len(parts) == 3 && parts[2] != "n") {
+		return searchCursor{}, bad
+	}
+	var c searchCursor
+	if c.rank, err = strconv.ParseFloat(parts[0], 64); err != nil {
+		return searchCursor{}, bad
+	}
+	if c.ord = strings.IndexByte("csm", parts[1][0]); c.ord < 0 {
+		return searchCursor{}, bad
+	}
+	if c.id, err = strconv.ParseInt(parts[1][1:], 10, 64); err != nil {
+		return searchCursor{}, bad
+	}
+	c.newest = len(parts) == 3
+	return c, nil
+}
+
+// estimateMessageMatches is the planner's estimate of the readable messages that match.
+func estimateMessageMatches(ctx context.Context, tx *sqlx.Tx, tsquery string, communities []int64) (float64, error) {
+	var plan []byte
+	if err := tx.GetContext(ctx, &plan, messageEstimateSQL, tsquery, pq.Array(communities)); err != nil {
+		return 0, err
+	}
+	var explained []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal(plan, &explained); err != nil || len(explained) != 1 {
+		return 0, fmt.Errorf("search: reading the planner's estimate: %v", err)
+	}
+	return explained[0].Plan.Rows, nil
 }

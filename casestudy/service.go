@@ -16,6 +16,8 @@ type Service struct {
 	events Events
 	node   string // this process's name in room-event notices
 	writer *messageWriter
+	// newestAbove: how many matching messages make a search list them newest first.
+	newestAbove float64
 }
 
 // Events receives notices that other parts of the system act on, such as closing a user's open
@@ -47,12 +49,18 @@ func WithClock(now func() time.Time) ServiceOption { return func(s *Service) { s
 // realtime hub can tell them from other processes' events.
 func WithNodeID(id string) ServiceOption { return func(s *Service) { s.node = id } }
 
+// WithSearchNewestAbove sets how many matching messages make a search list messages newest first
+// rather than ranked (default 10,000), for tests of both orders on little data.
+func WithSearchNewestAbove(n int) ServiceOption {
+	return func(s *Service) { s.newestAbove = float64(n) }
+}
+
 // WithEvents sets the receiver of domain events.
 func WithEvents(e Events) ServiceOption { return func(s *Service) { s.events = e } }
 
 // NewService returns the domain service over db.
 func NewService(db *sqlx.DB, opts ...ServiceOption) *Service {
-	s := &Service{db: db, now: time.Now, events: noEvents{}}
+	s := &Service{db: db, now: time.Now, events: noEvents{}, newestAbove: newestMessagesAbove}
 	s.writer = newMessageWriter(s)
 	for _, o := range opts {
 		o(s)
