@@ -75,7 +75,7 @@ var lastWord = regexp.MustCompile(`(?:^|\s)([\pL\pN]{2,})$`)
 // them and each must be ranked; results are keyed by numbers (kind of hit, id) rather than
 // built strings; the cursor condition is NULL on a first page, so the planner drops it and
 // ranks each row once; and snippets are made for the page only, since ts_headline is costly.
-var searchSQL = strings.ReplaceAll(`
+var searchSQL = strings.ReplaceAll(withMessageFilters(`
 		WITH similar_titles AS (
 			-- Titles near the text, by the trigram index: a bonus for the cases the text finds,
 			-- and the cases that a typo in the text misses. similarity() is costly, so it is
@@ -116,22 +116,13 @@ var searchSQL = strings.ReplaceAll(`
 		-- When the query is so common in messages that ranking them all would be slow, they all
 		-- rank 0.1 and come newest first: $14 holds the ids of the page's candidates, found
 		-- along the primary key by newestMessagesSQL.
-		-- message_search holds only readable messages, with their case's community and whether
-		-- it is archived: cases are joined only to filter by kind or tag.
 		message_hits AS (
 			SELECT 2 AS ord, ms.message_id AS hit_id, ms.case_id,
 			       CASE WHEN $14::bigint[] IS NULL THEN least(ts_rank(ms.search, $2::tsquery)::float8, 0.1) ELSE 0.1 END AS rank,
 			       ms.created_at AS at
 			FROM message_search ms
 			WHERE ($14::bigint[] IS NULL OR ms.message_id = ANY($14))
-			  AND ms.search @@ $2::tsquery
-			  AND ms.community_id = ANY($3)
-			  AND ($7::boolean IS NULL OR ms.archived = $7)
-			  AND (($5 = '' AND $6 = '') OR ms.case_id IN (
-			      SELECT c.id FROM cases c
-			      WHERE c.community_id = ANY($3)
-			        AND ($5 = '' OR c.kind = $5)
-			        AND ($6 = '' OR $6 = ANY(c.tags))))
+			  AND {{readable messages: $2 $3 $7 $5 $6}}
 			  AND (SELECT count(*) FROM (
 			      SELECT FROM other_hits o
 			      WHERE o.rank > 0.1
@@ -161,7 +152,26 @@ var searchSQL = strings.ReplaceAll(`
 		JOIN cases c ON c.id = p.case_id
 		LEFT JOIN case_summaries sm ON p.ord = 1 AND sm.case_id = p.case_id
 		LEFT JOIN messages m ON p.ord = 2 AND m.id = p.hit_id
-		ORDER BY p.rank DESC, p.ord DESC, p.hit_id DESC`, "{{headline}}", fmt.Sprintf(`'StartSel=%s,StopSel=%s,MaxFragments=2,MaxWords=20,MinWords=8,FragmentDelimiter=" … "'`, markStart, markStop))
+		ORDER BY p.rank DESC, p.ord DESC, p.hit_id DESC`), "{{headline}}", fmt.Sprintf(`'StartSel=%s,StopSel=%s,MaxFragments=2,MaxWords=20,MinWords=8,FragmentDelimiter=" … "'`, markStart, markStop))
+
+// readableMessages matches the rows of message_search (as ms) that a search may show: those
+// matching the tsquery in the given communities, archived or not, of a kind and with a tag, as
+// asked. message_search holds only readable messages, with their case's community and whether
+// it is archived, so cases are joined only to filter by kind or tag.
+var readableMessages = regexp.MustCompile(`\{\{readable messages: (\$\d+) (\$\d+) (\$\d+) (\$\d+) (\$\d+)\}\}`)
+
+// withMessageFilters writes out each {{readable messages: tsquery communities archived kind tag}}
+// placeholder of a statement, with those parameters.
+func withMessageFilters(sql string) string {
+	return readableMessages.ReplaceAllString(sql, `ms.search @@ ${1}::tsquery
+	  AND ms.community_id = ANY(${2})
+	  AND (${3}::boolean IS NULL OR ms.archived = ${3})
+	  AND ((${4} = '' AND ${5} = '') OR ms.case_id IN (
+	      SELECT c.id FROM cases c
+	      WHERE c.community_id = ANY(${2})
+	        AND (${4} = '' OR c.kind = ${4})
+	        AND (${5} = '' OR ${5} = ANY(c.tags))))`)
+}
 
 // searchQuerySQL turns the user's text into a tsquery: web-search syntax, and the last word
 // also as a prefix while it is being typed. When the text is plain words, the prefix form alone
@@ -187,20 +197,13 @@ const messageEstimateSQL = `EXPLAIN (FORMAT JSON) SELECT FROM message_search WHE
 
 // newestMessagesSQL finds the newest messages that match, after the cursor, walking the primary
 // key backwards: for a common word it reads a few rows per hit instead of every match.
-const newestMessagesSQL = `
+var newestMessagesSQL = withMessageFilters(`
 	SELECT ms.message_id FROM message_search ms
-	WHERE ms.search @@ $1::tsquery
-	  AND ms.community_id = ANY($2)
-	  AND ($3::boolean IS NULL OR ms.archived = $3)
-	  AND (($4 = '' AND $5 = '') OR ms.case_id IN (
-	      SELECT c.id FROM cases c
-	      WHERE c.community_id = ANY($2)
-	        AND ($4 = '' OR c.kind = $4)
-	        AND ($5 = '' OR $5 = ANY(c.tags))))
+	WHERE {{readable messages: $1 $2 $3 $4 $5}}
 	  AND ($6::timestamptz IS NULL OR ms.created_at >= $6) AND ($7::timestamptz IS NULL OR ms.created_at < $7)
 	  AND ($8::float8 IS NULL OR (0.1::float8, 2, ms.message_id) < ($8::float8, $9::int, $10::bigint))
 	ORDER BY ms.message_id DESC
-	LIMIT $11`
+	LIMIT $11`)
 
 // newestMessagesAbove is how many matching messages make a query common: above it, messages
 // come newest first rather than ranked (ranking reads every match, about 1 µs each).
