@@ -110,9 +110,10 @@ var searchSQL = strings.ReplaceAll(withMessageFilters(`
 			  AND ($6 = '' OR $6 = ANY(c.tags))
 			  AND ($7::boolean IS NULL OR (c.status = 'archived') = $7)
 		),
-		-- Messages rank at most 0.1, the weight of plain text, while a case that matches in its
-		-- title, tags or text ranks above it. So when a page's worth of other hits outrank every
-		-- message, messages are not read at all: a common word would have them all ranked.
+		-- Messages rank at most 0.1, the weight of plain text, while a case where a searched word
+		-- is in its title, tags or text mostly ranks above it (0.12 and up for a single word).
+		-- So when a page's worth of other hits outrank 0.1, messages are not read at all: a
+		-- common word would have them all ranked.
 		-- When the query is so common in messages that ranking them all would be slow, they all
 		-- rank 0.1 and come newest first: $14 holds the ids of the page's candidates, found
 		-- along the primary key by newestMessagesSQL.
