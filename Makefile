@@ -25,6 +25,7 @@ BENCH_REPEAT ?= 3
 ## gazetteers: regenerate the anonymiser's word lists from npm packages (maintainers only; needs Node)
 gazetteers:
 	cd casestudy/anonymise/gazetteer/build && npm install --no-audit --no-fund && node build.mjs
+	go generate ./casestudy/anonymise
 
 build:
 	$(GO) build -o $(BIN) ./cmd/casecircle

@@ -136,7 +136,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (User, str
 		return User{}, "", err
 	}
 	if !found {
-		hash = dummyHash
+		hash = dummyHash()
 	}
 	ok, err := VerifyPassword(password, hash)
 	if err != nil {

@@ -50,8 +50,12 @@ type Finding struct {
 	Text        string  `json:"text"` // shown to the author only; never stored
 	Replacement string  `json:"replacement"`
 	Confidence  float64 `json:"confidence"`
+	// Kept: the case's book says the author decided this text identifies nobody. It stays as
+	// written unless the author changes their mind.
+	Kept bool `json:"kept,omitempty"`
 
 	entity string // for names: the key shared by every spelling of one entity
+	local  bool   // not propagated to other copies of its text
 }
 
 // Result is the outcome for one text.
@@ -64,14 +68,40 @@ type Result struct {
 // Session anonymises the fields of one case, keeping replacements consistent across them. It
 // holds the identifiers in memory only, and only for as long as the caller keeps it.
 type Session struct {
-	labels map[string]string    // entity key → replacement, for named entities
-	known  map[string]nameAlias // every spelling of a name found so far → its entity
-	counts map[Kind]int
+	labels    map[string]string          // entity key → replacement, for named entities
+	known     map[string]nameAlias       // every spelling (lower case) of a name found so far → its entity
+	spellings map[string]map[string]bool // entity key → its spellings, lower case
+	counts    map[Kind]int
+	book      *Book // the case's memory from earlier texts, or nil
+}
+
+// lookupName finds a name (lower case) found earlier in the case: in this session, or in the
+// case's book.
+func (s *Session) lookupName(lower string) (nameAlias, bool) {
+	if a, ok := s.known[lower]; ok {
+		return a, true
+	}
+	if e, ok := s.book.lookup(lower); ok && !e.Kept && (e.Kind == Person || e.Kind == Organisation || e.Kind == Location) {
+		return nameAlias{kind: e.Kind, key: "book\x00" + e.Label}, true
+	}
+	return nameAlias{}, false
 }
 
 // NewSession starts the anonymisation of one case.
-func NewSession() *Session {
-	return &Session{labels: map[string]string{}, known: map[string]nameAlias{}, counts: map[Kind]int{}}
+func NewSession() *Session { return NewSessionWithBook(nil) }
+
+// NewSessionWithBook starts the anonymisation of more text of a case whose book remembers what
+// earlier texts named: the same people keep their labels, new ones get the next labels, and
+// kept texts are marked so. The book is read, not changed; Remember says what to add to it.
+func NewSessionWithBook(b *Book) *Session {
+	s := &Session{labels: map[string]string{}, known: map[string]nameAlias{}, spellings: map[string]map[string]bool{},
+		counts: map[Kind]int{}, book: b}
+	if b != nil {
+		for k, n := range b.counts {
+			s.counts[k] = n
+		}
+	}
+	return s
 }
 
 // Anonymise finds and replaces identifiers in one text with a fresh Session.
@@ -104,11 +134,16 @@ func (s *Session) Anonymise(text string) Result {
 	for _, d := range detectors {
 		cands = append(cands, d(sc)...)
 	}
-	names, aliases := detectNames(sc, s.known)
+	names, aliases, toks := detectNames(sc, s.lookupName)
 	cands = append(cands, names...)
+	cands = append(cands, s.bookFindings(text, toks)...)
 	findings := propagate(text, resolveOverlaps(len(text), cands))
 	for name, a := range aliases {
 		s.known[name] = a
+		if s.spellings[a.key] == nil {
+			s.spellings[a.key] = map[string]bool{}
+		}
+		s.spellings[a.key][name] = true
 	}
 	for i := range findings {
 		f := &findings[i]
@@ -118,15 +153,35 @@ func (s *Session) Anonymise(text string) Result {
 			key = string(f.Kind) + "\x00" + strings.ToLower(f.Text)
 		}
 		f.Replacement = s.replacement(f.Kind, key)
+		if e, ok := s.book.lookup(f.Text); ok && e.Kept {
+			f.Kept = true
+		}
 	}
-	return Result{Normalised: text, Redacted: Redact(text, findings), Findings: withRuneOffsets(text, findings)}
+	return Result{Normalised: text, Redacted: Redact(text, withoutKept(findings)), Findings: withRuneOffsets(text, findings)}
+}
+
+// withoutKept leaves out the findings the author kept before.
+func withoutKept(findings []Finding) []Finding {
+	out := findings[:0:0]
+	for _, f := range findings {
+		if !f.Kept {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // replacement is the placeholder for a kind, or a consistent label for a named entity. The
 // first person of a case is its client.
 func (s *Session) replacement(kind Kind, key string) string {
+	if label, ok := strings.CutPrefix(key, "book\x00"); ok {
+		return label // remembered from an earlier text of the case
+	}
 	if p, ok := placeholders[kind]; ok {
 		return p
+	}
+	if kind == Extra {
+		return ExtraLabel
 	}
 	if label, ok := s.labels[key]; ok {
 		return label
@@ -237,7 +292,7 @@ func propagate(text string, findings []Finding) []Finding {
 	var texts []string
 	for _, f := range findings {
 		t := text[f.Start:f.End]
-		if seen[t] || len(t) < 2 {
+		if seen[t] || len(t) < 2 || f.local {
 			continue
 		}
 		seen[t] = true

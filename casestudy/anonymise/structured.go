@@ -10,8 +10,8 @@ type detector func(sc *scan) []Finding
 
 // detectors run in no particular order: confidence decides between overlapping candidates.
 var detectors = []detector{
-	detectEmails, detectObfuscatedEmails, detectURLs, detectHandles, detectPhones, detectSpelledPhones,
-	detectIDsInContext, detectChecksummedIDs, detectNationalInsurance,
+	detectEmails, detectObfuscatedEmails, detectURLs, detectHandles, detectPlatformHandles, detectPhones,
+	detectSpelledPhones, detectIDsInContext, detectChecksummedIDs, detectNationalInsurance,
 	detectPostcodes, detectAddresses, detectDates, detectAges,
 }
 
@@ -70,6 +70,41 @@ var handleRE = regexp.MustCompile(`(?:^|[^\w@.])(@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0
 
 func detectHandles(sc *scan) []Finding {
 	return matchesIn(handleRE, sc.text, aroundStrings(sc.lower, sc.text, []string{"@"}, 2, 40), SocialHandle, 0.95, 1)
+}
+
+// platformHandleRE is a handle named by its platform, with or without "@": "WeChat (ID:
+// zhanghao_sea88)", "add her on LINE (ID: sirinya.coach)", "on Insta as jo.makes.things".
+var platformHandleRE = regexp.MustCompile(`\b(?:WeChat|Weixin|LINE|Line|Telegram|KakaoTalk|Kakao|Signal|Skype|Discord|Snapchat|Snap|Instagram|Insta|IG|TikTok|Twitter|Threads|Bluesky|Mastodon|Viber|Zalo|QQ|GitHub|Github|Reddit|Facebook|FB|Twitch|YouTube|Youtube|Substack|Medium|LinkedIn|Linkedin)\b[ :(]{0,3}(?:(?i:ID|handle|username|user name|user|name|account|is|as|at|on|@)[ :=]{0,3}){0,2}(@?[A-Za-z0-9][A-Za-z0-9_.-]{1,30}[A-Za-z0-9_])`)
+
+// detectPlatformHandles finds handles announced by their platform. The handle must look like one:
+// a digit, an underscore, a dot or an "@" in it, so "on Telegram at midnight" stays.
+func detectPlatformHandles(sc *scan) []Finding {
+	var out []Finding
+	for _, m := range submatchesIn(platformHandleRE, sc.text, widen(sc.text, platformSpans(sc.text))) {
+		h := sc.text[m[2]:m[3]]
+		if !strings.ContainsAny(h, "0123456789_.@") {
+			continue
+		}
+		out = append(out, Finding{Kind: SocialHandle, Start: m[2], End: m[3], Confidence: 0.92})
+	}
+	return out
+}
+
+// platformSpans are windows after each platform's name.
+func platformSpans(text string) []span {
+	var spans []span
+	for _, p := range []string{"WeChat", "Weixin", "LINE", "Line", "Telegram", "Kakao", "Signal", "Skype", "Discord", "Snap", "Insta", "IG", "TikTok",
+		"Twitter", "Threads", "Bluesky", "Mastodon", "Viber", "Zalo", "QQ", "Git", "Reddit", "Facebook", "FB", "Twitch", "You", "Substack", "Medium", "Linked"} {
+		for from := 0; ; {
+			i := strings.Index(text[from:], p)
+			if i < 0 {
+				break
+			}
+			spans = append(spans, span{from + i, from + i + len(p) + 50})
+			from += i + len(p)
+		}
+	}
+	return spans
 }
 
 func isASCIIWord(c byte) bool {
@@ -167,206 +202,6 @@ func detectSpelledPhones(sc *scan) []Finding {
 	}
 	flush()
 	return out
-}
-
-// An identifier announced by its name: "passport (number G4827715)", "staff number, PWS-20417",
-// "NHS number (485 777 3456)", "IBAN GB47 TSTB …", "card number, 4929 …".
-var idContextRE = regexp.MustCompile(`(?i)\b(?:passport|employee|staff|payroll|student|member(?:ship)?|customer|client|account|licen[cs]e|badge|policy|reference|ref|NHS|NI|national insurance|insurance|IBAN|sort code|card|ID|tax|UTR|NINO|visa|driving licen[cs]e)\b`)
-var idAfterContextRE = regexp.MustCompile(`^[\s(:#,.-]{0,3}(?:(?i:number|no\.?|num|code|is|was)\b[\s(:#,.-]{0,3}){0,2}([A-Z0-9][A-Z0-9-]{0,11}(?: [A-Z0-9][A-Z0-9-]{0,9})*)`)
-
-func detectIDsInContext(sc *scan) []Finding {
-	text := sc.text
-	var out []Finding
-	for _, m := range matchesIn(idContextRE, text, sc.digits, IDNumber, 0, 0) {
-		m := []int{m.Start, m.End}
-		window := text[m[1]:min(len(text), m[1]+60)]
-		sub := idAfterContextRE.FindStringSubmatchIndex(window)
-		if sub == nil {
-			continue
-		}
-		start, end := m[1]+sub[2], m[1]+sub[3]
-		id := text[start:end]
-		// Drop a trailing lone "I" or "A": the next sentence's first word.
-		for strings.HasSuffix(id, " I") || strings.HasSuffix(id, " A") {
-			id = id[:len(id)-2]
-			end -= 2
-		}
-		if countDigits(id) >= 4 {
-			out = append(out, Finding{Kind: IDNumber, Start: start, End: end, Confidence: 0.92})
-		}
-	}
-	return out
-}
-
-var (
-	cardRE = regexp.MustCompile(`\b\d(?:[ -]?\d){12,18}\b`)
-	nhsRE  = regexp.MustCompile(`\b\d{3}[ -]?\d{3}[ -]?\d{4}\b`)
-	ibanRE = regexp.MustCompile(`\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b`)
-)
-
-// detectChecksummedIDs finds numbers whose check digits prove what they are, context or not.
-func detectChecksummedIDs(sc *scan) []Finding {
-	text := sc.text
-	var out []Finding
-	for _, f := range matchesIn(cardRE, text, sc.nearDigits, IDNumber, 0.95, 0) {
-		if luhnValid(digitsOf(text[f.Start:f.End])) {
-			out = append(out, f)
-		}
-	}
-	for _, f := range matchesIn(nhsRE, text, sc.nearDigits, IDNumber, 0.8, 0) {
-		if nhsValid(digitsOf(text[f.Start:f.End])) {
-			out = append(out, f)
-		}
-	}
-	for _, f := range matchesIn(ibanRE, text, sc.nearDigits, IDNumber, 0.95, 0) {
-		if ibanValid(strings.ReplaceAll(text[f.Start:f.End], " ", "")) {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// UK National Insurance numbers: two letters (some never issued), six digits, A–D.
-var niRE = regexp.MustCompile(`\b([A-Z])([A-Z]) ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b`)
-
-func detectNationalInsurance(sc *scan) []Finding {
-	text := sc.text
-	var out []Finding
-	for _, m := range submatchesIn(niRE, text, sc.nearDigits) {
-		first, second := text[m[2]:m[3]], text[m[4]:m[5]]
-		prefix := first + second
-		valid := !strings.Contains("DFIQUV", first) && !strings.Contains("DFIOQUV", second) &&
-			!strings.Contains(" BG GB NK KN TN NT ZZ ", " "+prefix+" ")
-		conf := 0.9
-		if !valid {
-			conf = 0.6 // a sample or mistyped number is still somebody's number in the making
-		}
-		out = append(out, Finding{Kind: IDNumber, Start: m[0], End: m[1], Confidence: conf})
-	}
-	return out
-}
-
-func digitsOf(s string) []int {
-	var d []int
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			d = append(d, int(r-'0'))
-		}
-	}
-	return d
-}
-
-func luhnValid(d []int) bool {
-	if len(d) < 13 || len(d) > 19 {
-		return false
-	}
-	sum := 0
-	for i := range d {
-		x := d[len(d)-1-i]
-		if i%2 == 1 {
-			if x *= 2; x > 9 {
-				x -= 9
-			}
-		}
-		sum += x
-	}
-	return sum%10 == 0
-}
-
-// nhsValid applies the NHS number's modulus-11 check digit.
-func nhsValid(d []int) bool {
-	if len(d) != 10 {
-		return false
-	}
-	sum := 0
-	for i := 0; i < 9; i++ {
-		sum += d[i] * (10 - i)
-	}
-	check := 11 - sum%11
-	if check == 11 {
-		check = 0
-	}
-	return check != 10 && check == d[9]
-}
-
-// ibanValid applies ISO 13616's mod-97 check.
-func ibanValid(s string) bool {
-	if len(s) < 15 || len(s) > 34 {
-		return false
-	}
-	rearranged := s[4:] + s[:4]
-	rem := 0
-	for _, r := range rearranged {
-		switch {
-		case r >= '0' && r <= '9':
-			rem = (rem*10 + int(r-'0')) % 97
-		case r >= 'A' && r <= 'Z':
-			rem = (rem*100 + int(r-'A'+10)) % 97
-		default:
-			return false
-		}
-	}
-	return rem == 1
-}
-
-var (
-	ukPostcodeRE = regexp.MustCompile(`\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[A-Z]{2}\b`)
-	// A US ZIP code counts only after a state abbreviation, as in an address.
-	zipRE = regexp.MustCompile(`\b(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY]),?\s+(\d{5}(?:-\d{4})?)\b`)
-)
-
-func detectPostcodes(sc *scan) []Finding {
-	return append(matchesIn(ukPostcodeRE, sc.text, sc.nearDigits, Postcode, 0.9, 0), matchesIn(zipRE, sc.text, sc.nearDigits, Postcode, 0.9, 1)...)
-}
-
-const streetTypes = `(?:Street|St|Road|Rd|Lane|Ln|Avenue|Ave|Close|Cl|Yard|Drive|Dr|Way|Court|Ct|Place|Pl|Crescent|Cres|Terrace|Terr|Gardens|Gdns|Grove|Gr|Hill|Row|Square|Sq|Mews|Walk|Parade|Boulevard|Blvd|Bend|Park|Rise|View|Green|Wharf|Quay|Circle|Highway|Hwy|Parkway|Pkwy|Trail|Drove|Gate|Wynd|Vennel)`
-
-// A street address: "Flat 2, 19 Cobden Street", "4417 NE Quillan Street, Apt 3B", "Unit 4, Canal Yard".
-var addressRE = regexp.MustCompile(`(?:\b(?:Flat|Unit|Apt|Apartment|Suite|Studio)\.? \w{1,4},? )?\b\d{1,5}[A-Za-z]?,? (?:[NSEW]{1,2} )?(?:[A-Z][a-z']+ ){0,3}[A-Z][a-z']+ ` + streetTypes + `\b\.?(?:,? (?:Apt|Apartment|Suite|Unit|Flat)\.? \w{1,4})?|\b(?:Flat|Unit|Apt|Apartment|Suite|Studio)\.? \w{1,4}, (?:[A-Z][a-z']+ ){1,3}` + streetTypes + `\b`)
-
-// The town that follows an address ("…, Leith, EH6 8QR") is a place too.
-var townAfterAddressRE = regexp.MustCompile(`^, ((?:[A-Z][a-z']+)(?: [A-Z][a-z']+){0,2})\b`)
-
-func detectAddresses(sc *scan) []Finding {
-	text := sc.text
-	found := matchesIn(addressRE, text, sc.digits, Address, 0.9, 0)
-	var towns []Finding
-	for _, f := range found {
-		if m := townAfterAddressRE.FindStringSubmatchIndex(text[f.End:]); m != nil {
-			towns = append(towns, Finding{Kind: Location, Start: f.End + m[2], End: f.End + m[3], Confidence: 0.75})
-		}
-	}
-	return append(found, towns...)
-}
-
-// months: a full name, or an abbreviation with its optional full stop.
-const months = `(?:(?:January|February|March|April|May|June|July|August|September|October|November|December)\b|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b\.?)`
-
-var (
-	dayMonthRE = regexp.MustCompile(`\b(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?(?: of)? ` + months + `(?:,? \d{4}\b)?`)
-	monthDayRE = regexp.MustCompile(`\b` + months + ` (?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?\b(?:,? \d{4}\b)?`)
-	numericRE  = regexp.MustCompile(`\b(?:0?[1-9]|[12]\d|3[01])[/.-](?:0?[1-9]|1[0-2])[/.-](?:\d{4}|\d{2})\b|\b(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])/\d{4}\b|\b\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b`)
-)
-
-var monthPrefixes = []string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
-
-// detectDates finds specific dates: a day with its month. Bare weekdays, months and years are
-// not identifying and stay.
-func detectDates(sc *scan) []Finding {
-	// A written date needs a capitalised month name; a numeric one fits within a few bytes of
-	// its digits. Narrow windows keep these expressions off most of the text.
-	months := aroundCased(sc.text, monthPrefixes, 24, 24)
-	out := matchesIn(dayMonthRE, sc.text, months, Date, 0.85, 0)
-	out = append(out, matchesIn(monthDayRE, sc.text, months, Date, 0.8, 0)...)
-	return append(out, matchesIn(numericRE, sc.text, aroundDigits(sc.text, 2, 12), Date, 0.85, 0)...)
-}
-
-const numberWords = `(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)`
-
-var ageRE = regexp.MustCompile(`(?i)\b(?:\d{1,3}|` + numberWords + `)[- ](?:years?|yrs?|yo)[- ]old\b|\b(?:\d{1,3}|` + numberWords + `) ?(?:yrs?|years?) old\b|\b(?:aged|age|turns|turned|turning) (?:\d{1,3}|` + numberWords + `)\b|\b\d{1,3}-year-old\b|\b\d{1,3} ?yo\b`)
-
-func detectAges(sc *scan) []Finding {
-	return matchesIn(ageRE, sc.text, aroundStrings(sc.lower, sc.text, []string{" old", "-old", "age", "turn", " yo", "yo "}, 40, 25), Age, 0.85, 0)
 }
 
 // submatchesIn is FindAllStringSubmatchIndex over windows, with offsets in the whole text.

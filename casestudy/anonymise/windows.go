@@ -99,6 +99,9 @@ type scan struct {
 	text, lower string
 	digits      []span // 40 bytes before and 60 after digit runs: room for context words
 	nearDigits  []span // a few bytes before and 30 after: room for the number itself
+
+	postcodes     []Finding // found once, read by postcodes and addresses
+	postcodesDone bool
 }
 
 func newScan(text string) *scan {

@@ -117,7 +117,9 @@ func TestArchiveInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="audit-list"]`)),
 		chromedp.SetValue(chromedp.CSS("#f-action"), "case.exported"),
 		chromedp.Click(`//form[@aria-label="Filter the audit log"]//button[.="Filter"]`),
-		chromedp.WaitVisible(`//table[@data-testid="audit-list"]//tr[@data-action="case.exported"]`))
+		chromedp.WaitVisible(`//table[@data-testid="audit-list"]//tr[@data-action="case.exported"]`),
+		// The unfiltered page has case.exported rows too: wait until the filtered one replaced it.
+		chromedp.WaitNotPresent(`//table[@data-testid="audit-list"]//tr[@data-action][@data-action!="case.exported"]`))
 	if rows := browsertest.Get(fac, chromedp.Evaluate[int](`document.querySelectorAll('table[data-testid="audit-list"] tbody tr').length`)); rows != 2 {
 		t.Errorf("%d case.exported rows, want 2 (Markdown and printable)", rows)
 	}

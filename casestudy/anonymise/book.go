@@ -1,0 +1,196 @@
+package anonymise
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"hash"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// A Book is one case's memory of its identifiers, so that a person keeps one label wherever the
+// case travels (its fields and later edits, its room's messages, its sessions' learning points,
+// its summary) and the author is not asked twice about a text they kept. It never holds an
+// identifier in readable form: each text is kept as a keyed digest (HMAC-SHA-256 of the
+// normalised, lower-cased text, under a server key that lives outside the database), mapped to
+// its label. Whoever holds only the stored digests cannot read or test a name; whoever also holds
+// the key can test guesses, one at a time.
+type Book struct {
+	mac      hash.Hash
+	entries  map[Digest]BookEntry
+	maxWords int
+	counts   map[Kind]int // the highest number of each kind's labels, so new ones follow on
+}
+
+// Digest is a keyed digest of a normalised text.
+type Digest [sha256.Size]byte
+
+// BookEntry is what the book says about one text.
+type BookEntry struct {
+	Kind  Kind   // of the identifier; "" for a kept text
+	Label string // the replacement everywhere in the case; "" for a kept text
+	Kept  bool   // the author decided this text identifies nobody
+	Words int    // words in the text: how far lookups reach
+}
+
+// BookRecord is one entry to store: its digest and what it says.
+type BookRecord struct {
+	Digest Digest
+	BookEntry
+}
+
+// Extra is the kind of a text the author marked as identifying.
+const Extra Kind = "extra"
+
+// ExtraLabel replaces a text the author marked as identifying.
+const ExtraLabel = "[redacted]"
+
+// maxBookWords bounds the length, in words, of what the book is asked about.
+const maxBookWords = 8
+
+// NewBook returns an empty book whose digests are keyed with key (at least 32 bytes).
+func NewBook(key []byte) *Book {
+	return &Book{mac: hmac.New(sha256.New, key), entries: map[Digest]BookEntry{}, counts: map[Kind]int{}}
+}
+
+// Digest is the keyed digest of text: normalised (NFKC, no invisible characters), lower-cased,
+// spaces collapsed. "Mark", "MARK" and "mark" have one digest.
+func (b *Book) Digest(text string) Digest {
+	var d Digest
+	b.mac.Reset()
+	b.mac.Write([]byte(bookKey(text)))
+	b.mac.Sum(d[:0])
+	return d
+}
+
+func bookKey(text string) string {
+	return strings.Join(strings.Fields(strings.ToLower(Normalise(text))), " ")
+}
+
+// Add records an entry read back from storage.
+func (b *Book) Add(r BookRecord) {
+	b.entries[r.Digest] = r.BookEntry
+	b.maxWords = min(max(b.maxWords, r.Words), maxBookWords)
+	if n := labelNumber(r.Kind, r.Label); n > b.counts[r.Kind] {
+		b.counts[r.Kind] = n
+	}
+}
+
+// Len is the number of entries.
+func (b *Book) Len() int { return len(b.entries) }
+
+// lookup returns what the book says about text.
+func (b *Book) lookup(text string) (BookEntry, bool) {
+	if b == nil || len(b.entries) == 0 {
+		return BookEntry{}, false
+	}
+	e, ok := b.entries[b.Digest(text)]
+	return e, ok
+}
+
+// labelNumber reads the number of a label of a named kind: "Client A" and "Person A" are 1,
+// "Person AB" 28, "[Organisation 3]" 3.
+func labelNumber(kind Kind, label string) int {
+	switch kind {
+	case Person:
+		letters := label[strings.LastIndexByte(label, ' ')+1:]
+		n := 0
+		for _, c := range letters {
+			if c < 'A' || c > 'Z' {
+				return 0
+			}
+			n = n*26 + int(c-'A'+1)
+		}
+		return n
+	case Organisation, Location:
+		digits := strings.TrimSuffix(label[strings.LastIndexByte(label, ' ')+1:], "]")
+		n, _ := strconv.Atoi(digits)
+		return n
+	}
+	return 0
+}
+
+// bookFindings finds the texts the book remembers as identifiers: any run of up to the book's
+// longest entry in words, where the detector did not already find them ("Mark called me
+// yesterday", once "Mark Devlin" is in the case). A run must start at a word that could begin a
+// name or a remembered phrase; ordinary English words in lower case do not ("mark" in "mark it").
+func (s *Session) bookFindings(text string, toks []token) []Finding {
+	b := s.book
+	if b == nil || len(b.entries) == 0 {
+		return nil
+	}
+	var out []Finding
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		shortest := 1
+		if t.lower && t.core {
+			shortest = 2 // "the blue house" may be remembered; "the" alone is never a name
+		}
+		for n := min(b.maxWords, len(toks)-i); n >= shortest; n-- {
+			last := toks[i+n-1]
+			span := text[t.start:last.end]
+			if strings.ContainsAny(span, "\n.!?;") {
+				continue
+			}
+			e, ok := b.lookup(span)
+			if !ok || e.Kept {
+				continue
+			}
+			if n == 1 && t.lower && t.common && e.Kind == Person {
+				continue // a remembered name that is also an ordinary word, in lower case
+			}
+			out = append(out, Finding{Kind: e.Kind, Start: t.start, End: last.end, Confidence: 0.97, entity: "book\x00" + e.Label})
+			i += n - 1
+			break
+		}
+	}
+	return out
+}
+
+// Remember returns the entries to store for one decided text: every spelling of each accepted
+// name (the name and its parts: "Mark Devlin", "Mark", "Devlin"), each accepted identifier of
+// another kind, each text marked as identifying, and each kept text. Entries the book holds
+// already are left out; a kept text that the book holds as an identifier stays an identifier.
+func (s *Session) Remember(accepted []Finding, extras, kept []string) []BookRecord {
+	if s.book == nil {
+		return nil
+	}
+	b := s.book
+	var out []BookRecord
+	seen := map[Digest]bool{}
+	add := func(text string, e BookEntry) {
+		key := bookKey(text)
+		if key == "" {
+			return
+		}
+		e.Words = min(len(strings.Fields(key)), maxBookWords)
+		d := b.Digest(key)
+		if seen[d] {
+			return
+		}
+		seen[d] = true
+		if old, ok := b.entries[d]; ok && (!old.Kept || e.Kept) {
+			return
+		}
+		out = append(out, BookRecord{Digest: d, BookEntry: e})
+	}
+	for _, f := range accepted {
+		e := BookEntry{Kind: f.Kind, Label: f.Replacement}
+		add(f.Text, e)
+		if f.entity != "" {
+			for spelling := range s.spellings[f.entity] {
+				add(spelling, e)
+			}
+		}
+	}
+	for _, x := range extras {
+		if utf8.RuneCountInString(strings.TrimSpace(x)) >= 2 {
+			add(x, BookEntry{Kind: Extra, Label: ExtraLabel})
+		}
+	}
+	for _, k := range kept {
+		add(k, BookEntry{Kept: true})
+	}
+	return out
+}
