@@ -2,8 +2,10 @@ package casestudy
 
 import (
 	"context"
+
 	"database/sql"
 	"errors"
+	"github.com/casecircle/casecircle/casestudy/anonymise"
 	"slices"
 	"strings"
 	"time"
@@ -80,24 +82,31 @@ func (s *Service) ArchiveCase(ctx context.Context, userID, communityID, caseID i
 	if err != nil {
 		return Summary{}, FieldErrorf("themes", "%s", strings.TrimPrefix(err.Error(), "validation: "))
 	}
-	fields := CaseInput{Title: "summary", Context: in.LearningPoints, Reflection: in.Actions}
 	for name, text := range map[string]string{"learning_points": in.LearningPoints, "actions": in.Actions} {
 		if utf8.RuneCountInString(text) > MaxSummaryLength {
 			return Summary{}, FieldErrorf(name, "Use at most %d characters.", MaxSummaryLength)
 		}
-	}
-	stored, err := anonymiseForStorage(fields, in.Decisions)
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			if open, ok := e.Details.(OpenFindingsError); ok {
-				for i := range open.Findings {
-					open.Findings[i].Field = map[string]string{"context": "learning_points", "reflection": "actions"}[open.Findings[i].Field]
-				}
-			}
+		if strings.ContainsFunc(text, isControlButNewline) {
+			return Summary{}, FieldErrorf(name, "Use letters, digits, spaces, punctuation and line breaks only.")
 		}
+	}
+	fields := []textField{{name: "learning_points", text: anonymise.Normalise(in.LearningPoints)}, {name: "actions", text: anonymise.Normalise(in.Actions)}}
+	check := func(ctx context.Context, q sqlx.QueryerContext) error {
+		if _, err := requireRole(ctx, q, userID, communityID, RoleFacilitator); err != nil {
+			return err
+		}
+		var ok bool
+		err := sqlx.GetContext(ctx, q, &ok, `SELECT EXISTS (SELECT 1 FROM cases WHERE id = $1 AND community_id = $2 AND status IN ('published', 'archived'))`, caseID, communityID)
+		if err == nil && !ok {
+			err = notFoundCase()
+		}
+		return err
+	}
+	dec, err := s.decideForCase(ctx, caseID, check, fields, in.Decisions)
+	if err != nil {
 		return Summary{}, err
 	}
+	stored := CaseInput{Context: dec.texts["learning_points"], Reflection: dec.texts["actions"]}
 	sum := Summary{CaseID: caseID, Themes: themes, LearningPoints: stored.Context, Actions: stored.Reflection, KeptSessions: in.KeptSessions}
 	if sum.KeptSessions == nil {
 		sum.KeptSessions = []int64{}

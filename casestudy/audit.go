@@ -101,6 +101,7 @@ var AuditActions = []string{
 	"invitation.created", "invitation.revoked", "invitation.used",
 	"member.role_changed", "member.removed", "member.left", "account.deleted",
 	"case.published", "case.edited", "case.withdrawn", "case.viewed", "case.archived", "case.unarchived", "case.exported",
+	"case.revision_redacted", "message.revision_redacted",
 	"session.started", "session.ended", "template.created", "template.updated", "template.deleted",
 }
 

@@ -3,7 +3,6 @@ package casestudy
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,6 +108,10 @@ type FieldPreview struct {
 // CasePreview is what the composer shows before saving: every field redacted, with findings.
 type CasePreview struct {
 	Fields map[string]FieldPreview `json:"fields"`
+	// EarlierVersionsHolding: when editing a published case, the versions (the current one, and
+	// earlier ones) that hold an identifier this edit replaces or removes; the composer offers to
+	// redact them in the same save.
+	EarlierVersionsHolding []int `json:"earlier_versions_holding,omitempty"`
 }
 
 // Case is a case study as stored: anonymised text only.
@@ -146,6 +149,9 @@ type CaseRevision struct {
 	Reflection   string    `db:"reflection" json:"reflection"`
 	Question     string    `db:"question" json:"question"`
 	Tags         tagList   `db:"tags" json:"tags"`
+	// A redacted version keeps only its number, dates and who redacted it.
+	RedactedAt     *time.Time `db:"redacted_at" json:"redacted_at,omitempty"`
+	RedactedByName *string    `db:"redacted_by_name" json:"redacted_by_name,omitempty"`
 }
 
 // CaseFilter selects cases in a community's list.
@@ -179,6 +185,8 @@ type SaveCase struct {
 	Decisions Decisions
 	Action    SaveAction
 	Attest    bool
+	// RedactEarlier: redact every earlier version that still holds a text replaced in this save.
+	RedactEarlier bool
 }
 
 // AttestationText is what an author confirms when publishing.
@@ -265,22 +273,10 @@ func (d Decisions) validate() error {
 	return nil
 }
 
-// preview runs the anonymiser over every field of the case with one Session, so labels agree
-// across fields. Tags are checked as a field of their own.
-func preview(in CaseInput) (map[string]anonymise.Result, []string) {
-	s := anonymise.NewSession()
-	results := map[string]anonymise.Result{}
-	order := []string{}
-	for _, f := range caseFields {
-		results[f.name] = s.Anonymise(*f.get(&in))
-		order = append(order, f.name)
-	}
-	results["tags"] = s.Anonymise(strings.Join(in.Tags, ", "))
-	return results, append(order, "tags")
-}
-
-// AnonymiseCase shows the author what would be replaced, without storing anything.
-func (s *Service) AnonymiseCase(ctx context.Context, userID, communityID int64, in CaseInput) (CasePreview, error) {
+// AnonymiseCase shows the author what would be replaced, without storing anything. For a case
+// being edited (caseID not 0, the author's own), the case's label book is read: people keep their
+// labels and texts kept before are marked so.
+func (s *Service) AnonymiseCase(ctx context.Context, userID, communityID, caseID int64, in CaseInput) (CasePreview, error) {
 	if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
 		return CasePreview{}, err
 	}
@@ -288,7 +284,42 @@ func (s *Service) AnonymiseCase(ctx context.Context, userID, communityID int64, 
 	if err != nil {
 		return CasePreview{}, err
 	}
-	results, _ := preview(in)
+	var c Case
+	if caseID != 0 {
+		if c, err = visibleCase(ctx, s.db, userID, communityID, caseID); err != nil {
+			return CasePreview{}, err
+		}
+		if c.AuthorID != userID {
+			return CasePreview{}, notFoundCase()
+		}
+	}
+	book := s.newBook()
+	if caseID != 0 {
+		if book, err = s.loadBook(ctx, s.db, caseID); err != nil {
+			return CasePreview{}, err
+		}
+	}
+	results, _ := previewTexts(book, in.fields(), in.Tags)
+	out := casePreview(results)
+	if c.Status == StatusPublished {
+		var replaced []string
+		for _, r := range results {
+			for _, f := range r.Findings {
+				if !f.Kept {
+					replaced = append(replaced, f.Text)
+				}
+			}
+		}
+		revs, err := listRevisions(ctx, s.db, caseID)
+		if err != nil {
+			return CasePreview{}, err
+		}
+		out.EarlierVersionsHolding = redactableVersions(book, append([]CaseRevision{currentAsRevision(c)}, revs...), in.fields(), replaced)
+	}
+	return out, nil
+}
+
+func casePreview(results map[string]anonymise.Result) CasePreview {
 	out := CasePreview{Fields: map[string]FieldPreview{}}
 	for name, r := range results {
 		findings := r.Findings
@@ -297,7 +328,7 @@ func (s *Service) AnonymiseCase(ctx context.Context, userID, communityID int64, 
 		}
 		out.Fields[name] = FieldPreview{Text: r.Normalised, Redacted: r.Redacted, Findings: findings}
 	}
-	return out, nil
+	return out
 }
 
 // OpenFindingsError is the 422 of a save with findings the author has neither accepted nor
@@ -306,117 +337,26 @@ type OpenFindingsError struct {
 	Findings []FieldFinding
 }
 
-// anonymiseForStorage applies the author's decisions to a fresh run of the anonymiser over the
-// submitted text and returns the text to store. Every finding must be decided.
-func anonymiseForStorage(in CaseInput, d Decisions) (CaseInput, error) {
-	if err := d.validate(); err != nil {
-		return in, err
+// fields are the case's free texts in the anonymiser's reading order.
+func (in CaseInput) fields() []textField {
+	out := make([]textField, 0, len(caseFields))
+	for _, f := range caseFields {
+		out = append(out, textField{name: f.name, text: *f.get(&in)})
 	}
-	accepted := setOf(d.Accept)
-	dismissed := setOf(d.Dismiss)
-	results, order := preview(in)
-	var open []FieldFinding
-	for _, name := range order {
-		for _, f := range results[name].Findings {
-			if !accepted[f.Text] && !dismissed[f.Text] {
-				open = append(open, FieldFinding{Field: name, Finding: f})
-			}
-		}
-	}
-	if len(open) > 0 {
-		return in, &Error{Code: EVALIDATION, Field: "decisions",
-			Message: fmt.Sprintf("%d possible identifiers are neither accepted nor dismissed.", len(open)),
-			Details: OpenFindingsError{Findings: open}}
-	}
-	for _, extra := range d.Extra {
-		found := false
-		for _, name := range order {
-			if strings.Contains(results[name].Normalised, anonymise.Normalise(extra)) {
-				found = true
-			}
-		}
-		if !found {
-			return in, FieldErrorf("decisions.extra", "A text marked for replacement is not in the case any more; mark it again.")
-		}
-	}
+	return out
+}
+
+// withDecided returns the case with the decided texts and tags.
+func (in CaseInput) withDecided(d decided) CaseInput {
 	out := in
 	for _, f := range caseFields {
-		*f.get(&out) = redactDecided(results[f.name], accepted, d.Extra)
+		*f.get(&out) = d.texts[f.name]
 	}
-	// A tag that names someone is dropped rather than stored as a placeholder.
-	tagResult := results["tags"]
-	out.Tags = []string{}
-	for _, tag := range in.Tags {
-		if !tagIdentifies(tag, tagResult, accepted, d.Extra) {
-			out.Tags = append(out.Tags, tag)
-		}
-	}
+	out.Tags = d.tags
 	if strings.TrimSpace(out.Title) == "" {
 		out.Title = "Untitled case"
 	}
-	return out, nil
-}
-
-// redactDecided replaces the accepted findings and every occurrence of the extra texts.
-func redactDecided(r anonymise.Result, accepted map[string]bool, extras []string) string {
-	text := r.Normalised
-	var cuts []anonymise.Finding
-	taken := make([]bool, len(text))
-	take := func(f anonymise.Finding) {
-		cuts = append(cuts, f)
-		for i := f.Start; i < f.End; i++ {
-			taken[i] = true
-		}
-	}
-	for _, f := range r.Findings {
-		if accepted[f.Text] {
-			take(f)
-		}
-	}
-	for _, extra := range extras {
-		extra = anonymise.Normalise(extra)
-		for from := 0; extra != ""; {
-			i := strings.Index(text[from:], extra)
-			if i < 0 {
-				break
-			}
-			start, end := from+i, from+i+len(extra)
-			if !slices.Contains(taken[start:end], true) {
-				take(anonymise.Finding{Start: start, End: end, Replacement: "[redacted]"})
-			}
-			from = end
-		}
-	}
-	slices.SortFunc(cuts, func(a, b anonymise.Finding) int { return a.Start - b.Start })
-	return strings.TrimSpace(anonymise.Redact(text, cuts))
-}
-
-// tagIdentifies says whether a tag holds an accepted finding or an extra text.
-func tagIdentifies(tag string, r anonymise.Result, accepted map[string]bool, extras []string) bool {
-	start := strings.Index(r.Normalised, tag)
-	for start >= 0 {
-		end := start + len(tag)
-		for _, f := range r.Findings {
-			if accepted[f.Text] && f.Start < end && f.End > start {
-				return true
-			}
-		}
-		break
-	}
-	for _, e := range extras {
-		if strings.Contains(tag, strings.ToLower(anonymise.Normalise(e))) {
-			return true
-		}
-	}
-	return false
-}
-
-func setOf(list []string) map[string]bool {
-	m := make(map[string]bool, len(list))
-	for _, s := range list {
-		m[anonymise.Normalise(s)] = true
-	}
-	return m
+	return out
 }
 
 // CreateCase stores a new case, as a draft or published at once.
@@ -435,14 +375,18 @@ func (s *Service) CreateCase(ctx context.Context, userID, communityID int64, req
 	if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
 		return Case{}, err
 	}
-	stored, err := anonymiseForStorage(in, req.Decisions)
+	dec, err := decideTexts(s.newBook(), in.fields(), in.Tags, req.Decisions)
 	if err != nil {
 		return Case{}, err
 	}
+	stored := in.withDecided(dec)
 	var id int64
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()
 		if id, err = insertCase(ctx, tx, communityID, userID, stored, publishing, now); err != nil {
+			return err
+		}
+		if err := saveBook(ctx, tx, id, dec.records, now); err != nil {
 			return err
 		}
 		if publishing {
@@ -481,10 +425,11 @@ func (s *Service) UpdateCase(ctx context.Context, userID, communityID, caseID in
 		if publishing && !req.Attest {
 			return FieldErrorf("attest", "Confirm the case is anonymised and that sharing it is within your client agreement.")
 		}
-		stored, err := anonymiseForStorage(in, req.Decisions)
+		dec, err := s.decideInTx(ctx, tx, caseID, in.fields(), in.Tags, req.Decisions)
 		if err != nil {
 			return err
 		}
+		stored := in.withDecided(dec)
 		now := s.now()
 		if current.Status == StatusPublished {
 			if err := insertRevision(ctx, tx, current, userID, now); err != nil {
@@ -493,6 +438,22 @@ func (s *Service) UpdateCase(ctx context.Context, userID, communityID, caseID in
 		}
 		if err := updateCase(ctx, tx, caseID, stored, publishing, now); err != nil {
 			return err
+		}
+		if req.RedactEarlier {
+			// What the author replaced or removed now may still stand in earlier versions.
+			book, err := s.loadBook(ctx, tx, caseID)
+			if err != nil {
+				return err
+			}
+			revs, err := listRevisions(ctx, tx, caseID)
+			if err != nil {
+				return err
+			}
+			for _, v := range redactableVersions(book, revs, in.fields(), dec.replaced) {
+				if err := redactCaseRevision(ctx, tx, userID, communityID, caseID, v, now); err != nil {
+					return err
+				}
+			}
 		}
 		switch {
 		case publishing:
@@ -557,9 +518,17 @@ func (s *Service) GetCase(ctx context.Context, userID, communityID, caseID int64
 	return visibleCase(ctx, s.db, userID, communityID, caseID)
 }
 
-// ListCaseRevisions returns the earlier versions of a case the user may see, newest first.
+// ListCaseRevisions returns the earlier versions of a case the user may see, newest first: to its
+// author and the facilitators, and to other members when the community's policy allows it.
 func (s *Service) ListCaseRevisions(ctx context.Context, userID, communityID, caseID int64) ([]CaseRevision, error) {
-	if _, err := s.GetCase(ctx, userID, communityID, caseID); err != nil {
+	c, err := s.GetCase(ctx, userID, communityID, caseID)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := mayReadHistory(ctx, s.db, userID, communityID, c); err != nil || !ok {
+		if err == nil {
+			err = Errorf(EFORBIDDEN, "In this community, earlier versions of a case are for its author and the facilitators.")
+		}
 		return nil, err
 	}
 	return listRevisions(ctx, s.db, caseID)

@@ -47,7 +47,7 @@ var sampleCase = casestudy.CaseInput{
 // acceptAll decides every finding of the preview as "replace it".
 func acceptAll(t *testing.T, f *fixture, uid, cid int64, in casestudy.CaseInput) casestudy.Decisions {
 	t.Helper()
-	p, err := f.svc.AnonymiseCase(context.Background(), uid, cid, in)
+	p, err := f.svc.AnonymiseCase(context.Background(), uid, cid, 0, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestCaseLifecycle(t *testing.T) {
 	identifiers := []string{"Priya", "Raghunathan", "Brightwater", "priya.r@", "07700"}
 
 	t.Run("preview finds identifiers and stores nothing", func(t *testing.T) {
-		p, err := f.svc.AnonymiseCase(ctx, author.ID, cid, sampleCase)
+		p, err := f.svc.AnonymiseCase(ctx, author.ID, cid, 0, sampleCase)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +77,7 @@ func TestCaseLifecycle(t *testing.T) {
 		if !strings.Contains(p.Fields["question"].Redacted, "Client A") {
 			t.Fatalf("labels must agree across fields: %q", p.Fields["question"].Redacted)
 		}
-		_, err = f.svc.AnonymiseCase(ctx, outsider.ID, cid, sampleCase)
+		_, err = f.svc.AnonymiseCase(ctx, outsider.ID, cid, 0, sampleCase)
 		wantCode(t, err, casestudy.ENOTFOUND, "")
 		var n int
 		if err := f.db.Get(&n, `SELECT count(*) FROM cases`); err != nil || n != 0 {
@@ -166,10 +166,13 @@ func TestCaseLifecycle(t *testing.T) {
 		if edited.Version != 2 || edited.Question != "Was I rescuing Client A, or was Client A rescuing me?" || edited.Status != casestudy.StatusPublished {
 			t.Fatalf("edited %+v", edited)
 		}
-		revs, err := f.svc.ListCaseRevisions(ctx, other.ID, cid, draft.ID)
+		revs, err := f.svc.ListCaseRevisions(ctx, author.ID, cid, draft.ID)
 		if err != nil || len(revs) != 1 || revs[0].Version != 1 || revs[0].EditedByName == nil || *revs[0].EditedByName != "Ann" {
 			t.Fatalf("revisions %+v, %v", revs, err)
 		}
+		// Other members read earlier versions only when the community's policy shares them.
+		_, err = f.svc.ListCaseRevisions(ctx, other.ID, cid, draft.ID)
+		wantCode(t, err, casestudy.EFORBIDDEN, "")
 		assertNoneStored(t, f, identifiers)
 	})
 

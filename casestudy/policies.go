@@ -21,6 +21,9 @@ type Policy struct {
 	RetainMessagesDays *int `db:"retain_messages_days" json:"retain_messages_days"`
 	// RetainDraftsDays: drafts untouched this many days are deleted (nil: kept).
 	RetainDraftsDays *int `db:"retain_drafts_days" json:"retain_drafts_days"`
+	// RevisionHistory: who reads a case's earlier versions besides its author and the
+	// facilitators: nobody ("author_and_facilitators", the default) or every member ("members").
+	RevisionHistory string `db:"revision_history" json:"revision_history"`
 }
 
 // Policy values.
@@ -40,6 +43,9 @@ func (p Policy) validate() error {
 	if p.LeaverContent != LeaverKeep && p.LeaverContent != LeaverDelete {
 		return FieldErrorf("leaver_content", `Choose "keep" or "delete".`)
 	}
+	if p.RevisionHistory != HistoryAuthorAndFacilitators && p.RevisionHistory != HistoryMembers {
+		return FieldErrorf("revision_history", `Choose "author_and_facilitators" or "members".`)
+	}
 	for field, days := range map[string]*int{"retain_messages_days": p.RetainMessagesDays, "retain_drafts_days": p.RetainDraftsDays} {
 		if days != nil && (*days < 1 || *days > MaxRetentionDays) {
 			return FieldErrorf(field, "Use a number of days from 1 to %d, or leave it empty to keep.", MaxRetentionDays)
@@ -51,7 +57,7 @@ func (p Policy) validate() error {
 func communityPolicy(ctx context.Context, q sqlx.QueryerContext, communityID int64) (Policy, error) {
 	var p Policy
 	err := sqlx.GetContext(ctx, q, &p, `
-		SELECT export_names, leaver_content, retain_messages_days, retain_drafts_days FROM communities WHERE id = $1`, communityID)
+		SELECT export_names, leaver_content, retain_messages_days, retain_drafts_days, revision_history FROM communities WHERE id = $1`, communityID)
 	return p, err
 }
 
@@ -64,8 +70,11 @@ func (s *Service) CommunityPolicy(ctx context.Context, userID, communityID int64
 }
 
 // SetCommunityPolicy replaces the community's policy. Facilitators only; audited with the
-// settings (which are not personal).
+// settings (which are not personal). An empty RevisionHistory means the default.
 func (s *Service) SetCommunityPolicy(ctx context.Context, userID, communityID int64, p Policy) (Policy, error) {
+	if p.RevisionHistory == "" {
+		p.RevisionHistory = HistoryAuthorAndFacilitators // checked against the current one below
+	}
 	if err := p.validate(); err != nil {
 		return Policy{}, err
 	}
@@ -74,8 +83,9 @@ func (s *Service) SetCommunityPolicy(ctx context.Context, userID, communityID in
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE communities SET export_names = $2, leaver_content = $3, retain_messages_days = $4, retain_drafts_days = $5
-			WHERE id = $1`, communityID, p.ExportNames, p.LeaverContent, p.RetainMessagesDays, p.RetainDraftsDays); err != nil {
+			UPDATE communities SET export_names = $2, leaver_content = $3, retain_messages_days = $4, retain_drafts_days = $5,
+			       revision_history = $6
+			WHERE id = $1`, communityID, p.ExportNames, p.LeaverContent, p.RetainMessagesDays, p.RetainDraftsDays, p.RevisionHistory); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &communityID, Action: "policy.changed",

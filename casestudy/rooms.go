@@ -129,25 +129,39 @@ func validateBody(body string) (string, error) {
 	return body, nil
 }
 
-// anonymiseMessage applies the author's decisions to a fresh run of the anonymiser, like a case
-// field: every finding must be accepted or dismissed.
-func anonymiseMessage(body string, d Decisions) (string, error) {
-	out, err := anonymiseForStorage(CaseInput{Title: "message", Context: body}, d)
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			if open, ok := e.Details.(OpenFindingsError); ok {
-				for i := range open.Findings {
-					open.Findings[i].Field = "body"
-				}
-			}
-			if e.Field == "context" {
-				e.Field = "body"
-			}
-		}
-		return "", err
+// anonymiseMessage applies the writer's decisions to a fresh run of the anonymiser over a text
+// written into the case's room (a message, a learning point), with the case's label book: every
+// finding must be accepted or dismissed, or have been kept before; what the writer decides, the
+// book remembers.
+func (s *Service) anonymiseMessage(ctx context.Context, userID, communityID, caseID int64, body string, d Decisions) (decided, error) {
+	check := func(ctx context.Context, q sqlx.QueryerContext) error {
+		return requireOpenRoom(ctx, q, userID, communityID, caseID)
 	}
-	return out.Context, nil
+	dec, err := s.decideForCase(ctx, caseID, check, []textField{{name: "body", text: body}}, d)
+	if err != nil {
+		return decided{}, err
+	}
+	return dec, nil
+}
+
+// AnonymiseMessage shows the writer what would be replaced in a message to a case's room, with
+// the case's label book, without storing anything: the composer calls it while one types.
+func (s *Service) AnonymiseMessage(ctx context.Context, userID, communityID, caseID int64, body string) (FieldPreview, error) {
+	body = strings.TrimSpace(anonymise.Normalise(body))
+	if n := utf8.RuneCountInString(body); n > MaxMessageLength {
+		return FieldPreview{}, FieldErrorf("body", "Use at most %d characters (this has %d).", MaxMessageLength, n)
+	}
+	if strings.ContainsFunc(body, isControlButNewline) {
+		return FieldPreview{}, FieldErrorf("body", "Use letters, digits, spaces, punctuation and line breaks only.")
+	}
+	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
+		return FieldPreview{}, err
+	}
+	results, err := s.previewForCase(ctx, caseID, []textField{{name: "body", text: body}}, nil)
+	if err != nil {
+		return FieldPreview{}, err
+	}
+	return casePreview(results).Fields["body"], nil
 }
 
 // PostMessage stores a message and its event. Resending the same ClientID returns the original
@@ -169,10 +183,11 @@ func (s *Service) SubmitMessage(ctx context.Context, userID, communityID, caseID
 	if err != nil {
 		return nil, err
 	}
-	body, err := anonymiseMessage(in.Body, in.Decisions)
+	dec, err := s.anonymiseMessage(ctx, userID, communityID, caseID, in.Body, in.Decisions)
 	if err != nil {
 		return nil, err
 	}
+	body := dec.texts["body"]
 	return s.writer.submit(ctx, &postRequest{userID: userID, communityID: communityID, caseID: caseID, parentID: in.ParentID,
 		clientID: in.ClientID, body: body, html: markup.Render(body), lens: in.Lens})
 }
@@ -275,23 +290,35 @@ func (s *Service) resentMessage(ctx context.Context, userID, communityID, caseID
 }
 
 // EditMessage replaces the text of the user's own message (re-anonymised), keeping the earlier
-// version, and adds an edit event to the room.
-func (s *Service) EditMessage(ctx context.Context, userID, communityID, caseID, messageID int64, body string, d Decisions) (RoomEvent, error) {
+// version, and adds an edit event to the room. With redactEarlier, earlier versions that still
+// hold a text replaced in this edit are redacted in the same step.
+func (s *Service) EditMessage(ctx context.Context, userID, communityID, caseID, messageID int64, body string, d Decisions, redactEarlier bool) (RoomEvent, error) {
 	body, err := validateBody(body)
 	if err != nil {
 		return RoomEvent{}, err
 	}
-	if body, err = anonymiseMessage(body, d); err != nil {
+	dec, err := s.anonymiseMessage(ctx, userID, communityID, caseID, body, d)
+	if err != nil {
 		return RoomEvent{}, err
 	}
+	body = dec.texts["body"]
 	return s.changeMessage(ctx, userID, communityID, caseID, messageID, EventMessageEdited, func(tx *sqlx.Tx, m Message, now time.Time) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO message_revisions (message_id, version, body, replaced_at) VALUES ($1, $2, $3, $4)`,
 			m.ID, m.Version, m.Body, now); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE messages SET body = $2, body_html = $3, version = version + 1, edited_at = $4 WHERE id = $1`,
-			m.ID, body, markup.Render(body), now)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = $2, body_html = $3, version = version + 1, edited_at = $4 WHERE id = $1`,
+			m.ID, body, markup.Render(body), now); err != nil {
+			return err
+		}
+		if !redactEarlier {
+			return nil
+		}
+		book, err := s.loadBook(ctx, tx, caseID)
+		if err != nil {
+			return err
+		}
+		return redactMessageVersions(ctx, tx, book, userID, communityID, caseID, m.ID, body, dec.replaced, now)
 	})
 }
 

@@ -157,9 +157,9 @@ func TestRoomStream(t *testing.T) {
 	})
 
 	t.Run("edits and deletions are events; replay shows the current state", func(t *testing.T) {
-		_, err := f.svc.EditMessage(ctx, other.ID, cid, room, first.Message.ID, "Not mine to edit.", casestudy.Decisions{})
+		_, err := f.svc.EditMessage(ctx, other.ID, cid, room, first.Message.ID, "Not mine to edit.", casestudy.Decisions{}, false)
 		wantCode(t, err, casestudy.EFORBIDDEN, "")
-		edited, err := f.svc.EditMessage(ctx, author.ID, cid, room, first.Message.ID, "What strikes me is how fast I agreed.", casestudy.Decisions{})
+		edited, err := f.svc.EditMessage(ctx, author.ID, cid, room, first.Message.ID, "What strikes me is how fast I agreed.", casestudy.Decisions{}, false)
 		if err != nil || edited.Type != casestudy.EventMessageEdited || edited.Message.Version != 2 {
 			t.Fatalf("edit %+v, %v", edited, err)
 		}
@@ -167,7 +167,7 @@ func TestRoomStream(t *testing.T) {
 		if err != nil || deleted.Seq != edited.Seq+1 || deleted.Message.Body != "" || deleted.Message.DeletedAt == nil {
 			t.Fatalf("delete %+v, %v", deleted, err)
 		}
-		_, err = f.svc.EditMessage(ctx, author.ID, cid, room, first.Message.ID, "Back again.", casestudy.Decisions{})
+		_, err = f.svc.EditMessage(ctx, author.ID, cid, room, first.Message.ID, "Back again.", casestudy.Decisions{}, false)
 		wantCode(t, err, casestudy.ECONFLICT, "")
 		replay, err := f.svc.RoomEvents(ctx, other.ID, cid, room, edited.Seq-1, 10)
 		if err != nil || len(replay) != 2 || replay[0].Type != casestudy.EventMessageEdited || replay[1].Type != casestudy.EventMessageDeleted {

@@ -164,7 +164,7 @@ func TestSearchFollowsMessagesAndCases(t *testing.T) {
 	if n := count(author, "pattern", nil, ""); n != 2 {
 		t.Fatalf("pattern before edits: %d messages, want 2", n)
 	}
-	if _, err := f.svc.EditMessage(ctx, other.ID, cid, c.ID, edited, "Perhaps a habit of overwork", casestudy.Decisions{}); err != nil {
+	if _, err := f.svc.EditMessage(ctx, other.ID, cid, c.ID, edited, "Perhaps a habit of overwork", casestudy.Decisions{}, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.DeleteMessage(ctx, other.ID, cid, c.ID, gone); err != nil {

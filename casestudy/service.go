@@ -18,6 +18,8 @@ type Service struct {
 	writer *messageWriter
 	// newestAbove: how many matching messages make a search list them newest first.
 	newestAbove float64
+	// bookKey keys the digests of the cases' label books (derived from the server's secret).
+	bookKey []byte
 }
 
 // Events receives notices that other parts of the system act on, such as closing a user's open
@@ -64,6 +66,9 @@ func NewService(db *sqlx.DB, opts ...ServiceOption) *Service {
 	s.writer = newMessageWriter(s)
 	for _, o := range opts {
 		o(s)
+	}
+	if s.bookKey == nil {
+		s.bookKey = deriveKey(randomKey(), keyPurposeLabelBook)
 	}
 	return s
 }

@@ -86,10 +86,11 @@ func (s *Service) AddLearningPoint(ctx context.Context, userID, communityID, cas
 	if n := utf8.RuneCountInString(body); n == 0 || n > MaxLearningPointLength {
 		return RoomEvent{}, FieldErrorf("body", "Write 1 to %d characters.", MaxLearningPointLength)
 	}
-	body, err := anonymiseMessage(body, in.Decisions)
+	dec, err := s.anonymiseMessage(ctx, userID, communityID, caseID, body, in.Decisions)
 	if err != nil {
 		return RoomEvent{}, err
 	}
+	body = dec.texts["body"]
 	var ev RoomEvent
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := requireOpenRoom(ctx, tx, userID, communityID, caseID); err != nil {

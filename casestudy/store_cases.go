@@ -111,8 +111,8 @@ func listRevisions(ctx context.Context, q sqlx.QueryerContext, caseID int64) ([]
 	revs := []CaseRevision{}
 	err := sqlx.SelectContext(ctx, q, &revs, `
 		SELECT r.version, u.display_name AS edited_by_name, r.edited_at, r.title, r.kind, r.context,
-		       r.presenting_issue, r.reflection, r.question, r.tags
-		FROM case_revisions r LEFT JOIN users u ON u.id = r.edited_by
+		       r.presenting_issue, r.reflection, r.question, r.tags, r.redacted_at, ru.display_name AS redacted_by_name
+		FROM case_revisions r LEFT JOIN users u ON u.id = r.edited_by LEFT JOIN users ru ON ru.id = r.redacted_by
 		WHERE r.case_id = $1 ORDER BY r.version DESC`, caseID)
 	return revs, err
 }

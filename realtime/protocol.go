@@ -96,6 +96,8 @@ type EditFrame struct {
 	MessageID int64           `json:"message_id"`
 	Body      string          `json:"body"`
 	Decisions json.RawMessage `json:"decisions,omitempty"`
+	// RedactEarlier: also redact earlier versions that still hold a text replaced in this edit.
+	RedactEarlier bool `json:"redact_earlier,omitempty"`
 }
 
 // DeleteFrame deletes one's own message, leaving a tombstone.

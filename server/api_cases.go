@@ -22,6 +22,7 @@ func (s *Server) registerCaseRoutes(g *echo.Group) {
 	g.PUT("/cases/:id", s.handleUpdateCase, writeLimit)
 	g.POST("/cases/:id/withdraw", s.handleWithdrawCase)
 	g.GET("/cases/:id/revisions", s.handleListCaseRevisions)
+	g.POST("/cases/:id/revisions/:version/redact", s.handleRedactCaseRevision, writeLimit)
 	s.registerRoomRoutes(g)
 	s.registerSessionRoutes(g)
 }
@@ -39,30 +40,55 @@ func userRateLimit(l *limiter) echo.MiddlewareFunc {
 }
 
 type caseRequest struct {
-	Case      casestudy.CaseInput  `json:"case"`
-	Decisions casestudy.Decisions  `json:"decisions"`
-	Action    casestudy.SaveAction `json:"action"`
-	Attest    bool                 `json:"attest"`
+	Case          casestudy.CaseInput  `json:"case"`
+	Decisions     casestudy.Decisions  `json:"decisions"`
+	Action        casestudy.SaveAction `json:"action"`
+	Attest        bool                 `json:"attest"`
+	RedactEarlier bool                 `json:"redact_earlier"`
 }
 
 func (r caseRequest) save() casestudy.SaveCase {
-	return casestudy.SaveCase{Input: r.Case, Decisions: r.Decisions, Action: r.Action, Attest: r.Attest}
+	return casestudy.SaveCase{Input: r.Case, Decisions: r.Decisions, Action: r.Action, Attest: r.Attest, RedactEarlier: r.RedactEarlier}
 }
 
+// handleAnonymiseCase: POST …/cases/anonymise {"case", "case_id"?}. With the id of the author's
+// case being edited, the case's label book is used and the answer also lists the earlier versions
+// that still hold one of the texts found ("earlier_versions_holding"), which the composer offers
+// to redact in the same save.
 func (s *Server) handleAnonymiseCase(c echo.Context) error {
 	var req struct {
-		Case casestudy.CaseInput `json:"case"`
+		Case   casestudy.CaseInput `json:"case"`
+		CaseID int64               `json:"case_id"`
 	}
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	p, err := s.cfg.Service.AnonymiseCase(c.Request().Context(), currentUser(c).ID, communityID(c), req.Case)
+	if req.CaseID < 0 {
+		return casestudy.FieldErrorf("case_id", "Not a valid case id.")
+	}
+	p, err := s.cfg.Service.AnonymiseCase(c.Request().Context(), currentUser(c).ID, communityID(c), req.CaseID, req.Case)
 	if err != nil {
 		return err
 	}
 	// The preview holds the author's raw text: it must never be cached anywhere.
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) handleRedactCaseRevision(c echo.Context) error {
+	id, err := idParam(c, "id", "case")
+	if err != nil {
+		return err
+	}
+	version, err := idParam(c, "version", "version")
+	if err != nil {
+		return err
+	}
+	rev, err := s.cfg.Service.RedactCaseRevision(c.Request().Context(), currentUser(c).ID, communityID(c), id, int(version))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"revision": rev})
 }
 
 func (s *Server) handleCreateCase(c echo.Context) error {

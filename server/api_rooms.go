@@ -20,6 +20,59 @@ func (s *Server) registerRoomRoutes(g *echo.Group) {
 	g.POST("/cases/:id/messages", s.handlePostMessage, postLimit)
 	g.PUT("/cases/:id/messages/:mid", s.handleEditMessage, postLimit)
 	g.DELETE("/cases/:id/messages/:mid", s.handleDeleteMessage, postLimit)
+	// The composer asks while one types (debounced): findings before anything is sent.
+	g.POST("/cases/:id/messages/anonymise", s.handleAnonymiseMessage, userRateLimit(newLimiter(60, 500*time.Millisecond, s.cfg.Clock)))
+	g.GET("/cases/:id/messages/:mid/revisions", s.handleListMessageRevisions)
+	g.POST("/cases/:id/messages/:mid/revisions/:version/redact", s.handleRedactMessageRevision, postLimit)
+}
+
+// handleAnonymiseMessage: POST …/messages/anonymise {"body"} → the body's findings with the
+// case's label book, and a redacted preview. Nothing is stored; the answer is never cached.
+func (s *Server) handleAnonymiseMessage(c echo.Context) error {
+	id, err := idParam(c, "id", "room")
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Body string `json:"body"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	p, err := s.cfg.Service.AnonymiseMessage(c.Request().Context(), currentUser(c).ID, communityID(c), id, req.Body)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) handleListMessageRevisions(c echo.Context) error {
+	id, mid, err := messageParams(c)
+	if err != nil {
+		return err
+	}
+	revs, err := s.cfg.Service.ListMessageRevisions(c.Request().Context(), currentUser(c).ID, communityID(c), id, mid)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, map[string]any{"revisions": revs})
+}
+
+func (s *Server) handleRedactMessageRevision(c echo.Context) error {
+	id, mid, err := messageParams(c)
+	if err != nil {
+		return err
+	}
+	version, err := idParam(c, "version", "version")
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Service.RedactMessageRevision(c.Request().Context(), currentUser(c).ID, communityID(c), id, mid, int(version)); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"redacted": version})
 }
 
 // handleRoomEvents: GET …/events?after={seq}&limit={n} (the page after a seq) or
@@ -148,13 +201,14 @@ func (s *Server) handleEditMessage(c echo.Context) error {
 		return err
 	}
 	var req struct {
-		Body      string              `json:"body"`
-		Decisions casestudy.Decisions `json:"decisions"`
+		Body          string              `json:"body"`
+		Decisions     casestudy.Decisions `json:"decisions"`
+		RedactEarlier bool                `json:"redact_earlier"`
 	}
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	ev, err := s.cfg.Service.EditMessage(c.Request().Context(), currentUser(c).ID, communityID(c), id, mid, req.Body, req.Decisions)
+	ev, err := s.cfg.Service.EditMessage(c.Request().Context(), currentUser(c).ID, communityID(c), id, mid, req.Body, req.Decisions, req.RedactEarlier)
 	if err != nil {
 		return err
 	}

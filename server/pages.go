@@ -528,7 +528,11 @@ func (s *Server) handleCasePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Earlier versions are for the author and the facilitators unless the community shares them.
 	revs, err := s.cfg.Service.ListCaseRevisions(ctx, u.ID, cm.ID, id)
+	if casestudy.ErrorCode(err) == casestudy.EFORBIDDEN {
+		revs, err = nil, nil
+	}
 	if err != nil {
 		return err
 	}

@@ -100,7 +100,7 @@ func (b *roomBackend) Edit(ctx context.Context, userID int64, f realtime.EditFra
 	if err := decodeDecisions(f.Decisions, &d); err != nil {
 		return realtime.Event{}, err
 	}
-	ev, err := b.svc.EditMessage(ctx, userID, community, f.Room, f.MessageID, f.Body, d)
+	ev, err := b.svc.EditMessage(ctx, userID, community, f.Room, f.MessageID, f.Body, d, f.RedactEarlier)
 	return encodeAnswer(ev, err)
 }
 

@@ -46,10 +46,8 @@ func (lx *lexicon) class(lower string) lextable.Class {
 	return c
 }
 
-func (lx *lexicon) isWord(lower string) bool    { return lx.class(lower)&lextable.Word != 0 }
-func (lx *lexicon) isGiven(lower string) bool   { return lx.table.Lookup(lower)&lextable.Given != 0 }
-func (lx *lexicon) isSurname(lower string) bool { return lx.table.Lookup(lower)&lextable.Surname != 0 }
-func (lx *lexicon) isPlace(lower string) bool   { return lx.table.Lookup(lower)&lextable.Place != 0 }
+func (lx *lexicon) isWord(lower string) bool  { return lx.class(lower)&lextable.Word != 0 }
+func (lx *lexicon) isPlace(lower string) bool { return lx.table.Lookup(lower)&lextable.Place != 0 }
 func (lx *lexicon) isMajorPlace(lower string) bool {
 	return lx.table.Lookup(lower)&lextable.MajorPlace != 0
 }

@@ -67,15 +67,6 @@ var phraseEnders = wordSet("because", "since", "until", "till", "after", "before
 // orgCues announce an organisation: "works at Pebblestack", "joined Loomwise".
 var orgCues = wordSet("at", "@", "joined", "joining", "for", "with", "left", "by")
 
-// speechVerbs follow a person: "Tom says", "kas said".
-var speechVerbs = wordSet("said", "says", "told", "tells", "asked", "asks", "thinks", "thought",
-	"feels", "felt", "wants", "wanted", "messaged", "emailed", "texted", "rang", "called", "cried",
-	"laughed", "replied", "admitted", "explained", "mentioned", "described", "agreed", "refused",
-	"believes", "hopes", "worries", "seems", "seemed", "went", "came", "was", "is", "has", "had",
-	"will", "would", "does", "did", "didn't", "doesn't", "isn't", "wasn't", "can't", "won't", "and",
-	"who", "herself", "himself", "themself", "noticed", "realised", "realized", "sat", "spoke",
-	"talked", "talks", "started", "stopped", "left", "joined", "got", "gets", "looked", "sounded")
-
 // personCues precede a person's name: "my client X", "her boss tomasz", "w/ bryony".
 var personCues = wordSet("client", "coachee", "mentee", "supervisee", "boss", "manager", "owner",
 	"head", "colleague", "colleagues", "husband", "wife", "partner", "son", "daughter", "mum", "mom",

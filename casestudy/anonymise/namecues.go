@@ -2,7 +2,6 @@ package anonymise
 
 import (
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -239,9 +238,4 @@ func (ns *nameScan) findSpeakers() {
 		}
 		ns.add(entity{kind: Person, conf: 0.7, first: i, last: i, start: t.start, end: t.end})
 	}
-}
-
-// isCaselessLetter says whether r is a letter of a script without case.
-func isCaselessLetter(r rune) bool {
-	return unicode.IsLetter(r) && !unicode.IsUpper(r) && !unicode.IsLower(r) && !unicode.IsTitle(r)
 }

@@ -94,7 +94,7 @@ var streetBeforeRE = regexp.MustCompile(`\p{Lu}[\p{L}'’-]* ` + streetTypes + `
 // afterAddress says whether a street address ends shortly before i ("Am Gewerbepark 7, 83026").
 func afterAddress(text string, i int) bool {
 	before := text[max(0, i-40):i]
-	return strings.Contains(before, ",") && strings.IndexAny(before, "0123456789") >= 0
+	return strings.Contains(before, ",") && strings.ContainsAny(before, "0123456789")
 }
 
 const streetTypes = `(?:Street|St|Road|Rd|Lane|Ln|Avenue|Ave|Close|Cl|Yard|Drive|Dr|Way|Court|Ct|Place|Pl|Crescent|Cres|Terrace|Terr|Gardens|Gdns|Grove|Gr|Hill|Row|Square|Sq|Mews|Walk|Parade|Boulevard|Blvd|Bend|Park|Rise|View|Green|Wharf|Quay|Circle|Highway|Hwy|Parkway|Pkwy|Trail|Drove|Gate|Wynd|Vennel|Straße|Strasse|Str|Weg|Platz|Gasse|Allee|Ring|Damm|Laan|Straat|Gracht|Plein|Rue|Avenue|Boulevard|Chemin|Calle|Avenida|Rua|Via|Viale|Piazza|Jalan|Marg|Nagar|Colony|Chawl|Layout)`

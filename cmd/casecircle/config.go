@@ -30,6 +30,9 @@ type Config struct {
 	AuthRate           int           // sign-ins and sign-ups a minute per client IP
 	DebugAddr          string        // serves the Go profiler there when set (e.g. 127.0.0.1:6060)
 	RetentionEvery     time.Duration // how often retention policies are applied
+	// SecretKey keys the label books' digests (from CASECIRCLE_SECRET_KEY; nil: the data
+	// directory's secret.key). Never a flag, never logged.
+	SecretKey []byte
 }
 
 // envLookup reads an environment variable; tests pass a map instead of os.Getenv.
@@ -131,6 +134,11 @@ func parseConfig(command string, args []string, env envLookup, usageOut io.Write
 	if cfg.RequireDatabaseURL, err = parseBool("CASECIRCLE_REQUIRE_DATABASE_URL", env("CASECIRCLE_REQUIRE_DATABASE_URL")); err != nil {
 		return cfg, err
 	}
+	if raw := env("CASECIRCLE_SECRET_KEY"); raw != "" {
+		if cfg.SecretKey, err = parseSecretKey(raw); err != nil {
+			return cfg, fmt.Errorf("CASECIRCLE_SECRET_KEY: %w", err)
+		}
+	}
 	return cfg, cfg.validate()
 }
 
@@ -223,6 +231,8 @@ func printUsage(w io.Writer, command string) {
 	case "migrate":
 		fmt.Fprintln(w, "Apply database migrations, then exit.")
 	}
+	fmt.Fprintln(w, "\nThe label books' secret key comes from CASECIRCLE_SECRET_KEY (hex or base64, at least 32 bytes;")
+	fmt.Fprintln(w, "the same on every process that shares a database), or from secret.key in --data-dir, made on first start.")
 	fmt.Fprintln(w, "\nFlags (each may also be set by the environment variable shown):")
 	for _, f := range serveFlags {
 		def := ""

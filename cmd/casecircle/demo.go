@@ -82,7 +82,7 @@ func seedDemoCase(ctx context.Context, svc *casestudy.Service, authorID, communi
 		Question:        "How do I stay curious with a client I want to reassure?",
 		Tags:            []string{"new leader", "rescuing"},
 	}
-	preview, err := svc.AnonymiseCase(ctx, authorID, communityID, in)
+	preview, err := svc.AnonymiseCase(ctx, authorID, communityID, 0, in)
 	if err != nil {
 		return err
 	}

@@ -183,9 +183,24 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openDatabase(ctx); err != nil {
 		return err
 	}
+	key := m.Config.SecretKey
+	if key == nil {
+		var created bool
+		var err error
+		if key, created, err = loadSecretKey(m.Config.DataDir); err != nil {
+			return fmt.Errorf("secret key: %w", err)
+		}
+		if created {
+			m.Logger.Info("made a secret key for the label books; keep it with the data, and give it to every process that shares this database",
+				"file", filepath.Join(m.Config.DataDir, secretKeyFile))
+		}
+	}
 	relay := &eventRelay{}
 	node := nodeID()
-	svc := casestudy.NewService(m.db, casestudy.WithEvents(relay), casestudy.WithNodeID(node))
+	svc := casestudy.NewService(m.db, casestudy.WithEvents(relay), casestudy.WithNodeID(node), casestudy.WithSecretKey(key))
+	if err := svc.CheckSecretKey(ctx); err != nil {
+		return err
+	}
 	if m.Config.Demo {
 		if err := seedDemo(ctx, svc, m.Logger, m.demoOut); err != nil {
 			return fmt.Errorf("seeding demo data: %w", err)

@@ -52,12 +52,23 @@ func testConfig(dataDir string) Config {
 // mustRun boots a Main; the caller closes it.
 func mustRun(t *testing.T, cfg Config) *Main {
 	t.Helper()
-	m := NewMain(cfg, quietLogger())
+	m := NewMain(withTestKey(cfg), quietLogger())
 	if err := m.Run(context.Background()); err != nil {
 		m.Close()
 		t.Fatalf("Run: %v", err)
 	}
 	return m
+}
+
+// testSecretKey is the secret key of test processes that share a database without a data
+// directory, as operators set CASECIRCLE_SECRET_KEY on every process of one deployment.
+var testSecretKey = []byte("casecircle test key, 32 bytes...")
+
+func withTestKey(cfg Config) Config {
+	if cfg.SecretKey == nil && cfg.DataDir == "" {
+		cfg.SecretKey = testSecretKey
+	}
+	return cfg
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -319,7 +330,7 @@ func TestDemoSeedIsIdempotent(t *testing.T) {
 	url, _ := pgtest.NewDatabaseURL(t)
 	for run := range 2 {
 		var out strings.Builder
-		m := NewMain(Config{Addr: "127.0.0.1:0", DatabaseURL: url, LogFormat: "text", Demo: true}, quietLogger())
+		m := NewMain(withTestKey(Config{Addr: "127.0.0.1:0", DatabaseURL: url, LogFormat: "text", Demo: true}), quietLogger())
 		m.demoOut = &out
 		if err := m.Run(context.Background()); err != nil {
 			t.Fatalf("run %d: %v", run, err)

@@ -1,0 +1,174 @@
+package casestudy
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/casecircle/casecircle/casestudy/anonymise"
+)
+
+// Every case has a label book (anonymise.Book): each identifier found or marked anywhere in the
+// case, as a keyed digest mapped to its label, and the texts its writers kept. The book makes a
+// person "Client A" in the case, in its room, in its sessions' learning points and in its
+// summary alike, catches a name in a message that the detector alone would miss, and remembers
+// keep decisions. The key is derived from the server's secret key, which is never stored in the
+// database; the database holds only its fingerprint, so that a process with another key refuses
+// to start (docs/security.md says what each holder can learn).
+
+// keyPurposeLabelBook names the key derived for label books, and its fingerprint's row.
+const keyPurposeLabelBook = "label-book"
+
+// labelBookLock is the first key of the advisory lock that serialises new entries of one
+// case's book, so that two writers never give two people one label.
+const labelBookLock = 731
+
+// WithSecretKey sets the server's secret key (at least 32 bytes), from which the label books'
+// key is derived. Every process sharing a database must have the same one. Without it a
+// Service makes a random key, which suits tests only: books written with it cannot be read
+// after a restart.
+func WithSecretKey(secret []byte) ServiceOption {
+	return func(s *Service) { s.bookKey = deriveKey(secret, keyPurposeLabelBook) }
+}
+
+// deriveKey derives a key for one purpose from the server's secret.
+func deriveKey(secret []byte, purpose string) []byte {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("casecircle/" + purpose + "/v1"))
+	return mac.Sum(nil)
+}
+
+func randomKey() []byte {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		panic("casestudy: no randomness: " + err.Error())
+	}
+	return k
+}
+
+// CheckSecretKey records the fingerprint of the label books' key on first use, and refuses to go
+// on with another key afterwards: books written with one key are unreadable with another.
+func (s *Service) CheckSecretKey(ctx context.Context) error {
+	fp := deriveKey(s.bookKey, "fingerprint")
+	if _, err := s.db.ExecContext(ctx, `
+		INSERT INTO server_key_fingerprints (purpose, fingerprint, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (purpose) DO NOTHING`, keyPurposeLabelBook, fp, s.now()); err != nil {
+		return err
+	}
+	var stored []byte
+	if err := sqlx.GetContext(ctx, s.db, &stored, `SELECT fingerprint FROM server_key_fingerprints WHERE purpose = $1`, keyPurposeLabelBook); err != nil {
+		return err
+	}
+	if !hmac.Equal(stored, fp) {
+		return errors.New("this server's secret key is not the one the database's label books were written with: " +
+			"give every process the same key (CASECIRCLE_SECRET_KEY, or the same secret.key file)")
+	}
+	return nil
+}
+
+// newBook returns an empty book under the service's key.
+func (s *Service) newBook() *anonymise.Book { return anonymise.NewBook(s.bookKey) }
+
+// loadBook reads a case's book.
+func (s *Service) loadBook(ctx context.Context, q sqlx.QueryerContext, caseID int64) (*anonymise.Book, error) {
+	rows, err := q.QueryxContext(ctx, `SELECT digest, kind, label, kept, words FROM label_book WHERE case_id = $1`, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	b := s.newBook()
+	for rows.Next() {
+		var digest []byte
+		var r anonymise.BookRecord
+		if err := rows.Scan(&digest, &r.Kind, &r.Label, &r.Kept, &r.Words); err != nil {
+			return nil, err
+		}
+		if len(digest) != len(r.Digest) {
+			return nil, fmt.Errorf("label book of case %d: a digest of %d bytes", caseID, len(digest))
+		}
+		copy(r.Digest[:], digest)
+		b.Add(r)
+	}
+	return b, rows.Err()
+}
+
+// saveBook adds entries to a case's book. An identifier replaces a kept text of the same digest
+// (the author changed their mind); a label, once given, never changes.
+func saveBook(ctx context.Context, q sqlx.ExecerContext, caseID int64, recs []anonymise.BookRecord, now any) error {
+	for _, r := range recs {
+		if _, err := q.ExecContext(ctx, `
+			INSERT INTO label_book (case_id, digest, kind, label, kept, words, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (case_id, digest) DO UPDATE SET kind = excluded.kind, label = excluded.label, kept = false
+			WHERE label_book.kept AND NOT excluded.kept`,
+			caseID, r.Digest[:], string(r.Kind), r.Label, r.Kept, r.Words, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lockBook holds the case's book until the transaction ends.
+func lockBook(ctx context.Context, tx *sqlx.Tx, caseID int64) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1::int, $2::int)`, labelBookLock, caseID%(1<<31))
+	return err
+}
+
+// decideInTx decides a text of a case inside tx: it holds the case's book, reads it, applies the
+// writer's decisions and stores the new entries.
+func (s *Service) decideInTx(ctx context.Context, tx *sqlx.Tx, caseID int64, fields []textField, tags []string, d Decisions) (decided, error) {
+	if err := lockBook(ctx, tx, caseID); err != nil {
+		return decided{}, err
+	}
+	book, err := s.loadBook(ctx, tx, caseID)
+	if err != nil {
+		return decided{}, err
+	}
+	dec, err := decideTexts(book, fields, tags, d)
+	if err != nil {
+		return decided{}, err
+	}
+	return dec, saveBook(ctx, tx, caseID, dec.records, s.now())
+}
+
+// decideForCase decides a text written into a case outside the transaction that stores it (a room
+// message, stored later by the group-commit writer). The book is read without a lock first; only
+// a text that adds to the book takes the lock and decides again on what the book holds then.
+// check is the writer's access to the case, tested before the book is read or written.
+func (s *Service) decideForCase(ctx context.Context, caseID int64, check func(context.Context, sqlx.QueryerContext) error,
+	fields []textField, d Decisions) (decided, error) {
+	if err := check(ctx, s.db); err != nil {
+		return decided{}, err
+	}
+	book, err := s.loadBook(ctx, s.db, caseID)
+	if err != nil {
+		return decided{}, err
+	}
+	dec, err := decideTexts(book, fields, nil, d)
+	if err != nil || len(dec.records) == 0 {
+		return dec, err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := check(ctx, tx); err != nil {
+			return err
+		}
+		dec, err = s.decideInTx(ctx, tx, caseID, fields, nil, d)
+		return err
+	})
+	return dec, err
+}
+
+// previewForCase runs the anonymiser over a text of a case with its book, changing nothing.
+func (s *Service) previewForCase(ctx context.Context, caseID int64, fields []textField, tags []string) (map[string]anonymise.Result, error) {
+	book, err := s.loadBook(ctx, s.db, caseID)
+	if err != nil {
+		return nil, err
+	}
+	results, _ := previewTexts(book, fields, tags)
+	return results, nil
+}
