@@ -33,15 +33,17 @@ type MembershipData struct {
 
 // MessageData is one message a person wrote, with where it was written.
 type MessageData struct {
-	ID          int64      `db:"id" json:"id"`
-	CommunityID int64      `db:"community_id" json:"community_id"`
-	CaseID      int64      `db:"case_id" json:"case_id"`
-	CaseTitle   string     `db:"case_title" json:"case_title"`
-	ParentID    *int64     `db:"parent_id" json:"parent_id"`
-	Body        string     `db:"body" json:"body"`
-	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
-	EditedAt    *time.Time `db:"edited_at" json:"edited_at"`
-	DeletedAt   *time.Time `db:"deleted_at" json:"deleted_at"`
+	ID          int64 `db:"id" json:"id"`
+	CommunityID int64 `db:"community_id" json:"community_id"`
+	CaseID      int64 `db:"case_id" json:"case_id"`
+	// CaseTitle is the case's title while the person may still see the case (their own, or
+	// published or archived in a community they belong to); null otherwise.
+	CaseTitle *string    `db:"case_title" json:"case_title"`
+	ParentID  *int64     `db:"parent_id" json:"parent_id"`
+	Body      string     `db:"body" json:"body"`
+	CreatedAt time.Time  `db:"created_at" json:"created_at"`
+	EditedAt  *time.Time `db:"edited_at" json:"edited_at"`
+	DeletedAt *time.Time `db:"deleted_at" json:"deleted_at"`
 }
 
 // LearningPointRow is a learning point or action a person recorded in a session.
@@ -70,7 +72,11 @@ func (s *Service) MyData(ctx context.Context, userID int64) (AccountData, error)
 			return err
 		}
 		if err := tx.SelectContext(ctx, &d.Messages, `
-			SELECT m.id, c.community_id, m.case_id, c.title AS case_title, m.parent_id, m.body, m.created_at, m.edited_at, m.deleted_at
+			SELECT m.id, c.community_id, m.case_id,
+			       CASE WHEN c.author_id = $1 OR (c.status IN ('published', 'archived') AND EXISTS (
+			                 SELECT 1 FROM memberships ms WHERE ms.community_id = c.community_id AND ms.user_id = $1))
+			            THEN c.title END AS case_title,
+			       m.parent_id, m.body, m.created_at, m.edited_at, m.deleted_at
 			FROM messages m JOIN cases c ON c.id = m.case_id WHERE m.author_id = $1 ORDER BY m.id`, userID); err != nil {
 			return err
 		}

@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/casecircle/casecircle/casestudy/anonymise"
 )
 
 // Exports carry only what is stored, which is anonymised text; people are named as the
@@ -267,7 +270,7 @@ func (e CaseExport) Markdown() []byte {
 	line("# %s", mdLine(c.Title))
 	line("")
 	line("- Community: %s", mdLine(e.Community))
-	line("- Kind: %s", c.Kind)
+	line("- Kind: %s", mdLine(string(c.Kind)))
 	line("- Presented by: %s", mdLine(c.Author))
 	if len(c.Tags) > 0 {
 		line("- Tags: %s", mdLine(strings.Join(c.Tags, ", ")))
@@ -289,7 +292,7 @@ func (e CaseExport) Markdown() []byte {
 		line("")
 		line("## %s", section.title)
 		line("")
-		line("%s", strings.TrimSpace(section.text))
+		line("%s", mdBody(strings.TrimSpace(section.text)))
 	}
 	if s := e.Summary; s != nil {
 		line("")
@@ -302,13 +305,13 @@ func (e CaseExport) Markdown() []byte {
 			line("")
 			line("### Learning points")
 			line("")
-			line("%s", strings.TrimSpace(s.LearningPoints))
+			line("%s", mdBody(strings.TrimSpace(s.LearningPoints)))
 		}
 		if strings.TrimSpace(s.Actions) != "" {
 			line("")
 			line("### Actions")
 			line("")
-			line("%s", strings.TrimSpace(s.Actions))
+			line("%s", mdBody(strings.TrimSpace(s.Actions)))
 		}
 	}
 	for _, r := range e.Records {
@@ -333,7 +336,7 @@ func (e CaseExport) Markdown() []byte {
 			for _, p := range group.points {
 				fn := ""
 				if p.Function != nil {
-					fn = " (" + *p.Function + ")"
+					fn = " (" + mdLine(*p.Function) + ")"
 				}
 				line("- %s%s", mdLine(p.Body), fn)
 			}
@@ -370,7 +373,7 @@ func writeMarkdownMessage(b *bytes.Buffer, m ExportMessage, prefix string) {
 	} else {
 		fmt.Fprintf(b, "> %s\n>\n", head)
 	}
-	body := strings.TrimSpace(m.Body)
+	body := mdBody(strings.TrimSpace(m.Body))
 	if m.Deleted {
 		body = "*This message was deleted.*"
 	}
@@ -379,7 +382,36 @@ func writeMarkdownMessage(b *bytes.Buffer, m ExportMessage, prefix string) {
 	}
 }
 
-// mdLine keeps a one-line value on one line, so it cannot start a heading or list of its own.
+// mdLine writes a one-line value (a title, a name, a tag) as literal text: on one line, so it
+// cannot start a heading or a list of its own, with HTML and Markdown escaped, so that no
+// viewer — even one that renders raw HTML — finds markup in it. It is normalised (NFKC) first,
+// so that a full-width "＜script＞" cannot become a real tag after escaping.
 func mdLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(anonymise.Normalise(s)), " ")
+	return mdLiteral.Replace(s)
 }
+
+// mdLiteral escapes what HTML and Markdown read as markup in running text.
+var mdLiteral = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`,
+	"[", `\[`, "]", `\]`, "|", `\|`, "~", `\~`, "#", `\#`, "!", `\!`)
+
+// mdBody writes a text that may use the messages' Markdown subset (emphasis, lists, quotes,
+// links to web and mail addresses): HTML is escaped, images are not images, and links to
+// anything but http, https and mailto are not links.
+func mdBody(s string) string {
+	s = anonymise.Normalise(s)
+	s = mdHTML.Replace(s)
+	s = strings.ReplaceAll(s, "![", `!\[`)
+	return unsafeLinkRE.ReplaceAllStringFunc(s, func(m string) string {
+		scheme := strings.ToLower(strings.TrimSpace(strings.TrimSuffix(m[2:], ":")))
+		if scheme == "http" || scheme == "https" || scheme == "mailto" {
+			return m
+		}
+		return `]\(` + m[2:]
+	})
+}
+
+var (
+	mdHTML       = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	unsafeLinkRE = regexp.MustCompile(`(?i)\]\(\s*[a-z][a-z0-9+.-]*:`)
+)

@@ -320,3 +320,51 @@ func TestRedactingMessageVersions(t *testing.T) {
 		t.Error("the edit did not redact the earlier version")
 	}
 }
+
+// TestMyDataShowsOnlyTitlesStillVisible: a person's data download names the case of each of
+// their messages only while they may still see it: not after its author withdrew it, not after
+// they were removed from its community.
+func TestMyDataShowsOnlyTitlesStillVisible(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	bc := newBookCommunity(t, f)
+	var cases []casestudy.Case
+	for _, title := range []string{"Stays visible", "Withdrawn later"} {
+		cs, err := f.svc.CreateCase(ctx, bc.author.ID, bc.cid, casestudy.SaveCase{Input: casestudy.CaseInput{Title: title, Context: "Nothing.", Question: "Q?"},
+			Action: casestudy.SavePublish, Attest: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.PostMessage(ctx, bc.member.ID, bc.cid, cs.ID, casestudy.NewMessage{ClientID: fmt.Sprint("d", cs.ID), Body: "A thought."}); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, cs)
+	}
+	if _, err := f.svc.WithdrawCase(ctx, bc.author.ID, bc.cid, cases[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	titles := func() []string {
+		d, err := f.svc.MyData(ctx, bc.member.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range d.Messages {
+			if m.CaseTitle == nil {
+				out = append(out, "")
+			} else {
+				out = append(out, *m.CaseTitle)
+			}
+		}
+		return out
+	}
+	if got := titles(); strings.Join(got, "|") != "Stays visible|" {
+		t.Fatalf("titles %q, want the withdrawn one hidden", got)
+	}
+	if err := f.svc.RemoveMember(ctx, bc.fac.ID, bc.cid, bc.member.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := titles(); strings.Join(got, "|") != "|" {
+		t.Fatalf("titles %q after removal, want none", got)
+	}
+}

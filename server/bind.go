@@ -7,7 +7,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -50,5 +52,87 @@ func bindJSON(c echo.Context, dst any) error {
 	if dec.More() {
 		return casestudy.Errorf(casestudy.EINVALID, "Send exactly one JSON object.")
 	}
+	// No text with control characters (NUL, escape sequences…) reaches the domain or the database,
+	// in any field: PostgreSQL refuses NUL and would log the statement's context.
+	if field, bad := controlCharField(body); bad {
+		return casestudy.FieldErrorf(field, "Use letters, digits, spaces, punctuation and line breaks only.")
+	}
 	return nil
 }
+
+// controlCharField walks a JSON document and returns the path ("case.title", "phases[1].name")
+// of the first string, key or value, holding a control character other than a line break or tab.
+func controlCharField(body []byte) (string, bool) {
+	if !bytes.Contains(body, []byte(`\u`)) && !bytes.ContainsFunc(body, isControlChar) {
+		return "", false // the common case: no escapes, nothing to find
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type level struct {
+		object bool
+		key    string
+		index  int
+		inKey  bool // the next string of an object is a key
+	}
+	var stack []level
+	path := func() string {
+		var b strings.Builder
+		for _, l := range stack {
+			switch {
+			case l.object && l.key != "":
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(l.key)
+			case !l.object:
+				b.WriteString("[" + strconv.Itoa(l.index) + "]")
+			}
+		}
+		return b.String()
+	}
+	afterValue := func() {
+		if n := len(stack); n > 0 {
+			if stack[n-1].object {
+				stack[n-1].inKey = true
+			} else {
+				stack[n-1].index++
+			}
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, level{object: true, inKey: true})
+			case '[':
+				stack = append(stack, level{})
+			default:
+				stack = stack[:len(stack)-1]
+				afterValue()
+			}
+		case string:
+			bad := strings.ContainsFunc(v, isControlRune)
+			if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].inKey {
+				stack[n-1].key, stack[n-1].inKey = v, false
+				if bad {
+					return path(), true
+				}
+				continue
+			}
+			if bad {
+				return path(), true
+			}
+			afterValue()
+		default:
+			afterValue()
+		}
+	}
+}
+
+func isControlRune(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' }
+
+func isControlChar(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' && r != '\r' }
