@@ -70,10 +70,11 @@ func (s *Service) CommunityPolicy(ctx context.Context, userID, communityID int64
 }
 
 // SetCommunityPolicy replaces the community's policy. Facilitators only; audited with the
-// settings (which are not personal). An empty RevisionHistory means the default.
+// settings (which are not personal). An empty RevisionHistory keeps the current one.
 func (s *Service) SetCommunityPolicy(ctx context.Context, userID, communityID int64, p Policy) (Policy, error) {
-	if p.RevisionHistory == "" {
-		p.RevisionHistory = HistoryAuthorAndFacilitators // checked against the current one below
+	keepHistory := p.RevisionHistory == ""
+	if keepHistory {
+		p.RevisionHistory = HistoryAuthorAndFacilitators // only to validate; the current one is kept below
 	}
 	if err := p.validate(); err != nil {
 		return Policy{}, err
@@ -81,6 +82,11 @@ func (s *Service) SetCommunityPolicy(ctx context.Context, userID, communityID in
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := requireRole(ctx, tx, userID, communityID, RoleFacilitator); err != nil {
 			return err
+		}
+		if keepHistory {
+			if err := sqlx.GetContext(ctx, tx, &p.RevisionHistory, `SELECT revision_history FROM communities WHERE id = $1 FOR UPDATE`, communityID); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE communities SET export_names = $2, leaver_content = $3, retain_messages_days = $4, retain_drafts_days = $5,

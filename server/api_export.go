@@ -38,6 +38,7 @@ type policyRequest struct {
 	LeaverContent      string          `json:"leaver_content"`
 	RetainMessagesDays json.RawMessage `json:"retain_messages_days"`
 	RetainDraftsDays   json.RawMessage `json:"retain_drafts_days"`
+	RevisionHistory    string          `json:"revision_history"`
 }
 
 // optionalDays reads a number of days that may be null, absent or "" (all meaning "keep"), so
@@ -59,7 +60,7 @@ func (s *Server) handleSetPolicy(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	p := casestudy.Policy{ExportNames: req.ExportNames, LeaverContent: req.LeaverContent}
+	p := casestudy.Policy{ExportNames: req.ExportNames, LeaverContent: req.LeaverContent, RevisionHistory: req.RevisionHistory}
 	var err error
 	if p.RetainMessagesDays, err = optionalDays("retain_messages_days", req.RetainMessagesDays); err != nil {
 		return err

@@ -512,6 +512,8 @@ type casePage struct {
 	Revisions []casestudy.CaseRevision
 	Records   []casestudy.SessionRecord
 	Summary   *casestudy.Summary
+	// MayRedact: the author and the facilitators can redact earlier versions.
+	MayRedact bool
 }
 
 func (s *Server) handleCasePage(c echo.Context) error {
@@ -556,5 +558,6 @@ func (s *Server) handleCasePage(c echo.Context) error {
 		}
 	}
 	return s.render(c, http.StatusOK, "case", newPageData(c, casePage{Community: cm, Case: cs, KindLabel: kindLabel(cs.Kind),
-		Mine: cs.AuthorID == u.ID, Revisions: revs, Records: records, Summary: summary}))
+		Mine: cs.AuthorID == u.ID, Revisions: revs, Records: records, Summary: summary,
+		MayRedact: cs.AuthorID == u.ID || cm.MyRole == casestudy.RoleFacilitator}))
 }

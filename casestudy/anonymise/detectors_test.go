@@ -196,6 +196,7 @@ func TestTheoristsAndForeignWordsStay(t *testing.T) {
 		{"She mentioned her partner Sage is back home.", "Sage"},
 		{"Her mother writes her name as پریسا on cards.", "پریسا"},
 		{"Sipho \"Bra Sips\" Dlamini was late.", "Bra Sips"},
+		{"He works at Kestrel Freight plc. His manager", "Kestrel Freight plc"},
 	} {
 		if res := anonymise.Anonymise(tc.text); !found(res, tc.want, "") {
 			t.Errorf("%q: want %q found, got %+v", tc.text, tc.want, res.Findings)

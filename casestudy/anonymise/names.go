@@ -208,6 +208,9 @@ var conceptAlone = wordSet("model", "models", "cycle", "cycles", "triangle", "th
 func (ns *nameScan) markForeign() {
 	toks := ns.toks
 	isForeignWord := func(t token) bool {
+		if legalForms.has(t.text) || lowerOrgNouns.has(t.lowerText) {
+			return false // "Kestrel Freight plc"
+		}
 		if t.lower && foreignStopwords.has(t.text) && !t.core && !nameConnectors.has(t.text) {
 			return true
 		}
@@ -304,8 +307,8 @@ func (ns *nameScan) continuesRun(j int) int {
 	default:
 		return j
 	}
-	if nxt.upper && nxt.text != "I" {
-		return j + 1
+	if nxt.upper && nxt.text != "I" || legalForms.has(nxt.text) && gap == " " {
+		return j + 1 // "Kestrel Freight plc": a legal form in lower case ends the name
 	}
 	// "C of E", "van der Berg", "Mr ap Dafydd": a connector, then a capital again.
 	k := j + 1

@@ -71,11 +71,10 @@ func TestCaseRoomInBrowser(t *testing.T) {
 	a.Do(chromedp.Click(`//button[contains(., "Show 1 reply")]`),
 		chromedp.WaitVisible(`//ol[contains(@class, "replies")]//div[@data-testid="message-body"][normalize-space()="The contract was with the sponsor, not the client."]`))
 
-	// The composer warns before sending a name, and sends the replacement.
+	// The composer shows a name as it is typed, before anything is sent, and sends the replacement.
 	b.Do(chromedp.SendKeys(chromedp.CSS("#message-body"), "I once coached Priya Raghunathan on this."),
-		chromedp.Click(chromedp.CSS("[data-send]")),
-		chromedp.WaitVisible(`//div[@data-anon-warning]//span[contains(., "Priya Raghunathan")]`),
-		chromedp.Click(chromedp.CSS("[data-anon-send]")))
+		chromedp.WaitVisible(`//div[@data-testid="live-review"]//mark[@data-testid="live-finding"][contains(., "Priya Raghunathan")]`),
+		chromedp.Click(chromedp.CSS("[data-send]")))
 	a.Do(chromedp.WaitVisible(`//div[@data-testid="message-body"][normalize-space()="I once coached Client A on this."]`))
 	if n := countOf(a, "I once coached Priya Raghunathan on this."); n != 0 {
 		t.Fatal("the name reached the other member")

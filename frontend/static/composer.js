@@ -71,8 +71,14 @@ function allFindings() {
   return fieldNames.flatMap((name) => (preview.fields[name]?.findings || []).map((f) => ({ ...f, field: name })));
 }
 
+// A finding the case's label book says was kept before needs no decision; it stays unless the
+// author now chooses Replace.
+function stateOf(f) {
+  return decisions.get(f.text) || (f.kept ? 'kept' : 'open');
+}
+
 function undecided() {
-  return allFindings().filter((f) => !decisions.has(f.text));
+  return allFindings().filter((f) => stateOf(f) === 'open');
 }
 
 // renderReview shows each field's text with its findings highlighted and their choices.
@@ -94,7 +100,7 @@ function renderReview() {
     for (const f of field.findings) {
       text.append(runeSlice(chars, pos, f.rune_start));
       const mark = document.createElement('mark');
-      const state = decisions.get(f.text) || 'open';
+      const state = stateOf(f);
       mark.className = `finding finding-${state}`;
       mark.dataset.kind = f.kind;
       mark.dataset.state = state;
@@ -104,7 +110,9 @@ function renderReview() {
       words.textContent = runeSlice(chars, f.rune_start, f.rune_end);
       const label = document.createElement('span');
       label.className = 'finding-label';
-      label.textContent = ` ${f.kind.replace('_', ' ')} → ${f.replacement} `;
+      label.textContent = state === 'kept'
+        ? ` ${f.kind.replace('_', ' ')}, kept earlier → stays `
+        : ` ${f.kind.replace('_', ' ')} → ${f.replacement} `;
       const replace = choiceButton('Replace', f, 'accept');
       const keep = choiceButton('Keep', f, 'dismiss');
       mark.append(words, label, replace, keep);
@@ -119,6 +127,19 @@ function renderReview() {
   $('[data-open-count]').textContent = open === 0 ? 'Every detail is decided.' : `${open} detail${open === 1 ? '' : 's'} still to decide.`;
   renderExtras();
   renderPreview();
+  renderRedactOffer();
+}
+
+// renderRedactOffer: when an edit replaces or removes something that earlier versions still hold,
+// offer to redact those versions in the same save (checked: nothing removed should survive).
+function renderRedactOffer() {
+  const box = $('[data-redact-offer]');
+  const versions = preview.earlier_versions_holding || [];
+  box.hidden = versions.length === 0;
+  if (versions.length === 0) return;
+  const list = versions.map((v) => `version ${v}`).join(', ');
+  $('[data-redact-offer-text]').textContent =
+    `Earlier versions still hold what you are replacing or removing (${list}). Redact them when you save: their text is removed for good, and the history keeps only that they existed.`;
 }
 
 function choiceButton(label, finding, choice) {
@@ -126,7 +147,8 @@ function choiceButton(label, finding, choice) {
   b.type = 'button';
   b.className = 'choice';
   b.textContent = label;
-  b.setAttribute('aria-pressed', String(decisions.get(finding.text) === choice));
+  const current = decisions.get(finding.text) || (finding.kept ? 'dismiss' : '');
+  b.setAttribute('aria-pressed', String(current === choice));
   b.setAttribute('aria-label', `${label} “${finding.text}”`);
   b.addEventListener('click', () => {
     decisions.set(finding.text, choice);
@@ -163,7 +185,8 @@ function renderPreview() {
     let text = '';
     for (const f of field.findings) {
       text += runeSlice(chars, pos, f.rune_start);
-      text += decisions.get(f.text) === 'dismiss' ? f.text : f.replacement;
+      const state = stateOf(f);
+      text += state === 'dismiss' || state === 'kept' ? f.text : f.replacement;
       pos = f.rune_end;
     }
     text += runeSlice(chars, pos, chars.length);
@@ -183,7 +206,9 @@ async function check() {
   const status = $('[data-check-status]');
   status.textContent = 'Checking…';
   try {
-    preview = await send('POST', `${api}/anonymise`, { case: caseFromForm() });
+    const body = { case: caseFromForm() };
+    if (caseID) body.case_id = Number(caseID);
+    preview = await send('POST', `${api}/anonymise`, body);
     $('[data-review]').hidden = false;
     renderReview();
     const n = allFindings().length;
@@ -205,6 +230,7 @@ async function save(action) {
     },
     action,
     attest: $('[data-attest]').checked,
+    redact_earlier: !$('[data-redact-offer]').hidden && $('[data-redact-earlier]').checked,
   };
   const buttons = form.querySelectorAll('[data-save]');
   buttons.forEach((b) => { b.disabled = true; });

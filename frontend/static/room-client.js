@@ -177,9 +177,10 @@ export class RoomConnection {
     return this.request(frame, true);
   }
 
-  edit(messageID, body, decisions) {
+  edit(messageID, body, decisions, redactEarlier) {
     const frame = { type: 'edit', room: this.room, message_id: messageID, body };
     if (decisions) frame.decisions = decisions;
+    if (redactEarlier) frame.redact_earlier = true;
     return this.request(frame, false);
   }
 

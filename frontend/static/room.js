@@ -5,6 +5,7 @@
 
 import { RoomConnection, newClientID } from './room-client.js';
 import { createSessionPanel } from './session-panel.js';
+import { LiveReview } from './live-review.js';
 
 const section = document.querySelector('[data-room]');
 const room = Number(section.dataset.room);
@@ -16,6 +17,8 @@ const $ = (sel) => section.querySelector(sel);
 const threadsEl = $('[data-threads]');
 const announceEl = $('[data-announce]');
 const composer = $('[data-composer]');
+const myRole = section.dataset.myRole;
+const review = composer ? new LiveReview(composer.querySelector('[data-live-review]'), `${api}/messages/anonymise`) : null;
 
 const LENS_LABELS = {
   client: 'The client', interventions: 'The interventions', relationship: 'The relationship',
@@ -210,7 +213,52 @@ function fillMessage(article, msg) {
     actions.append(actionButton('Edit', () => startEdit(article, msg)));
     actions.append(actionButton('Delete', () => deleteMessage(msg)));
   }
+  if (msg.edited_at && (msg.author_id === me || myRole === 'facilitator')) {
+    actions.append(actionButton('Earlier versions', () => showHistory(article, msg)));
+  }
   article.append(actions);
+}
+
+// showHistory lists a message's earlier versions, for its author and the facilitators, each
+// with Redact: its text is then gone for good.
+async function showHistory(article, msg) {
+  article.querySelector('.message-history')?.remove();
+  const box = document.createElement('div');
+  box.className = 'message-history';
+  box.dataset.testid = 'message-history';
+  article.append(box);
+  let revs;
+  try {
+    revs = (await fetchJSON(`${api}/messages/${msg.id}/revisions`)).revisions;
+  } catch (e) {
+    box.textContent = e.message;
+    return;
+  }
+  const list = document.createElement('ul');
+  for (const r of revs) {
+    const li = document.createElement('li');
+    const when = new Date(r.replaced_at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+    if (r.redacted_at) {
+      li.textContent = `Version ${r.version}, replaced ${when}: redacted by ${r.redacted_by_name || 'a former member'}.`;
+    } else {
+      const text = document.createElement('span');
+      text.className = 'case-text';
+      text.textContent = r.body;
+      li.append(`Version ${r.version}, replaced ${when}: `, text, ' ');
+      li.append(actionButton('Redact', async () => {
+        if (!window.confirm(`Redact version ${r.version}? Its text is removed for good.`)) return;
+        try {
+          await fetchJSON(`${api}/messages/${msg.id}/revisions/${r.version}/redact`, { method: 'POST', body: '{}' });
+          showHistory(article, msg);
+        } catch (e) {
+          box.append(e.message);
+        }
+      }));
+    }
+    list.append(li);
+  }
+  if (revs.length === 0) list.textContent = 'No earlier versions.';
+  box.append(list, actionButton('Close', () => box.remove()));
 }
 
 function actionButton(label, onClick) {
@@ -347,47 +395,6 @@ function cancelReply() {
   updateComposer();
 }
 
-// askDecisions shows the anonymiser's findings and resolves with the author's decisions, or
-// null when they go back to editing. Nothing is sent meanwhile.
-function askDecisions(findings) {
-  const box = composer.querySelector('[data-anon-warning]');
-  const list = box.querySelector('[data-anon-findings]');
-  const choices = new Map();
-  list.replaceChildren(...[...new Map(findings.map((f) => [f.text, f])).values()].map((f) => {
-    choices.set(f.text, 'accept');
-    const li = document.createElement('li');
-    const label = document.createElement('span');
-    label.textContent = `“${f.text}” (${f.kind}) → ${f.replacement} `;
-    const keep = document.createElement('button');
-    keep.type = 'button';
-    keep.className = 'choice';
-    keep.setAttribute('aria-pressed', 'false');
-    keep.textContent = 'Keep as written';
-    keep.addEventListener('click', () => {
-      const kept = choices.get(f.text) === 'dismiss';
-      choices.set(f.text, kept ? 'accept' : 'dismiss');
-      keep.setAttribute('aria-pressed', String(!kept));
-    });
-    li.append(label, keep);
-    return li;
-  }));
-  box.hidden = false;
-  box.querySelector('[data-anon-send]').focus();
-  return new Promise((resolve) => {
-    const done = (value) => {
-      box.hidden = true;
-      box.querySelector('[data-anon-send]').onclick = null;
-      box.querySelector('[data-anon-cancel]').onclick = null;
-      resolve(value);
-    };
-    box.querySelector('[data-anon-send]').onclick = () => done({
-      accept: [...choices].filter(([, v]) => v === 'accept').map(([k]) => k),
-      dismiss: [...choices].filter(([, v]) => v === 'dismiss').map(([k]) => k),
-    });
-    box.querySelector('[data-anon-cancel]').onclick = () => done(null);
-  });
-}
-
 function findingsOf(error) {
   return error && error.field === 'decisions' && error.details && error.details.findings;
 }
@@ -404,28 +411,26 @@ async function send(event) {
     textarea.focus();
     return;
   }
-  const request = { body, lens: composer.querySelector('select').value, parentID: replyTo?.id, clientID: newClientID() };
+  const request = { body, lens: composer.querySelector('select').value, parentID: replyTo?.id, clientID: newClientID(),
+    decisions: review.decisions() };
   button.disabled = true;
   button.textContent = 'Sending…';
   try {
-    for (;;) {
-      try {
-        await conn.publish(request);
-        break;
-      } catch (error) {
-        const findings = findingsOf(error);
-        if (!findings) throw error;
-        const decisions = await askDecisions(findings);
-        if (!decisions) return;
-        request.decisions = decisions;
-      }
-    }
+    await conn.publish(request);
     textarea.value = '';
     composer.querySelector('select').value = '';
+    review.reset();
     cancelReply();
     textarea.focus();
   } catch (error) {
-    errorEl.textContent = error.message;
+    const findings = findingsOf(error);
+    if (findings) {
+      // The text changed since the last check: show what was found, and let the writer send again.
+      review.showFindings(body, findings);
+      errorEl.textContent = 'Check the highlighted details, then send again.';
+    } else {
+      errorEl.textContent = error.message;
+    }
   } finally {
     button.disabled = false;
     button.textContent = 'Send';
@@ -448,19 +453,31 @@ function startEdit(article, msg) {
   const save = document.createElement('button');
   save.type = 'submit';
   save.textContent = 'Save';
-  form.append(label, save, ' ', actionButton('Cancel', () => fillMessage(article, messages.get(msg.id).msg)), error);
+  const reviewBox = document.createElement('div');
+  reviewBox.className = 'live-review';
+  reviewBox.hidden = true;
+  const editReview = new LiveReview(reviewBox, `${api}/messages/anonymise`);
+  area.addEventListener('input', () => editReview.textChanged(area.value));
+  editReview.check(area.value);
+  const redact = document.createElement('label');
+  redact.className = 'meta';
+  const redactBox = document.createElement('input');
+  redactBox.type = 'checkbox';
+  redactBox.checked = true;
+  redact.append(redactBox, ' If this edit replaces or removes something identifying, redact the earlier versions that held it');
+  form.append(label, reviewBox, redact, save, ' ', actionButton('Cancel', () => fillMessage(article, messages.get(msg.id).msg)), error);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    let decisions;
-    for (;;) {
-      try {
-        await conn.edit(msg.id, area.value, decisions);
-        return; // the edit event redraws the message
-      } catch (err) {
-        const findings = findingsOf(err);
-        if (!findings) { error.textContent = err.message; return; }
-        decisions = await askDecisions(findings);
-        if (!decisions) return;
+    try {
+      await conn.edit(msg.id, area.value, editReview.decisions(), redactBox.checked);
+      // the edit event redraws the message
+    } catch (err) {
+      const findings = findingsOf(err);
+      if (findings) {
+        editReview.showFindings(area.value.trim(), findings);
+        error.textContent = 'Check the highlighted details, then save again.';
+      } else {
+        error.textContent = err.message;
       }
     }
   });
@@ -481,7 +498,10 @@ async function deleteMessage(msg) {
 if (composer) {
   composer.addEventListener('submit', send);
   const textarea = composer.querySelector('textarea');
-  textarea.addEventListener('input', () => conn.typing());
+  textarea.addEventListener('input', () => {
+    conn.typing();
+    review.textChanged(textarea.value);
+  });
   textarea.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send(e);
     if (e.key === 'Escape' && replyTo) cancelReply();

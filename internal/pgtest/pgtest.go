@@ -21,6 +21,8 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -208,4 +210,37 @@ func TempDir(prefix string) (string, error) {
 		return "", err
 	}
 	return dir, os.Chmod(dir, 0o755) // MkdirTemp makes it 0700, closed to the postgres user
+}
+
+// Dump returns a plain-text pg_dump (schema and data) of the database at url, made by the
+// installed PostgreSQL's own pg_dump: what someone holding a backup would hold.
+func Dump(t testing.TB, url string) string {
+	t.Helper()
+	bins, err := embeddedpg.FindBinaries(0)
+	if err != nil {
+		t.Fatalf("pgtest: pg_dump: %v", err)
+	}
+	// pg_dump lives beside the server programs, or in the version's own directory when those
+	// were found through links elsewhere.
+	pgDump := ""
+	for _, dir := range []string{bins.Dir, fmt.Sprintf("/usr/lib/postgresql/%d/bin", bins.Major)} {
+		if _, err := os.Stat(filepath.Join(dir, "pg_dump")); err == nil {
+			pgDump = filepath.Join(dir, "pg_dump")
+			break
+		}
+	}
+	if pgDump == "" {
+		if pgDump, err = exec.LookPath("pg_dump"); err != nil {
+			t.Fatalf("pgtest: no pg_dump beside %s", bins.Dir)
+		}
+	}
+	out, err := exec.Command(pgDump, "--no-owner", "--no-privileges", "--dbname", url).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("pgtest: pg_dump: %v: %s", err, stderr)
+	}
+	return string(out)
 }
