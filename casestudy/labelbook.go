@@ -76,22 +76,23 @@ func (s *Service) newBook() *anonymise.Book { return anonymise.NewBook(s.bookKey
 
 // loadBook reads a case's book.
 func (s *Service) loadBook(ctx context.Context, q sqlx.QueryerContext, caseID int64) (*anonymise.Book, error) {
-	rows, err := q.QueryxContext(ctx, `SELECT digest, kind, label, kept, words FROM label_book WHERE case_id = $1`, caseID)
+	rows, err := q.QueryxContext(ctx, `SELECT digest, first, kind, label, kept, words FROM label_book WHERE case_id = $1`, caseID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	b := s.newBook()
 	for rows.Next() {
-		var digest []byte
+		var digest, first []byte
 		var r anonymise.BookRecord
-		if err := rows.Scan(&digest, &r.Kind, &r.Label, &r.Kept, &r.Words); err != nil {
+		if err := rows.Scan(&digest, &first, &r.Kind, &r.Label, &r.Kept, &r.Words); err != nil {
 			return nil, err
 		}
-		if len(digest) != len(r.Digest) {
+		if len(digest) != len(r.Digest) || len(first) != len(r.First) {
 			return nil, fmt.Errorf("label book of case %d: a digest of %d bytes", caseID, len(digest))
 		}
 		copy(r.Digest[:], digest)
+		copy(r.First[:], first)
 		b.Add(r)
 	}
 	return b, rows.Err()
@@ -102,11 +103,11 @@ func (s *Service) loadBook(ctx context.Context, q sqlx.QueryerContext, caseID in
 func saveBook(ctx context.Context, q sqlx.ExecerContext, caseID int64, recs []anonymise.BookRecord, now any) error {
 	for _, r := range recs {
 		if _, err := q.ExecContext(ctx, `
-			INSERT INTO label_book (case_id, digest, kind, label, kept, words, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			INSERT INTO label_book (case_id, digest, first, kind, label, kept, words, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (case_id, digest) DO UPDATE SET kind = excluded.kind, label = excluded.label, kept = false
 			WHERE label_book.kept AND NOT excluded.kept`,
-			caseID, r.Digest[:], string(r.Kind), r.Label, r.Kept, r.Words, now); err != nil {
+			caseID, r.Digest[:], r.First[:], string(r.Kind), r.Label, r.Kept, r.Words, now); err != nil {
 			return err
 		}
 	}

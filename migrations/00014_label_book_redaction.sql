@@ -6,6 +6,9 @@
 CREATE TABLE label_book (
     case_id    bigint      NOT NULL REFERENCES cases ON DELETE CASCADE,
     digest     bytea       NOT NULL CHECK (octet_length(digest) = 32),
+    -- The digest of the text's first word: a lookup digests each word once and reads further
+    -- only where an entry starts.
+    first      bytea       NOT NULL CHECK (octet_length(first) = 32),
     kind       text        NOT NULL CHECK (kind IN ('', 'person', 'organisation', 'location', 'address', 'postcode',
                                                     'email', 'phone', 'url', 'social_handle', 'date', 'age_detail',
                                                     'id_number', 'extra')),

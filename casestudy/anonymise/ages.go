@@ -130,7 +130,7 @@ func (ns *nameScan) numberSpans() [][2]int {
 		if j-i <= 3 && (i == 0 || !isASCIIWord(text[i-1])) && (j == len(text) || !isASCIIWord(text[j]) || text[j] >= 'a') {
 			// Number words before this number come first.
 			for ; ti < len(ns.toks) && ns.toks[ti].start < i; ti++ {
-				if ageWordRE.MatchString(ns.toks[ti].lowerText) {
+				if ageWords[ns.toks[ti].lowerText] {
 					out = append(out, [2]int{ns.toks[ti].start, ns.toks[ti].end})
 				}
 			}
@@ -139,15 +139,27 @@ func (ns *nameScan) numberSpans() [][2]int {
 		i = j
 	}
 	for ; ti < len(ns.toks); ti++ {
-		if ageWordRE.MatchString(ns.toks[ti].lowerText) {
+		if ageWords[ns.toks[ti].lowerText] {
 			out = append(out, [2]int{ns.toks[ti].start, ns.toks[ti].end})
 		}
 	}
 	return out
 }
 
-// ageWordRE is a number word that could be an age.
-var ageWordRE = regexp.MustCompile(`^` + numberWords + `$`)
+// ageWords are the number words that could be an age: "ten" to "ninety-nine".
+var ageWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range []string{"ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"} {
+		m[w] = true
+	}
+	for _, tens := range []string{"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"} {
+		m[tens] = true
+		for _, unit := range []string{"one", "two", "three", "four", "five", "six", "seven", "eight", "nine"} {
+			m[tens+"-"+unit] = true
+		}
+	}
+	return m
+}()
 
 // plausibleAge says whether the number at text[start:end] could be an age: 1 to 110, standing
 // alone (not "3.5", "10,000", "20%", "£50", "24/7", "9am", "#3").

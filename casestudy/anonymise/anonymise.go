@@ -72,7 +72,8 @@ type Session struct {
 	known     map[string]nameAlias       // every spelling (lower case) of a name found so far → its entity
 	spellings map[string]map[string]bool // entity key → its spellings, lower case
 	counts    map[Kind]int
-	book      *Book // the case's memory from earlier texts, or nil
+	book      *Book             // the case's memory from earlier texts, or nil
+	digests   map[string]Digest // keys digested in this session, for the book
 }
 
 // lookupName finds a name (lower case) found earlier in the case: in this session, or in the
@@ -81,7 +82,7 @@ func (s *Session) lookupName(lower string) (nameAlias, bool) {
 	if a, ok := s.known[lower]; ok {
 		return a, true
 	}
-	if e, ok := s.book.lookup(lower); ok && !e.Kept && (e.Kind == Person || e.Kind == Organisation || e.Kind == Location) {
+	if e, ok := s.lookup(lower); ok && !e.Kept && (e.Kind == Person || e.Kind == Organisation || e.Kind == Location) {
 		return nameAlias{kind: e.Kind, key: "book\x00" + e.Label}, true
 	}
 	return nameAlias{}, false
@@ -95,7 +96,7 @@ func NewSession() *Session { return NewSessionWithBook(nil) }
 // kept texts are marked so. The book is read, not changed; Remember says what to add to it.
 func NewSessionWithBook(b *Book) *Session {
 	s := &Session{labels: map[string]string{}, known: map[string]nameAlias{}, spellings: map[string]map[string]bool{},
-		counts: map[Kind]int{}, book: b}
+		counts: map[Kind]int{}, book: b, digests: map[string]Digest{}}
 	if b != nil {
 		for k, n := range b.counts {
 			s.counts[k] = n
@@ -153,7 +154,7 @@ func (s *Session) Anonymise(text string) Result {
 			key = string(f.Kind) + "\x00" + strings.ToLower(f.Text)
 		}
 		f.Replacement = s.replacement(f.Kind, key)
-		if e, ok := s.book.lookup(f.Text); ok && e.Kept {
+		if e, ok := s.lookup(f.Text); ok && e.Kept {
 			f.Kept = true
 		}
 	}

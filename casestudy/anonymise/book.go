@@ -6,6 +6,7 @@ import (
 	"hash"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -17,10 +18,14 @@ import (
 // its label. Whoever holds only the stored digests cannot read or test a name; whoever also holds
 // the key can test guesses, one at a time.
 type Book struct {
-	mac      hash.Hash
-	entries  map[Digest]BookEntry
-	maxWords int
-	counts   map[Kind]int // the highest number of each kind's labels, so new ones follow on
+	mac     hash.Hash
+	entries map[Digest]BookEntry
+	// firstWords: the digest of each entry's first word → the most words of an entry starting so.
+	// A text is looked up whole only when its first word starts an entry: most words cost one
+	// (cached) digest, not one per run of words.
+	firstWords map[Digest]int
+	counts     map[Kind]int // the highest number of each kind's labels, so new ones follow on
+	scratch    []byte
 }
 
 // Digest is a keyed digest of a normalised text.
@@ -34,9 +39,10 @@ type BookEntry struct {
 	Words int    // words in the text: how far lookups reach
 }
 
-// BookRecord is one entry to store: its digest and what it says.
+// BookRecord is one entry to store: its digest, the digest of its first word, and what it says.
 type BookRecord struct {
 	Digest Digest
+	First  Digest
 	BookEntry
 }
 
@@ -46,20 +52,25 @@ const Extra Kind = "extra"
 // ExtraLabel replaces a text the author marked as identifying.
 const ExtraLabel = "[redacted]"
 
-// maxBookWords bounds the length, in words, of what the book is asked about.
+// maxBookWords bounds the length, in words, of what the book remembers and is asked about.
 const maxBookWords = 8
 
 // NewBook returns an empty book whose digests are keyed with key (at least 32 bytes).
 func NewBook(key []byte) *Book {
-	return &Book{mac: hmac.New(sha256.New, key), entries: map[Digest]BookEntry{}, counts: map[Kind]int{}}
+	return &Book{mac: hmac.New(sha256.New, key), entries: map[Digest]BookEntry{}, firstWords: map[Digest]int{}, counts: map[Kind]int{}}
 }
 
 // Digest is the keyed digest of text: normalised (NFKC, no invisible characters), lower-cased,
-// spaces collapsed. "Mark", "MARK" and "mark" have one digest.
-func (b *Book) Digest(text string) Digest {
+// spaces collapsed. "Mark", "MARK" and "mark" have one digest. A Book is not safe for concurrent
+// use: each request reads its own.
+func (b *Book) Digest(text string) Digest { return b.digestKey(bookKey(text)) }
+
+// digestKey digests a text already in book form (normalised, lower case, single spaces).
+func (b *Book) digestKey(key string) Digest {
 	var d Digest
 	b.mac.Reset()
-	b.mac.Write([]byte(bookKey(text)))
+	b.scratch = append(b.scratch[:0], key...)
+	b.mac.Write(b.scratch)
 	b.mac.Sum(d[:0])
 	return d
 }
@@ -71,7 +82,7 @@ func bookKey(text string) string {
 // Add records an entry read back from storage.
 func (b *Book) Add(r BookRecord) {
 	b.entries[r.Digest] = r.BookEntry
-	b.maxWords = min(max(b.maxWords, r.Words), maxBookWords)
+	b.firstWords[r.First] = min(max(b.firstWords[r.First], r.Words), maxBookWords)
 	if n := labelNumber(r.Kind, r.Label); n > b.counts[r.Kind] {
 		b.counts[r.Kind] = n
 	}
@@ -80,13 +91,37 @@ func (b *Book) Add(r BookRecord) {
 // Len is the number of entries.
 func (b *Book) Len() int { return len(b.entries) }
 
-// lookup returns what the book says about text.
-func (b *Book) lookup(text string) (BookEntry, bool) {
+// lookup returns what the book says about a text of the normalised document (lower-cased here).
+func (s *Session) lookup(text string) (BookEntry, bool) {
+	b := s.book
 	if b == nil || len(b.entries) == 0 {
 		return BookEntry{}, false
 	}
-	e, ok := b.entries[b.Digest(text)]
+	key := text
+	if strings.ContainsFunc(key, func(r rune) bool { return unicode.IsUpper(r) || unicode.IsSpace(r) && r != ' ' }) || strings.Contains(key, "  ") {
+		key = strings.Join(strings.Fields(strings.ToLower(key)), " ")
+	}
+	first := key
+	if i := strings.IndexByte(key, ' '); i >= 0 {
+		first = key[:i]
+	}
+	if b.firstWords[s.digestOf(first)] == 0 {
+		return BookEntry{}, false
+	}
+	e, ok := b.entries[s.digestOf(key)]
 	return e, ok
+}
+
+// digestOf digests a key, remembering words: a 2,000-word text repeats most of its words.
+func (s *Session) digestOf(key string) Digest {
+	if d, ok := s.digests[key]; ok {
+		return d
+	}
+	d := s.book.digestKey(key)
+	if len(s.digests) < 1<<14 {
+		s.digests[strings.Clone(key)] = d
+	}
+	return d
 }
 
 // labelNumber reads the number of a label of a named kind: "Client A" and "Person A" are 1,
@@ -123,17 +158,21 @@ func (s *Session) bookFindings(text string, toks []token) []Finding {
 	var out []Finding
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
+		longest := b.firstWords[s.digestOf(t.lowerText)]
+		if longest == 0 {
+			continue // no entry starts with this word
+		}
 		shortest := 1
 		if t.lower && t.core {
 			shortest = 2 // "the blue house" may be remembered; "the" alone is never a name
 		}
-		for n := min(b.maxWords, len(toks)-i); n >= shortest; n-- {
+		for n := min(longest, len(toks)-i); n >= shortest; n-- {
 			last := toks[i+n-1]
 			span := text[t.start:last.end]
 			if strings.ContainsAny(span, "\n.!?;") {
 				continue
 			}
-			e, ok := b.lookup(span)
+			e, ok := s.lookup(span)
 			if !ok || e.Kept {
 				continue
 			}
@@ -164,8 +203,9 @@ func (s *Session) Remember(accepted []Finding, extras, kept []string) []BookReco
 		if key == "" {
 			return
 		}
-		e.Words = min(len(strings.Fields(key)), maxBookWords)
-		d := b.Digest(key)
+		words := strings.Fields(key)
+		e.Words = min(len(words), maxBookWords)
+		d := b.digestKey(key)
 		if seen[d] {
 			return
 		}
@@ -173,7 +213,7 @@ func (s *Session) Remember(accepted []Finding, extras, kept []string) []BookReco
 		if old, ok := b.entries[d]; ok && (!old.Kept || e.Kept) {
 			return
 		}
-		out = append(out, BookRecord{Digest: d, BookEntry: e})
+		out = append(out, BookRecord{Digest: d, First: b.digestKey(words[0]), BookEntry: e})
 	}
 	for _, f := range accepted {
 		e := BookEntry{Kind: f.Kind, Label: f.Replacement}

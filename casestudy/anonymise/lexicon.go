@@ -273,3 +273,8 @@ var foreignStopwords = wordSet("ein", "eine", "einen", "einem", "einer", "und", 
 	"o", "um", "uma", "os", "as", "não", "em", "no", "na", "nos", "nas", "com", "pelo", "pela", "é",
 	"il", "lo", "gli", "della", "dello", "degli", "delle", "nel", "nella", "non", "che", "sono", "ha",
 	"het", "een", "en", "van", "voor", "niet", "maar", "ook", "naar", "bij", "uit", "zijn", "wat")
+
+// foreignArticles are articles of other languages, some also English words ("die", "der"):
+// before a capitalised noun, not at a sentence's start, they begin a phrase in that language.
+var foreignArticles = wordSet("die", "der", "das", "dem", "ein", "eine", "einen", "les", "los", "las", "il",
+	"gli", "het", "een", "une", "uno", "una")

@@ -223,7 +223,20 @@ func (ns *nameScan) markForeign() {
 	capitalised := func(t token) bool {
 		return t.upper && !t.vocab && (t.sentence || !t.given() && !t.surname())
 	}
+	// An article of another language before a capitalised noun: "die Assistentin", "der Vorstand".
+	articleBefore := func(i int) bool {
+		if i > 0 && ns.text[toks[i-1].next:toks[i].start] == " " && (toks[i-1].upper || nameConnectors.has(toks[i-1].text)) {
+			return false // "van der Merwe", "Hans der Große": a particle of a name
+		}
+		return i+1 < len(toks) && toks[i].lower && foreignArticles.has(toks[i].text) && toks[i+1].upper && !toks[i+1].given() &&
+			ns.text[toks[i].next:toks[i+1].start] == " "
+	}
 	for i := 0; i < len(toks); {
+		if articleBefore(i) && !toks[i+1].sentence {
+			toks[i].foreign, toks[i+1].foreign = true, true
+			i += 2
+			continue
+		}
 		if !isForeignWord(toks[i]) && !capitalised(toks[i]) {
 			i++
 			continue
@@ -363,6 +376,11 @@ func (ns *nameScan) judgeRun(i, j int) (entity, bool) {
 	before := wordBefore(text, toks, i)
 	verb := wordAfter(text, toks, j)
 	personAfter := ns.personContextAfter(j)
+	// "Steve Karpman's later work", beside "Karpman's triangle": a theorist's family name, with a
+	// short first name, where the sentence cites.
+	if n == 2 && last.vocab && first.given() && !last.surname() && ns.sentenceCites(i) {
+		return entity{}, false
+	}
 	// A name of two given or family names, however ordinary each word is: "Ruth Egan", "Will
 	// Ashcroft"; at a sentence's start only with a person's context ("Joy Tan, her manager,").
 	if n >= 2 && proper == 0 && !first.vocab && first.given() && (last.surname() || last.given()) &&
@@ -446,6 +464,24 @@ func (ns *nameScan) judgeRun(i, j int) (entity, bool) {
 		conf = 0.85
 	}
 	return entity{kind: kind, conf: conf, first: i, last: j, start: first.start, end: last.end}, true
+}
+
+// sentenceCites says whether the sentence of token i has a theorist or concept in it.
+func (ns *nameScan) sentenceCites(i int) bool {
+	toks, text := ns.toks, ns.text
+	from, to := i, i
+	for from > 0 && !strings.ContainsAny(text[toks[from-1].next:toks[from].start], ".!?\n") {
+		from--
+	}
+	for to+1 < len(toks) && !strings.ContainsAny(text[toks[to].next:toks[to+1].start], ".!?\n") {
+		to++
+	}
+	for k := from; k <= to; k++ {
+		if toks[k].protected && toks[k].upper {
+			return true
+		}
+	}
+	return false
 }
 
 // listedWithNonNames says whether the capitalised word at i is listed with capitalised ordinary
@@ -675,7 +711,7 @@ func (ns *nameScan) judgeWord(i int) (entity, bool) {
 		return entity{kind: Organisation, conf: 0.6, first: i, last: i + 1, start: t.start, end: n.end}, true
 	}
 	// A lower-case place after a place preposition: "gigging round leeds and sheffield".
-	if !t.common && t.place() && runes >= 3 && placePrepositions.has(before) && !t.given() {
+	if !t.common && t.place() && runes >= 3 && placePrepositions.has(before) && before != "of" && !t.given() {
 		return entity{kind: Location, conf: 0.6, first: i, last: i, start: t.start, end: t.end}, true
 	}
 	if determiners.has(before) { // "my supervisee said": a noun, not a name

@@ -100,11 +100,17 @@ func afterAddress(text string, i int) bool {
 const streetTypes = `(?:Street|St|Road|Rd|Lane|Ln|Avenue|Ave|Close|Cl|Yard|Drive|Dr|Way|Court|Ct|Place|Pl|Crescent|Cres|Terrace|Terr|Gardens|Gdns|Grove|Gr|Hill|Row|Square|Sq|Mews|Walk|Parade|Boulevard|Blvd|Bend|Park|Rise|View|Green|Wharf|Quay|Circle|Highway|Hwy|Parkway|Pkwy|Trail|Drove|Gate|Wynd|Vennel|Straße|Strasse|Str|Weg|Platz|Gasse|Allee|Ring|Damm|Laan|Straat|Gracht|Plein|Rue|Avenue|Boulevard|Chemin|Calle|Avenida|Rua|Via|Viale|Piazza|Jalan|Marg|Nagar|Colony|Chawl|Layout)`
 
 // A street address: "Flat 2, 19 Cobden Street", "4417 NE Quillan Street, Apt 3B", "Unit 4, Canal
-// Yard", "Weserstraße 88", "Rue du Bailli 41".
+// Yard".
 var addressRE = regexp.MustCompile(`(?:\b(?:Flat|Unit|Apt|Apartment|Suite|Studio|Room|Level|Floor)\.? \w{1,4},? )?\b\d{1,5}[A-Za-z]?,? (?:[NSEW]{1,2} )?(?:\p{Lu}[\p{L}'’]+ ){0,3}\p{Lu}[\p{L}'’]+ ` + streetTypes + `\b\.?(?:,? (?:Apt|Apartment|Suite|Unit|Flat)\.? \w{1,4})?` +
-	`|\b(?:Flat|Unit|Apt|Apartment|Suite|Studio|Room|Level|Floor)\.? \w{1,4}, (?:\p{Lu}[\p{L}'’]+ ){1,3}` + streetTypes + `\b` +
-	`|\b\p{Lu}[\p{L}]+(?:straße|strasse|str\.|weg|platz|gasse|allee|laan|straat|gracht) \d{1,4}[a-z]?\b` +
+	`|\b(?:Flat|Unit|Apt|Apartment|Suite|Studio|Room|Level|Floor)\.? \w{1,4}, (?:\p{Lu}[\p{L}'’]+ ){1,3}` + streetTypes + `\b`)
+
+// Addresses written the continental way, the number after the street: "Weserstraße 88", "Rue du
+// Bailli 41", "Am Gewerbepark 7". Only windows with such a street word are read.
+var continentalAddressRE = regexp.MustCompile(`\b\p{Lu}[\p{L}]+(?:straße|strasse|str\.|weg|platz|gasse|allee|laan|straat|gracht) \d{1,4}[a-z]?\b` +
 	`|\b(?:Rue|Avenue|Boulevard|Chemin|Calle|Avenida|Rua|Via|Viale|Piazza|Am|An der|Im) (?:(?:du|de|des|la|le|del|dos|da|di)\.? )?(?:\p{Lu}[\p{L}'’-]+ ){0,2}\p{Lu}[\p{L}'’-]+,? \d{1,4}[a-z]?\b`)
+
+var continentalStreetWords = []string{"straße", "strasse", "str.", "weg ", "platz", "gasse", "allee", "laan", "straat", "gracht",
+	"rue ", "avenue ", "boulevard ", "chemin ", "calle ", "avenida ", "rua ", "via ", "viale ", "piazza ", "am ", "an der ", "im "}
 
 // The town that follows an address ("…, Leith, EH6 8QR") is a place too.
 var townAfterAddressRE = regexp.MustCompile(`^, ((?:\p{Lu}[\p{L}'’]+)(?: \p{Lu}[\p{L}'’]+){0,2})\b`)
@@ -117,6 +123,17 @@ var addressBeforeCodeRE = regexp.MustCompile(`((?:(?:Flat|Unit|Apt|Apartment|Sui
 func detectAddresses(sc *scan) []Finding {
 	text := sc.text
 	found := matchesIn(addressRE, text, sc.digits, Address, 0.9, 0)
+	var continental []span
+	for _, w := range sc.digits {
+		lower := sc.lower[w.start:w.end]
+		for _, sw := range continentalStreetWords {
+			if strings.Contains(lower, sw) {
+				continental = append(continental, w)
+				break
+			}
+		}
+	}
+	found = append(found, matchesIn(continentalAddressRE, text, continental, Address, 0.9, 0)...)
 	var towns []Finding
 	for _, f := range found {
 		if m := townAfterAddressRE.FindStringSubmatchIndex(text[f.End:]); m != nil {

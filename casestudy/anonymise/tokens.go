@@ -210,7 +210,8 @@ var germanNounEndings = []string{"ung", "heit", "keit", "schaft", "tum", "nis", 
 	"arbeiterin", "rat", "amt", "stelle", "zeit", "recht", "geist", "lust", "angst", "meister",
 	"meisterin", "lehrer", "lehrerin", "beamter", "beamtin", "chef", "chefin", "kollege", "kollegin",
 	"gespräch", "sitzung", "runde", "kultur", "gesellschaft", "verein", "betrieb", "kasse", "urlaub",
-	"stunde", "woche", "tisch", "weise", "wesen", "geld", "schule", "dienst", "schein"}
+	"stunde", "woche", "tisch", "weise", "wesen", "geld", "schule", "dienst", "schein",
+	"istin", "entin", "erin", "orin", "ärztin"} // feminine roles: "Assistentin", "Managerin", "Professorin"
 
 func germanNoun(lower string, class lextable.Class) bool {
 	if utf8.RuneCountInString(lower) < 9 || class&(lextable.Given|lextable.Surname|lextable.Place) != 0 {

@@ -176,6 +176,10 @@ func (cfg Config) validate() error {
 	if cfg.DatabaseURL == "" && cfg.RequireDatabaseURL {
 		return errors.New("DATABASE_URL is required here (CASECIRCLE_REQUIRE_DATABASE_URL is set, as in the container image, which runs no embedded PostgreSQL)")
 	}
+	if cfg.SecretKey == nil && cfg.RequireDatabaseURL {
+		return errors.New("CASECIRCLE_SECRET_KEY is required here (as in the container image, where no data directory keeps a key file): " +
+			"the same key on every process, made once with: openssl rand -hex 32")
+	}
 	for _, o := range cfg.AllowedOrigins {
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {

@@ -66,3 +66,17 @@ func TestAnotherKeyIsRefused(t *testing.T) {
 		t.Fatalf("a second key was accepted: %v", err)
 	}
 }
+
+// TestContainerNeedsTheKey: where a database URL is required (the container image), the key must
+// come from the environment: there is no data directory to keep a key file in.
+func TestContainerNeedsTheKey(t *testing.T) {
+	env := map[string]string{"CASECIRCLE_REQUIRE_DATABASE_URL": "true", "DATABASE_URL": "postgres://u:p@db/cc"}
+	lookup := func(k string) string { return env[k] }
+	if _, err := parseConfig("serve", nil, lookup, os.Stderr); err == nil || !strings.Contains(err.Error(), "CASECIRCLE_SECRET_KEY is required") {
+		t.Fatalf("no key: %v", err)
+	}
+	env["CASECIRCLE_SECRET_KEY"] = strings.Repeat("0f", 32)
+	if _, err := parseConfig("serve", nil, lookup, os.Stderr); err != nil {
+		t.Fatal(err)
+	}
+}
