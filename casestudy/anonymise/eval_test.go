@@ -38,7 +38,7 @@ func corpora() map[string][]string {
 	}
 	return map[string][]string{
 		"dev+dev2":       {"testdata/dev.jsonl", "testdata/dev2.jsonl"},
-		"generalisation": {"testdata/generalisation.jsonl"},
+		"generalisation": {"testdata/generalisation.jsonl", "testdata/generalisation2.jsonl", "testdata/generalisation3.jsonl"},
 	}
 }
 
