@@ -34,7 +34,11 @@ type decided struct {
 // previewTexts runs the anonymiser over the fields in order, then the tags, with one session, so
 // that labels agree across them.
 func previewTexts(book *anonymise.Book, fields []textField, tags []string) (map[string]anonymise.Result, []string) {
-	s := anonymise.NewSessionWithBook(book)
+	return anonymiseTexts(anonymise.NewSessionWithBook(book), fields, tags)
+}
+
+// anonymiseTexts runs one session over the fields, then the tags (joined), in that order.
+func anonymiseTexts(s *anonymise.Session, fields []textField, tags []string) (map[string]anonymise.Result, []string) {
 	results := map[string]anonymise.Result{}
 	order := make([]string, 0, len(fields)+1)
 	for _, f := range fields {
@@ -59,16 +63,7 @@ func decideTexts(book *anonymise.Book, fields []textField, tags []string, d Deci
 	accepted := setOf(d.Accept)
 	dismissed := setOf(d.Dismiss)
 	s := anonymise.NewSessionWithBook(book)
-	results := map[string]anonymise.Result{}
-	order := make([]string, 0, len(fields)+1)
-	for _, f := range fields {
-		results[f.name] = s.Anonymise(f.text)
-		order = append(order, f.name)
-	}
-	if tags != nil {
-		results["tags"] = s.Anonymise(strings.Join(tags, tagSeparator))
-		order = append(order, "tags")
-	}
+	results, order := anonymiseTexts(s, fields, tags)
 	var open []FieldFinding
 	var acceptedFindings []anonymise.Finding
 	var kept, replaced []string

@@ -188,7 +188,8 @@ func FuzzAnonymise(f *testing.F) {
 				t.Fatalf("offsets %d:%d do not give %q", fd.Start, fd.End, fd.Text)
 			}
 		}
-		// Labels are ours ("Client A" holds an "A"): mask them, then no finding may survive.
+		// Labels are ours ("Client A" holds an "A"): mask them, then no finding may survive,
+		// except an ordinary word, whose other copies are judged each by its own context.
 		var masked strings.Builder
 		last := 0
 		for _, fd := range res.Findings {
@@ -198,7 +199,7 @@ func FuzzAnonymise(f *testing.F) {
 		}
 		masked.WriteString(res.Normalised[last:])
 		for _, fd := range res.Findings {
-			if containsWord(masked.String(), fd.Text) {
+			if containsWord(masked.String(), fd.Text) && !anonymise.IsOrdinaryWord(fd.Text) {
 				t.Fatalf("finding %q survives in %q", fd.Text, res.Redacted)
 			}
 		}

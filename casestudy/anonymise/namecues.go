@@ -1,6 +1,7 @@
 package anonymise
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -52,17 +53,13 @@ func shortQuotes(text string) []quoteSpan {
 
 // tokensIn returns the tokens inside [start, end), as first and last index, or -1.
 func (ns *nameScan) tokensIn(start, end int) (int, int) {
-	first, last := -1, -1
-	for k, t := range ns.toks {
-		if t.start >= start && t.end <= end {
-			if first < 0 {
-				first = k
-			}
-			last = k
-		}
-		if t.start >= end {
-			break
-		}
+	first := sort.Search(len(ns.toks), func(i int) bool { return ns.toks[i].start >= start })
+	last := first - 1
+	for k := first; k < len(ns.toks) && ns.toks[k].end <= end; k++ {
+		last = k
+	}
+	if last < first {
+		return -1, -1
 	}
 	return first, last
 }
@@ -201,6 +198,21 @@ func (ns *nameScan) findNamedThings() {
 	}
 }
 
+// atLineStart says whether only spaces stand between the line's start and i.
+func atLineStart(text string, i int) bool {
+	for i > 0 {
+		switch text[i-1] {
+		case '\n':
+			return true
+		case ' ', '\t', '\r':
+			i--
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // findSpeakers finds the speakers of a transcript: lines that begin with a name and a colon
 // ("Mags: So, Dele, you wanted…", "Bill: Classic."), when at least two such lines make the text
 // a dialogue. Roles ("Coach:", "Client:") and note headings ("Admin:") are not speakers.
@@ -212,8 +224,7 @@ func (ns *nameScan) findSpeakers() {
 		if !t.upper || t.vocab || t.protected || speakerRoles.has(t.lowerText) || !strings.HasPrefix(text[t.next:], ":") {
 			continue
 		}
-		lineStart := strings.LastIndexByte(text[:t.start], '\n') + 1
-		if strings.TrimSpace(text[lineStart:t.start]) != "" {
+		if !atLineStart(text, t.start) {
 			continue
 		}
 		speakers = append(speakers, i)

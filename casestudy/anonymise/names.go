@@ -121,7 +121,7 @@ func detectNames(sc *scan, known lookupName) ([]Finding, map[string]nameAlias, [
 		// An ordinary word found as a name once ("Grace", "Will") is not every copy of that word:
 		// only the name rules, which read the context, find its other copies.
 		t := ns.toks[e.first]
-		f.local = f.local || e.first == e.last && (t.common || t.vocab || t.core)
+		f.local = f.local || e.first == e.last && ordinaryWord(t)
 		out = append(out, f)
 	}
 	return out, aliases, ns.toks
@@ -468,16 +468,9 @@ func (ns *nameScan) judgeRun(i, j int) (entity, bool) {
 
 // sentenceCites says whether the sentence of token i has a theorist or concept in it.
 func (ns *nameScan) sentenceCites(i int) bool {
-	toks, text := ns.toks, ns.text
-	from, to := i, i
-	for from > 0 && !strings.ContainsAny(text[toks[from-1].next:toks[from].start], ".!?\n") {
-		from--
-	}
-	for to+1 < len(toks) && !strings.ContainsAny(text[toks[to].next:toks[to+1].start], ".!?\n") {
-		to++
-	}
+	from, to := sentenceBounds(ns.text, ns.toks, i, i)
 	for k := from; k <= to; k++ {
-		if toks[k].protected && toks[k].upper {
+		if ns.toks[k].protected && ns.toks[k].upper {
 			return true
 		}
 	}
@@ -1000,6 +993,16 @@ func stripHonorific(name string) string {
 		}
 	}
 	return name
+}
+
+func ordinaryWord(t token) bool { return t.common || t.vocab || t.core }
+
+// IsOrdinaryWord says whether text is one word that English, or the vocabulary of harmless
+// proper nouns, also uses ("Grace", "Will", "An"). Found as a name in one place, such a word is
+// not replaced wherever else it stands: each copy is judged by its own context.
+func IsOrdinaryWord(text string) bool {
+	toks := tokenize(Normalise(text), loadLexicon())
+	return len(toks) == 1 && toks[0].start == 0 && toks[0].end == len(Normalise(text)) && ordinaryWord(toks[0])
 }
 
 // isProper says whether a word can only be a name: capitalised, not ordinary English, not

@@ -117,13 +117,7 @@ func citedAt(text string, toks []token, i, j int, ps phraseSet) bool {
 		return true
 	}
 	// Another phrase of the set in the same sentence.
-	from, to := i, j
-	for from > 0 && !strings.ContainsAny(text[toks[from-1].next:toks[from].start], ".!?\n") {
-		from--
-	}
-	for to+1 < len(toks) && !strings.ContainsAny(text[toks[to].next:toks[to+1].start], ".!?\n") {
-		to++
-	}
+	from, to := sentenceBounds(text, toks, i, j)
 	for k := from; k <= to; k++ {
 		if k >= i && k <= j {
 			continue
@@ -138,6 +132,22 @@ func citedAt(text string, toks []token, i, j int, ps phraseSet) bool {
 	}
 	return false
 }
+
+// sentenceBounds returns the first and last token of the sentence holding toks[i..j], reading at
+// most maxSentenceWords words either way: a text without full stops must not cost the square of
+// its length.
+func sentenceBounds(text string, toks []token, i, j int) (int, int) {
+	from, to := i, j
+	for from > 0 && i-from < maxSentenceWords && !strings.ContainsAny(text[toks[from-1].next:toks[from].start], ".!?\n") {
+		from--
+	}
+	for to+1 < len(toks) && to-j < maxSentenceWords && !strings.ContainsAny(text[toks[to].next:toks[to+1].start], ".!?\n") {
+		to++
+	}
+	return from, to
+}
+
+const maxSentenceWords = 60
 
 // conceptNouns after a possessive make the name before it an author: "Karpman's triangle",
 // "Egan's model", "Kolb's cycle". A client's name is followed by their things, not by these.

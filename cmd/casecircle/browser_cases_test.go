@@ -149,6 +149,24 @@ func twoMemberCommunity(t *testing.T, svc *casestudy.Service) (ada, bo casestudy
 }
 
 // signInAs signs b in on the server at base with one of twoMemberCommunity's accounts.
+// addMember registers Cy and makes her a member of the group, invited by its facilitator.
+func addMember(t *testing.T, svc *casestudy.Service, facilitator casestudy.User, group casestudy.Community) casestudy.User {
+	t.Helper()
+	ctx := context.Background()
+	cy, _, err := svc.Register(ctx, casestudy.SignUp{Email: "cy@example.org", DisplayName: "Cy", Password: demoPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := svc.CreateInvitation(ctx, facilitator.ID, group.ID, casestudy.NewInvitation{Role: casestudy.RoleMember, MaxUses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AcceptInvitation(ctx, cy.ID, token); err != nil {
+		t.Fatal(err)
+	}
+	return cy
+}
+
 func signInAs(b *browsertest.Browser, base, email string) {
 	b.Do(chromedp.Navigate(base+"/signin"),
 		chromedp.SendKeys(chromedp.CSS("#email"), email),

@@ -113,17 +113,7 @@ func TestRedactionInBrowser(t *testing.T) {
 	ctx := context.Background()
 	svc := testService(m)
 	ada, bo, group := twoMemberCommunity(t, svc)
-	cy, _, err := svc.Register(ctx, casestudy.SignUp{Email: "cy@example.org", DisplayName: "Cy", Password: demoPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, token, err := svc.CreateInvitation(ctx, ada.ID, group.ID, casestudy.NewInvitation{Role: casestudy.RoleMember, MaxUses: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.AcceptInvitation(ctx, cy.ID, token); err != nil {
-		t.Fatal(err)
-	}
+	addMember(t, svc, ada, group)
 	// Bo kept the name when he published ("not identifying", he thought then).
 	cs, err := svc.CreateCase(ctx, bo.ID, group.ID, casestudy.SaveCase{Action: casestudy.SavePublish, Attest: true,
 		Input:     casestudy.CaseInput{Title: "A call about the contract", Context: "Mark rang me about the contract renewal.", Question: "What now?"},

@@ -21,17 +21,7 @@ func TestLiveSessionInBrowser(t *testing.T) {
 	ctx := context.Background()
 	svc := casestudy.NewService(m.DB())
 	ada, bo, group := twoMemberCommunity(t, svc) // Ada supervises (a facilitator), Bo presents
-	cy, _, err := svc.Register(ctx, casestudy.SignUp{Email: "cy@example.org", DisplayName: "Cy", Password: demoPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, token, err := svc.CreateInvitation(ctx, ada.ID, group.ID, casestudy.NewInvitation{Role: casestudy.RoleMember, MaxUses: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.AcceptInvitation(ctx, cy.ID, token); err != nil {
-		t.Fatal(err)
-	}
+	addMember(t, svc, ada, group)
 	cs, err := svc.CreateCase(ctx, bo.ID, group.ID, casestudy.SaveCase{Action: casestudy.SavePublish, Attest: true,
 		Input: casestudy.CaseInput{Title: "A founder who cannot let go", Kind: casestudy.KindCoaching, Question: "Why do I keep advising?"}})
 	if err != nil {
