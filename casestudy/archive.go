@@ -102,7 +102,13 @@ func (s *Service) ArchiveCase(ctx context.Context, userID, communityID, caseID i
 		}
 		return err
 	}
-	dec, err := s.decideForCase(ctx, caseID, check, fields, in.Decisions)
+	load := func(ctx context.Context) (*anonymise.Book, error) {
+		if err := check(ctx, s.db); err != nil {
+			return nil, err
+		}
+		return s.loadBook(ctx, s.db, caseID)
+	}
+	dec, err := s.decideForCase(ctx, caseID, load, check, fields, in.Decisions)
 	if err != nil {
 		return Summary{}, err
 	}

@@ -137,16 +137,62 @@ func (s *Service) decideInTx(ctx context.Context, tx *sqlx.Tx, caseID int64, fie
 	return dec, saveBook(ctx, tx, caseID, dec.records, s.now())
 }
 
+// openRoomBook reads the book of a case whose room the user may write in, in one query with the
+// check itself: not a member, or no such room, is not found; an archived room is read-only. Nobody
+// else's book is read, so no answer (a finding's label) can tell an outsider what a case names.
+func (s *Service) openRoomBook(ctx context.Context, userID, communityID, caseID int64) (*anonymise.Book, error) {
+	rows, err := s.db.QueryxContext(ctx, `
+		SELECT c.status, b.digest, b.first, b.kind, b.label, b.kept, b.words
+		FROM cases c
+		JOIN memberships ms ON ms.community_id = c.community_id AND ms.user_id = $2
+		LEFT JOIN label_book b ON b.case_id = c.id
+		WHERE c.id = $1 AND c.community_id = $3 AND c.status IN ('published', 'archived')`, caseID, userID, communityID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	book, found := s.newBook(), false
+	for rows.Next() {
+		var status CaseStatus
+		var digest, first []byte
+		var kind, label *string
+		var kept *bool
+		var words *int
+		if err := rows.Scan(&status, &digest, &first, &kind, &label, &kept, &words); err != nil {
+			return nil, err
+		}
+		found = true
+		if status != StatusPublished {
+			return nil, Errorf(ECONFLICT, "This case is archived; its room is read-only.")
+		}
+		if digest == nil {
+			continue // no entry yet
+		}
+		r := anonymise.BookRecord{BookEntry: anonymise.BookEntry{Kind: anonymise.Kind(*kind), Label: *label, Kept: *kept, Words: *words}}
+		copy(r.Digest[:], digest)
+		copy(r.First[:], first)
+		book.Add(r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !found {
+		if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
+			return nil, err // not a member: the community's "not found"
+		}
+		return nil, Errorf(ENOTFOUND, "No such room.")
+	}
+	return book, nil
+}
+
 // decideForCase decides a text written into a case outside the transaction that stores it (a room
 // message, stored later by the group-commit writer). The book is read without a lock first; only
 // a text that adds to the book takes the lock and decides again on what the book holds then.
-// check is the writer's access to the case, tested before the book is read or written.
-func (s *Service) decideForCase(ctx context.Context, caseID int64, check func(context.Context, sqlx.QueryerContext) error,
-	fields []textField, d Decisions) (decided, error) {
-	if err := check(ctx, s.db); err != nil {
-		return decided{}, err
-	}
-	book, err := s.loadBook(ctx, s.db, caseID)
+// load reads the book after checking the writer's access; check tests that access again inside
+// the transaction that adds to the book.
+func (s *Service) decideForCase(ctx context.Context, caseID int64, load func(context.Context) (*anonymise.Book, error),
+	check func(context.Context, sqlx.QueryerContext) error, fields []textField, d Decisions) (decided, error) {
+	book, err := load(ctx)
 	if err != nil {
 		return decided{}, err
 	}
@@ -162,14 +208,4 @@ func (s *Service) decideForCase(ctx context.Context, caseID int64, check func(co
 		return err
 	})
 	return dec, err
-}
-
-// previewForCase runs the anonymiser over a text of a case with its book, changing nothing.
-func (s *Service) previewForCase(ctx context.Context, caseID int64, fields []textField, tags []string) (map[string]anonymise.Result, error) {
-	book, err := s.loadBook(ctx, s.db, caseID)
-	if err != nil {
-		return nil, err
-	}
-	results, _ := previewTexts(book, fields, tags)
-	return results, nil
 }

@@ -134,10 +134,13 @@ func validateBody(body string) (string, error) {
 // finding must be accepted or dismissed, or have been kept before; what the writer decides, the
 // book remembers.
 func (s *Service) anonymiseMessage(ctx context.Context, userID, communityID, caseID int64, body string, d Decisions) (decided, error) {
+	load := func(ctx context.Context) (*anonymise.Book, error) {
+		return s.openRoomBook(ctx, userID, communityID, caseID)
+	}
 	check := func(ctx context.Context, q sqlx.QueryerContext) error {
 		return requireOpenRoom(ctx, q, userID, communityID, caseID)
 	}
-	dec, err := s.decideForCase(ctx, caseID, check, []textField{{name: "body", text: body}}, d)
+	dec, err := s.decideForCase(ctx, caseID, load, check, []textField{{name: "body", text: body}}, d)
 	if err != nil {
 		return decided{}, err
 	}
@@ -154,13 +157,11 @@ func (s *Service) AnonymiseMessage(ctx context.Context, userID, communityID, cas
 	if strings.ContainsFunc(body, isControlButNewline) {
 		return FieldPreview{}, FieldErrorf("body", "Use letters, digits, spaces, punctuation and line breaks only.")
 	}
-	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
-		return FieldPreview{}, err
-	}
-	results, err := s.previewForCase(ctx, caseID, []textField{{name: "body", text: body}}, nil)
+	book, err := s.openRoomBook(ctx, userID, communityID, caseID)
 	if err != nil {
 		return FieldPreview{}, err
 	}
+	results, _ := previewTexts(book, []textField{{name: "body", text: body}}, nil)
 	return casePreview(results).Fields["body"], nil
 }
 
