@@ -268,6 +268,9 @@ func (d Decisions) validate() error {
 			if t == "" || utf8.RuneCountInString(t) > MaxDecisionText {
 				return FieldErrorf("decisions."+name, "Each text must have 1 to %d characters.", MaxDecisionText)
 			}
+			if strings.ContainsFunc(t, isControlButNewline) {
+				return FieldErrorf("decisions."+name, "Use letters, digits, spaces, punctuation and line breaks only.")
+			}
 		}
 	}
 	return nil

@@ -368,3 +368,13 @@ func TestMyDataShowsOnlyTitlesStillVisible(t *testing.T) {
 		t.Fatalf("titles %q after removal, want none", got)
 	}
 }
+
+// TestDecisionsWithControlCharactersRefused: decisions come over the WebSocket too, past the HTTP
+// body check; the domain refuses a control character in them itself.
+func TestDecisionsWithControlCharactersRefused(t *testing.T) {
+	f := newFixture(t)
+	bc := newBookCommunity(t, f)
+	_, err := f.svc.CreateCase(context.Background(), bc.author.ID, bc.cid, casestudy.SaveCase{Action: casestudy.SaveDraft,
+		Input: casestudy.CaseInput{Title: "T", Context: "Nothing."}, Decisions: casestudy.Decisions{Extra: []string{"a\x00b"}}})
+	wantCode(t, err, casestudy.EVALIDATION, "decisions.extra")
+}
