@@ -397,6 +397,7 @@ func (s *Service) CreateCase(ctx context.Context, userID, communityID int64, req
 		}
 		return nil
 	})
+	s.books.forget(id) // after the commit: a book read before it must not stay cached
 	if err != nil {
 		return Case{}, err
 	}
@@ -467,6 +468,7 @@ func (s *Service) UpdateCase(ctx context.Context, userID, communityID, caseID in
 		}
 		return nil
 	})
+	s.books.forget(caseID) // after the commit: a book read before it must not stay cached
 	if err != nil {
 		return Case{}, err
 	}

@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -137,6 +139,75 @@ func (s *Service) decideInTx(ctx context.Context, tx *sqlx.Tx, caseID int64, fie
 	return dec, saveBook(ctx, tx, caseID, dec.records, s.now())
 }
 
+// bookCacheTTL is how long a process reuses a case's book for room messages before reading it
+// again. Entries this process adds clear it at once; another process's reach it within this time.
+// Labels never depend on it: a text that adds to the book decides again on the book read under
+// its lock.
+const bookCacheTTL = 2 * time.Second
+
+// bookCache keeps recently read books for room messages, so that posting a message costs no query
+// before the group-commit writer (which checks access itself).
+type bookCache struct {
+	mu    sync.Mutex
+	books map[int64]cachedBook
+	// forgotten counts forget calls, so that a book read before an entry was added (and the
+	// cache cleared) is not put back after it.
+	forgotten uint64
+}
+
+type cachedBook struct {
+	book *anonymise.Book
+	at   time.Time
+}
+
+const maxCachedBooks = 4096
+
+// get returns a fresh cached book, or the generation to hand to put after reading it.
+func (c *bookCache) get(caseID int64, now time.Time) (*anonymise.Book, uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cb, ok := c.books[caseID]
+	if !ok || now.Sub(cb.at) > bookCacheTTL || now.Before(cb.at) {
+		return nil, c.forgotten, false
+	}
+	return cb.book.Clone(), c.forgotten, true
+}
+
+func (c *bookCache) put(caseID int64, b *anonymise.Book, generation uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if generation != c.forgotten {
+		return // something was added to a book while this one was read: it may be stale
+	}
+	if c.books == nil || len(c.books) >= maxCachedBooks {
+		c.books = map[int64]cachedBook{} // a simple bound: rooms in use refill it within a TTL
+	}
+	c.books[caseID] = cachedBook{book: b.Clone(), at: now}
+}
+
+func (c *bookCache) forget(caseID int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.books, caseID)
+	c.forgotten++
+}
+
+// roomBook returns the book of a case for a text written into its room: from this process's
+// cache when it is fresh, else read (without checking access: callers check before showing
+// anything derived from it, and the writer before storing).
+func (s *Service) roomBook(ctx context.Context, caseID int64) (*anonymise.Book, error) {
+	b, generation, ok := s.books.get(caseID, s.now())
+	if ok {
+		return b, nil
+	}
+	b, err := s.loadBook(ctx, s.db, caseID)
+	if err != nil {
+		return nil, err
+	}
+	s.books.put(caseID, b, generation, s.now())
+	return b, nil
+}
+
 // openRoomBook reads the book of a case whose room the user may write in, in one query with the
 // check itself: not a member, or no such room, is not found; an archived room is read-only. Nobody
 // else's book is read, so no answer (a finding's label) can tell an outsider what a case names.
@@ -197,8 +268,15 @@ func (s *Service) decideForCase(ctx context.Context, caseID int64, load func(con
 		return decided{}, err
 	}
 	dec, err := decideTexts(book, fields, nil, d)
-	if err != nil || len(dec.records) == 0 {
-		return dec, err
+	if err != nil {
+		// Findings shown to the writer come from the book: only to someone who may write here.
+		if checkErr := check(ctx, s.db); checkErr != nil {
+			return decided{}, checkErr
+		}
+		return decided{}, err
+	}
+	if len(dec.records) == 0 {
+		return dec, nil
 	}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := check(ctx, tx); err != nil {
@@ -207,5 +285,6 @@ func (s *Service) decideForCase(ctx context.Context, caseID int64, load func(con
 		dec, err = s.decideInTx(ctx, tx, caseID, fields, nil, d)
 		return err
 	})
+	s.books.forget(caseID) // after the commit, so that no book read before it is cached again
 	return dec, err
 }

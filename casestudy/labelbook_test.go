@@ -93,6 +93,12 @@ func TestLabelBookAcrossTheCase(t *testing.T) {
 	}
 
 	body := "Mark called me yesterday and Sarah was copied in."
+	// Someone outside the community learns nothing of what the book holds: no findings, no labels.
+	outsider, _ := f.mustRegister(t, "oz")
+	_, err = f.svc.PostMessage(ctx, outsider.ID, bc.cid, cs.ID, casestudy.NewMessage{ClientID: "o1", Body: body})
+	wantCode(t, err, casestudy.ENOTFOUND, "")
+	_, err = f.svc.AnonymiseMessage(ctx, outsider.ID, bc.cid, cs.ID, body)
+	wantCode(t, err, casestudy.ENOTFOUND, "")
 	_, err = f.svc.PostMessage(ctx, bc.member.ID, bc.cid, cs.ID, casestudy.NewMessage{ClientID: "m1", Body: body})
 	open := openFindings(t, err)
 	if open["Mark"] != "Client A" || open["Sarah"] != "Person B" {

@@ -134,9 +134,7 @@ func validateBody(body string) (string, error) {
 // finding must be accepted or dismissed, or have been kept before; what the writer decides, the
 // book remembers.
 func (s *Service) anonymiseMessage(ctx context.Context, userID, communityID, caseID int64, body string, d Decisions) (decided, error) {
-	load := func(ctx context.Context) (*anonymise.Book, error) {
-		return s.openRoomBook(ctx, userID, communityID, caseID)
-	}
+	load := func(ctx context.Context) (*anonymise.Book, error) { return s.roomBook(ctx, caseID) }
 	check := func(ctx context.Context, q sqlx.QueryerContext) error {
 		return requireOpenRoom(ctx, q, userID, communityID, caseID)
 	}

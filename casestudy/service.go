@@ -20,6 +20,7 @@ type Service struct {
 	newestAbove float64
 	// bookKey keys the digests of the cases' label books (derived from the server's secret).
 	bookKey []byte
+	books   bookCache // recently read books, for room messages
 }
 
 // Events receives notices that other parts of the system act on, such as closing a user's open

@@ -18,6 +18,7 @@ import (
 // its label. Whoever holds only the stored digests cannot read or test a name; whoever also holds
 // the key can test guesses, one at a time.
 type Book struct {
+	key     []byte
 	mac     hash.Hash
 	entries map[Digest]BookEntry
 	// firstWords: the digest of each entry's first word → the most words of an entry starting so.
@@ -57,7 +58,7 @@ const maxBookWords = 8
 
 // NewBook returns an empty book whose digests are keyed with key (at least 32 bytes).
 func NewBook(key []byte) *Book {
-	return &Book{mac: hmac.New(sha256.New, key), entries: map[Digest]BookEntry{}, firstWords: map[Digest]int{}, counts: map[Kind]int{}}
+	return &Book{key: key, mac: hmac.New(sha256.New, key), entries: map[Digest]BookEntry{}, firstWords: map[Digest]int{}, counts: map[Kind]int{}}
 }
 
 // Digest is the keyed digest of text: normalised (NFKC, no invisible characters), lower-cased,
@@ -77,6 +78,15 @@ func (b *Book) digestKey(key string) Digest {
 
 func bookKey(text string) string {
 	return strings.Join(strings.Fields(strings.ToLower(Normalise(text))), " ")
+}
+
+// Clone returns a book with the same entries for another request: the entries are shared (a book
+// is not changed once read), the keyed hash state is not.
+func (b *Book) Clone() *Book {
+	c := *b
+	c.mac = hmac.New(sha256.New, b.key)
+	c.scratch = nil
+	return &c
 }
 
 // Add records an entry read back from storage.
