@@ -58,7 +58,7 @@ const maxBookWords = 8
 
 // NewBook returns an empty book whose digests are keyed with key (at least 32 bytes).
 func NewBook(key []byte) *Book {
-	return &Book{key: key, mac: hmac.New(sha256.New, key), entries: map[Digest]BookEntry{}, firstWords: map[Digest]int{}, counts: map[Kind]int{}}
+	return &Book{key: key, entries: map[Digest]BookEntry{}, firstWords: map[Digest]int{}, counts: map[Kind]int{}}
 }
 
 // Digest is the keyed digest of text: normalised (NFKC, no invisible characters), lower-cased,
@@ -69,6 +69,9 @@ func (b *Book) Digest(text string) Digest { return b.digestKey(bookKey(text)) }
 // digestKey digests a text already in book form (normalised, lower case, single spaces).
 func (b *Book) digestKey(key string) Digest {
 	var d Digest
+	if b.mac == nil {
+		b.mac = hmac.New(sha256.New, b.key) // made on first use: most room messages need none
+	}
 	b.mac.Reset()
 	b.scratch = append(b.scratch[:0], key...)
 	b.mac.Write(b.scratch)
@@ -80,11 +83,11 @@ func bookKey(text string) string {
 	return strings.Join(strings.Fields(strings.ToLower(Normalise(text))), " ")
 }
 
-// Clone returns a book with the same entries for another request: the entries are shared (a book
-// is not changed once read), the keyed hash state is not.
+// Clone returns a book with the same entries for another request: the entries are shared (Add is
+// only called while a book is read from storage, never on a clone), the keyed hash state is not.
 func (b *Book) Clone() *Book {
 	c := *b
-	c.mac = hmac.New(sha256.New, b.key)
+	c.mac = nil
 	c.scratch = nil
 	return &c
 }
