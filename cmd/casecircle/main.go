@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -55,6 +56,7 @@ func run(args []string, env envLookup, stdout, stderr io.Writer) int {
 		}
 		logger := newLogger(cfg.LogFormat, stderr)
 		if command == "serve" {
+			tuneGC(env)
 			err = serve(cfg, logger, stdout)
 		} else {
 			err = migrate(cfg, logger)
@@ -123,6 +125,19 @@ func serve(cfg Config, logger *slog.Logger, stdout io.Writer) error {
 		serveErr = err
 	}
 	return serveErr
+}
+
+// serverGCPercent is the garbage collector's target for the server when GOGC is not set. The
+// server's live heap is small (about 25 MB; the anonymiser's word lists are not on it), so at
+// Go's default of 100 it collects several times a second under message load: measured with
+// casecircle-bench's ingest scenario, 200 carried 1.02–1.32× the messages (median 1.23×, same-run
+// pairs) for about 30 MB more memory. GOGC, when set, wins.
+const serverGCPercent = 200
+
+func tuneGC(env envLookup) {
+	if env("GOGC") == "" {
+		debug.SetGCPercent(serverGCPercent)
+	}
 }
 
 func migrate(cfg Config, logger *slog.Logger) error {
