@@ -52,18 +52,14 @@ func TestDetectsStructuredIdentifiers(t *testing.T) {
 }
 
 func TestLeavesOrdinaryTextAlone(t *testing.T) {
-	for _, text := range []string{
+	wantNone(t, "", []string{
 		"We met 3 times in 2023 and again on Tuesday in March.",
 		"Budget £12,500 for 2023/24; 90 minutes at 10.30; a team of 12.",
 		"She uses the GROW model; HR and the CEO joined on Teams for a 1:1.",
 		"I will mark this as hope rather than certainty.",
 		"Invalid checksums stay: 4111 1111 1111 1112 and 943 476 5918.",
 		"The ratio was 3:1 and page 12 of 20 says so.",
-	} {
-		if res := anonymise.Anonymise(text); len(res.Findings) != 0 {
-			t.Errorf("%q: unexpected findings %+v", text, res.Findings)
-		}
-	}
+	})
 }
 
 func TestNormalisesBeforeDetecting(t *testing.T) {

@@ -19,10 +19,35 @@ func found(res anonymise.Result, want string, kind anonymise.Kind) bool {
 	return false
 }
 
+// wanted is a text and the finding it must yield, whole.
+type wanted struct{ text, want string }
+
+// wantFound fails for each text that does not yield its wanted finding of the kind ("" for any).
+func wantFound(t *testing.T, kind anonymise.Kind, cases []wanted) {
+	t.Helper()
+	for _, tc := range cases {
+		if res := anonymise.Anonymise(tc.text); !found(res, tc.want, kind) {
+			t.Errorf("%q: want %s %q, got %+v", tc.text, kind, tc.want, res.Findings)
+		}
+	}
+}
+
+// wantNone fails for each text that yields a finding of the kind ("" for any).
+func wantNone(t *testing.T, kind anonymise.Kind, texts []string) {
+	t.Helper()
+	for _, text := range texts {
+		for _, f := range anonymise.Anonymise(text).Findings {
+			if kind == "" || f.Kind == kind {
+				t.Errorf("%q: unexpected %s %q", text, f.Kind, f.Text)
+			}
+		}
+	}
+}
+
 // TestNationalIDs: check digits or a keyword find identifiers of many countries; numbers that
 // fail their check and have no keyword stay.
 func TestNationalIDs(t *testing.T) {
-	for _, tc := range []struct{ text, want string }{
+	wantFound(t, anonymise.IDNumber, []wanted{
 		{"his SSN, 219-09-9999, and", "219-09-9999"},                         // US, keyword and shape
 		{"a form showed 078-05-1120 by mistake", "078-05-1120"},              // US, shape alone
 		{"her PAN (ABKPV4721M) on the form", "ABKPV4721M"},                   // India PAN
@@ -46,25 +71,17 @@ func TestNationalIDs(t *testing.T) {
 		{"Her warrant number was in a signature she forwarded (WM 4471). Mobile", "WM 4471"},
 		{"her student number (s2145678) was on the form", "s2145678"},
 		{"company no. 09876543 on the invoice", "09876543"},
-	} {
-		if res := anonymise.Anonymise(tc.text); !found(res, tc.want, anonymise.IDNumber) {
-			t.Errorf("%q: want ID %q, got %+v", tc.text, tc.want, res.Findings)
-		}
-	}
-	for _, text := range []string{
+	})
+	wantNone(t, "", []string{
 		"we met 12 times between 2019 and 2023; the budget was 10,000 and the score 123456789",
 		"the project code is 1234567TA and version 2.3.4",
 		"unit test averages went up from 38 to 61 this term",
 		"she ran 111 222 334 metres in total",
-	} {
-		if res := anonymise.Anonymise(text); len(res.Findings) != 0 {
-			t.Errorf("%q: unexpected findings %+v", text, res.Findings)
-		}
-	}
+	})
 }
 
 func TestPostcodesByCountry(t *testing.T) {
-	for _, tc := range []struct{ text, want string }{
+	wantFound(t, anonymise.Postcode, []wanted{
 		{"Invoice to 22 Ballymun Road, Dublin 9, D09 X2R4.", "D09 X2R4"},                    // Eircode
 		{"Mailing address 5 Northtown Way, Toronto, ON M2N 7A1. Next", "M2N 7A1"},           // Canada
 		{"Invoice address: Am Gewerbepark 7, 83026 Rosenheim. Contact", "83026"},            // Germany
@@ -74,23 +91,12 @@ func TestPostcodesByCountry(t *testing.T) {
 		{"School postcode for mail: 2146.", "2146"},                                         // by its word
 		{"Digital address for the courier: GA-183-8164.", "GA-183-8164"},                    // Ghana
 		{"Chicago, IL 60608, with", "60608"},                                                // US
-	} {
-		if res := anonymise.Anonymise(tc.text); !found(res, tc.want, anonymise.Postcode) {
-			t.Errorf("%q: want postcode %q, got %+v", tc.text, tc.want, res.Findings)
-		}
-	}
-	for _, text := range []string{"In 2019 Berlin hosted it.", "We had 4500 Euros left.", "Chapter 12045 words long"} {
-		res := anonymise.Anonymise(text)
-		for _, f := range res.Findings {
-			if f.Kind == anonymise.Postcode {
-				t.Errorf("%q: unexpected postcode %q", text, f.Text)
-			}
-		}
-	}
+	})
+	wantNone(t, anonymise.Postcode, []string{"In 2019 Berlin hosted it.", "We had 4500 Euros left.", "Chapter 12045 words long"})
 }
 
 func TestAgesInContext(t *testing.T) {
-	for _, tc := range []struct{ text, want string }{
+	wantFound(t, anonymise.Age, []wanted{
 		{"Afterwards she said she is 52 and tired.", "52"},
 		{"Tomasz Wiśniewski, 44, 11 yrs on nights", "44"},
 		{"a resident, Mrs Florence Adair (91), whose son", "91"},
@@ -103,31 +109,20 @@ func TestAgesInContext(t *testing.T) {
 		{"Emre grew up in Izmir and moved here at 19.", "19"},
 		{"She's in her mid-forties, married", "mid-forties"},
 		{"Park Ji-won (박지원), 43, APAC director", "43"},
-	} {
-		if res := anonymise.Anonymise(tc.text); !found(res, tc.want, anonymise.Age) {
-			t.Errorf("%q: want age %q, got %+v", tc.text, tc.want, res.Findings)
-		}
-	}
+	})
 	// The subject of an age is a person, even when the name is also a word.
 	if res := anonymise.Anonymise("Faith is 39 and says she feels stuck."); !found(res, "Faith", anonymise.Person) {
 		t.Errorf("Faith is 39: want Faith as a person, got %+v", res.Findings)
 	}
-	for _, text := range []string{
+	wantNone(t, anonymise.Age, []string{
 		"The session is 45 minutes and the team is 12 people.",
 		"Scores went from 3 to 7 out of 10; the meeting at 9 was short.",
 		"Page 12 of the report, item 4.",
-	} {
-		res := anonymise.Anonymise(text)
-		for _, f := range res.Findings {
-			if f.Kind == anonymise.Age {
-				t.Errorf("%q: unexpected age %q", text, f.Text)
-			}
-		}
-	}
+	})
 }
 
 func TestDatesWithoutYears(t *testing.T) {
-	for _, tc := range []struct{ text, want string }{
+	wantFound(t, anonymise.Date, []wanted{
 		{"next session Tuesday 4th, 7.30am", "Tuesday 4th"},
 		{"next: tues 6th.", "tues 6th"},
 		{"a meeting with Folake before the 15th.", "the 15th"},
@@ -138,31 +133,16 @@ func TestDatesWithoutYears(t *testing.T) {
 		{"Next session 12 de mayo.", "12 de mayo"},
 		{"in my review on 3/14/24 that", "3/14/24"},
 		{"take it to the board retreat on 6/30.", "6/30"},
-	} {
-		if res := anonymise.Anonymise(tc.text); !found(res, tc.want, anonymise.Date) {
-			t.Errorf("%q: want date %q, got %+v", tc.text, tc.want, res.Findings)
-		}
-	}
-	for _, text := range []string{"It was the 3rd time this month.", "Scored 6/10 and 3/4 of the team agreed.", "A 24/7 service in the 21st century."} {
-		res := anonymise.Anonymise(text)
-		for _, f := range res.Findings {
-			if f.Kind == anonymise.Date {
-				t.Errorf("%q: unexpected date %q", text, f.Text)
-			}
-		}
-	}
+	})
+	wantNone(t, anonymise.Date, []string{"It was the 3rd time this month.", "Scored 6/10 and 3/4 of the team agreed.", "A 24/7 service in the 21st century."})
 }
 
 func TestHandlesByPlatform(t *testing.T) {
-	for _, tc := range []struct{ text, want string }{
+	wantFound(t, anonymise.SocialHandle, []wanted{
 		{"he prefers WeChat (ID: zhanghao_sea88) to Slack", "zhanghao_sea88"},
 		{"add her on LINE (ID: sirinya.coach) because", "sirinya.coach"},
 		{"my mentee's WeChat is lin_wei_1990 if anyone", "lin_wei_1990"},
-	} {
-		if res := anonymise.Anonymise(tc.text); !found(res, tc.want, anonymise.SocialHandle) {
-			t.Errorf("%q: want handle %q, got %+v", tc.text, tc.want, res.Findings)
-		}
-	}
+	})
 	if res := anonymise.Anonymise("DW messaged me on Telegram at midnight again."); found(res, "at", "") || found(res, "midnight", "") {
 		t.Errorf("a plain word after a platform became a handle: %+v", res.Findings)
 	}
@@ -171,7 +151,7 @@ func TestHandlesByPlatform(t *testing.T) {
 // TestTheoristsAndForeignWordsStay: theorists, their concepts, loanwords and ordinary words that
 // given-name lists hold survive; the same words as names do not.
 func TestTheoristsAndForeignWordsStay(t *testing.T) {
-	for _, text := range []string{
+	wantNone(t, "", []string{
 		"We did a bit of radical candor framing (Kim Scott) and Karpman's Drama Triangle.",
 		"Also Nancy Kline on not interrupting, and Schulz von Thun's square.",
 		"I used Hawkins' Seven-Eyed Model and Gallwey's Self 1 and Self 2.",
@@ -182,12 +162,8 @@ func TestTheoristsAndForeignWordsStay(t *testing.T) {
 		"My VP asked me on tuesday and thursday; my dad ran a small shop.",
 		"Kline-ish, no interrupting. The Steuer-ID and the DoD ID were on the form.",
 		"Client B told Coach T about it, and Person C agreed.",
-	} {
-		if res := anonymise.Anonymise(text); len(res.Findings) != 0 {
-			t.Errorf("%q: unexpected findings %+v", text, res.Findings)
-		}
-	}
-	for _, tc := range []struct{ text, want string }{
+	})
+	wantFound(t, "", []wanted{
 		{"Mark phoned last night wanting an update.", "Mark"},
 		{"Faith, I tried your OSKAR suggestion.", "Faith"},
 		{"Jack finally told his MD about it.", "Jack"},
@@ -197,11 +173,7 @@ func TestTheoristsAndForeignWordsStay(t *testing.T) {
 		{"Her mother writes her name as پریسا on cards.", "پریسا"},
 		{"Sipho \"Bra Sips\" Dlamini was late.", "Bra Sips"},
 		{"He works at Kestrel Freight plc. His manager", "Kestrel Freight plc"},
-	} {
-		if res := anonymise.Anonymise(tc.text); !found(res, tc.want, "") {
-			t.Errorf("%q: want %q found, got %+v", tc.text, tc.want, res.Findings)
-		}
-	}
+	})
 }
 
 // TestLexiconUpToDate: the committed lexicon table is what the committed word lists build.
