@@ -45,6 +45,11 @@ func TestLabelBookInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#case-question"), "How do I hold the contract?"),
 		chromedp.Click(`//button[.="Check anonymisation"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-review] mark.finding`)),
+		// Keep, then Replace after all: each press is shown on the finding and its buttons.
+		chromedp.Click(`//mark[@data-testid="finding"][span[.="Sarah"]]/button[@aria-label="Keep “Sarah”"]`),
+		chromedp.WaitVisible(`//mark[@data-testid="finding"][span[.="Sarah"]][@data-state="dismiss"]/button[@aria-label="Keep “Sarah”"][@aria-pressed="true"]`),
+		chromedp.Click(`//mark[@data-testid="finding"][span[.="Sarah"]]/button[@aria-label="Replace “Sarah”"]`),
+		chromedp.WaitVisible(`//mark[@data-testid="finding"][span[.="Sarah"]][@data-state="accept"]/button[@aria-label="Replace “Sarah”"][@aria-pressed="true"]`),
 		chromedp.Click(`//button[.="Replace all undecided"]`),
 		chromedp.WaitVisible(`//span[@data-open-count][.="Every detail is decided."]`),
 		chromedp.Click(chromedp.CSS(`[data-attest]`)),
@@ -62,6 +67,17 @@ func TestLabelBookInBrowser(t *testing.T) {
 		chromedp.WaitVisible(`//div[@data-testid="live-review"]//mark[@data-testid="live-finding"][span[.="Mark"]][contains(., "Client A")]`),
 		chromedp.WaitVisible(`//div[@data-testid="live-review"]//mark[@data-testid="live-finding"][span[.="Sarah"]][contains(., "Person B")]`))
 	ada.Screenshot("live-review-with-the-case-labels")
+	// Her choices show as she makes them: Keep, Replace again; an extra text, then Undo.
+	live := `//div[@data-testid="live-review"]`
+	ada.Do(chromedp.Click(live+`//mark[span[.="Sarah"]]/button[@aria-label="Keep “Sarah”"]`),
+		chromedp.WaitVisible(live+`//mark[span[.="Sarah"]][@data-state="dismiss"]/button[@aria-label="Keep “Sarah”"][@aria-pressed="true"]`),
+		chromedp.Click(live+`//mark[span[.="Sarah"]]/button[@aria-label="Replace “Sarah”"]`),
+		chromedp.WaitVisible(live+`//mark[span[.="Sarah"]][@data-state="accept"]/button[@aria-label="Replace “Sarah”"][@aria-pressed="true"]`),
+		chromedp.SendKeys(live+`//input[@aria-label="Also replace this text"]`, "yesterday"),
+		chromedp.Click(live+`//button[.="Replace this too"]`),
+		chromedp.WaitVisible(live+`//li[contains(., "Also replaced: “yesterday”")]`),
+		chromedp.Click(live+`//li[contains(., "yesterday")]/button[.="Undo"]`),
+		chromedp.WaitNotPresent(live+`//li[contains(., "yesterday")]`))
 	ada.Do(chromedp.Click(chromedp.CSS("[data-send]")))
 	want := "Client A called me yesterday and Person B was copied in."
 	bo.Do(chromedp.WaitVisible(fmt.Sprintf(`//div[@data-testid="message-body"][normalize-space()=%q]`, want)))

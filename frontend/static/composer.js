@@ -3,6 +3,8 @@
 // publishes. Raw text only ever goes to the server in requests; nothing is kept in storage.
 // Everything shown is built with textContent, never as HTML.
 
+import { appendFindings, extraItems } from './review-marks.js';
+
 const form = document.getElementById('composer');
 const community = form.dataset.community;
 const caseID = form.dataset.case;
@@ -95,31 +97,15 @@ function renderReview() {
     const text = document.createElement('p');
     text.className = 'review-text';
     text.dataset.reviewField = name;
-    const chars = Array.from(field.text);
-    let pos = 0;
-    for (const f of field.findings) {
-      text.append(runeSlice(chars, pos, f.rune_start));
-      const mark = document.createElement('mark');
-      const state = stateOf(f);
-      mark.className = `finding finding-${state}`;
-      mark.dataset.kind = f.kind;
-      mark.dataset.state = state;
-      mark.dataset.testid = 'finding';
-      mark.title = `${f.kind.replace('_', ' ')} → ${f.replacement}`;
-      const words = document.createElement('span');
-      words.textContent = runeSlice(chars, f.rune_start, f.rune_end);
-      const label = document.createElement('span');
-      label.className = 'finding-label';
-      label.textContent = state === 'kept'
+    appendFindings(text, field.text, field.findings, {
+      stateOf,
+      choose: (f, choice) => { decisions.set(f.text, choice); renderReview(); },
+      label: (f, state) => (state === 'kept'
         ? ` ${f.kind.replace('_', ' ')}, kept earlier → stays `
-        : ` ${f.kind.replace('_', ' ')} → ${f.replacement} `;
-      const replace = choiceButton('Replace', f, 'accept');
-      const keep = choiceButton('Keep', f, 'dismiss');
-      mark.append(words, label, replace, keep);
-      text.append(mark);
-      pos = f.rune_end;
-    }
-    text.append(runeSlice(chars, pos, chars.length));
+        : ` ${f.kind.replace('_', ' ')} → ${f.replacement} `),
+      testid: 'finding',
+      title: (f) => `${f.kind.replace('_', ' ')} → ${f.replacement}`,
+    });
     section.append(h, text);
     box.append(section);
   }
@@ -142,35 +128,9 @@ function renderRedactOffer() {
     `Earlier versions still hold what you are replacing or removing (${list}). Redact them when you save: their text is removed for good, and the history keeps only that they existed.`;
 }
 
-function choiceButton(label, finding, choice) {
-  const b = document.createElement('button');
-  b.type = 'button';
-  b.className = 'choice';
-  b.textContent = label;
-  const current = decisions.get(finding.text) || (finding.kept ? 'dismiss' : '');
-  b.setAttribute('aria-pressed', String(current === choice));
-  b.setAttribute('aria-label', `${label} “${finding.text}”`);
-  b.addEventListener('click', () => {
-    decisions.set(finding.text, choice);
-    renderReview();
-  });
-  return b;
-}
-
 function renderExtras() {
   const list = $('[data-extra-list]');
-  list.replaceChildren();
-  extras.forEach((text, i) => {
-    const li = document.createElement('li');
-    li.append(`Also replaced: “${text}” `);
-    const undo = document.createElement('button');
-    undo.type = 'button';
-    undo.className = 'link-button';
-    undo.textContent = 'Undo';
-    undo.addEventListener('click', () => { extras.splice(i, 1); renderReview(); });
-    li.append(undo);
-    list.append(li);
-  });
+  list.replaceChildren(...extraItems(extras, (i) => { extras.splice(i, 1); renderReview(); }));
 }
 
 // renderPreview shows the text as it would be stored, from the current decisions.

@@ -4,6 +4,8 @@
 // case composer. Replace is the default, so sending stays one step. Nothing is stored by asking;
 // everything is built with textContent.
 
+import { appendFindings, extraItems } from './review-marks.js';
+
 const DEBOUNCE_MS = 350;
 
 export class LiveReview {
@@ -97,26 +99,12 @@ export class LiveReview {
     const text = document.createElement('p');
     text.className = 'review-text';
     text.dataset.testid = 'live-review-text';
-    const chars = Array.from(this.preview?.text || '');
-    let pos = 0;
-    for (const f of findings) {
-      text.append(chars.slice(pos, f.rune_start).join(''));
-      const state = this.stateOf(f);
-      const mark = document.createElement('mark');
-      mark.className = `finding finding-${state}`;
-      mark.dataset.testid = 'live-finding';
-      mark.dataset.state = state;
-      mark.dataset.kind = f.kind;
-      const words = document.createElement('span');
-      words.textContent = chars.slice(f.rune_start, f.rune_end).join('');
-      const label = document.createElement('span');
-      label.className = 'finding-label';
-      label.textContent = state === 'kept' ? ` ${f.kind.replace('_', ' ')}, kept earlier ` : ` → ${f.replacement} `;
-      mark.append(words, label, this.choiceButton('Replace', f, 'accept'), this.choiceButton('Keep', f, 'dismiss'));
-      text.append(mark);
-      pos = f.rune_end;
-    }
-    text.append(chars.slice(pos).join(''));
+    appendFindings(text, this.preview?.text || '', findings, {
+      stateOf: (f) => this.stateOf(f),
+      choose: (f, choice) => { this.choices.set(f.text, choice); this.render(); },
+      label: (f, state) => (state === 'kept' ? ` ${f.kind.replace('_', ' ')}, kept earlier ` : ` → ${f.replacement} `),
+      testid: 'live-finding',
+    });
     const extraRow = document.createElement('div');
     extraRow.className = 'live-review-extra';
     const input = document.createElement('input');
@@ -135,32 +123,7 @@ export class LiveReview {
     extraRow.append(input, add);
     const list = document.createElement('ul');
     list.className = 'extra-list';
-    this.extras.forEach((t, i) => {
-      const li = document.createElement('li');
-      li.append(`Also replaced: “${t}” `);
-      const undo = document.createElement('button');
-      undo.type = 'button';
-      undo.className = 'link-button';
-      undo.textContent = 'Undo';
-      undo.addEventListener('click', () => { this.extras.splice(i, 1); this.render(); });
-      li.append(undo);
-      list.append(li);
-    });
+    list.append(...extraItems(this.extras, (i) => { this.extras.splice(i, 1); this.render(); }));
     this.box.append(summary, text, extraRow, list);
-  }
-
-  choiceButton(label, f, choice) {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.className = 'choice';
-    b.textContent = label;
-    const state = this.stateOf(f);
-    b.setAttribute('aria-pressed', String(state === choice || state === 'kept' && choice === 'dismiss'));
-    b.setAttribute('aria-label', `${label} “${f.text}”`);
-    b.addEventListener('click', () => {
-      this.choices.set(f.text, choice);
-      this.render();
-    });
-    return b;
   }
 }
