@@ -20,9 +20,6 @@ const (
 	MaxSessionAge = 12 * time.Hour
 	// touchEvery throttles last-seen writes: activity refreshes the idle timer at most this often.
 	touchEvery = time.Minute
-	// Sign-in throttling per e-mail address.
-	maxSigninFailures   = 5
-	signinFailureWindow = 15 * time.Minute
 )
 
 // Field limits for accounts.
@@ -96,7 +93,7 @@ func (s *Service) Register(ctx context.Context, in SignUp) (User, string, error)
 	if err := ValidatePassword("password", in.Password); err != nil {
 		return User{}, "", err
 	}
-	hash, err := HashPassword(in.Password)
+	hash, err := hashPassword(ctx, in.Password)
 	if err != nil {
 		return User{}, "", err
 	}
@@ -121,13 +118,8 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (User, str
 	email = strings.TrimSpace(email)
 	key := emailKey(email)
 	now := s.Now()
-	failures, oldest, err := recentSigninFailures(ctx, s.db, key, now.Add(-signinFailureWindow))
-	if err != nil {
+	if err := s.reservePasswordAttempt(ctx, key, "Too many failed sign-ins for this e-mail address; try again later."); err != nil {
 		return User{}, "", err
-	}
-	if failures >= maxSigninFailures {
-		return User{}, "", &Error{Code: ERATELIMITED, Message: "Too many failed sign-ins for this e-mail address; try again later.",
-			RetryAfter: oldest.Add(signinFailureWindow).Sub(now).Round(time.Second) + time.Second}
 	}
 
 	u, hash, err := userByEmail(ctx, s.db, email)
@@ -138,15 +130,13 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (User, str
 	if !found {
 		hash = dummyHash()
 	}
-	ok, err := VerifyPassword(password, hash)
+	ok, err := verifyPassword(ctx, password, hash)
 	if err != nil {
 		return User{}, "", err
 	}
 	if !found || !ok {
+		// The attempt was counted before the check; only the audit entry is left to write.
 		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-			if err := recordSigninFailure(ctx, tx, key, now); err != nil {
-				return err
-			}
 			e := AuditEntry{Action: "signin.failed"}
 			if found {
 				e.TargetType, e.TargetID = "user", &u.ID
@@ -225,14 +215,25 @@ func (s *Service) confirmPassword(ctx context.Context, token, password, field, w
 	if err != nil {
 		return User{}, err
 	}
+	// Counted per account like sign-in, so a stolen session cannot be used to guess the password.
+	key := confirmKey(u.ID)
+	if err := s.reservePasswordAttempt(ctx, key, "Too many wrong passwords for this account; try again later."); err != nil {
+		return User{}, err
+	}
 	_, hash, err := userByEmail(ctx, s.db, u.Email)
 	if err != nil {
 		return User{}, err
 	}
-	if ok, err := VerifyPassword(password, hash); err != nil {
+	if ok, err := verifyPassword(ctx, password, hash); err != nil {
 		return User{}, err
 	} else if !ok {
+		if err := appendAudit(ctx, s.db, AuditEntry{ActorID: &u.ID, Action: "password.confirm_failed", TargetType: "user", TargetID: &u.ID}); err != nil {
+			return User{}, err
+		}
 		return User{}, FieldErrorf(field, "%s", wrong)
+	}
+	if err := clearSigninFailures(ctx, s.db, key); err != nil {
+		return User{}, err
 	}
 	return u, nil
 }
@@ -249,7 +250,7 @@ func (s *Service) ChangePassword(ctx context.Context, token, current, next strin
 	if next == current {
 		return FieldErrorf("new_password", "Choose a password different from the current one.")
 	}
-	newHash, err := HashPassword(next)
+	newHash, err := hashPassword(ctx, next)
 	if err != nil {
 		return err
 	}
@@ -280,11 +281,6 @@ func newToken() (string, error) {
 // tokenHash is what is stored of a token: a leaked table yields no usable token.
 func tokenHash(token string) []byte {
 	sum := sha256.Sum256([]byte(token))
-	return sum[:]
-}
-
-func emailKey(email string) []byte {
-	sum := sha256.Sum256([]byte("signin:" + strings.ToLower(email)))
 	return sum[:]
 }
 

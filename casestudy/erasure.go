@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // FormerMember is how an erased account is named wherever the community keeps its words.
@@ -170,7 +171,7 @@ func (s *Service) DeleteAccount(ctx context.Context, token, password string) err
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM signin_failures WHERE email_key = $1`, emailKey(u.Email)); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM signin_failures WHERE email_key = ANY($1)`, pq.Array([][]byte{emailKey(u.Email), confirmKey(u.ID)})); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, AuditEntry{ActorID: &u.ID, Action: "account.deleted", TargetType: "user", TargetID: &u.ID})

@@ -104,15 +104,6 @@ func recentSigninFailures(ctx context.Context, q sqlx.QueryerContext, key []byte
 	return row.N, row.Oldest.Time, err
 }
 
-func recordSigninFailure(ctx context.Context, q sqlx.ExecerContext, key []byte, now time.Time) error {
-	// Forget this address's failures that no longer count, keeping the table small.
-	if _, err := q.ExecContext(ctx, `DELETE FROM signin_failures WHERE email_key = $1 AND failed_at <= $2`, key, now.Add(-signinFailureWindow)); err != nil {
-		return err
-	}
-	_, err := q.ExecContext(ctx, `INSERT INTO signin_failures (email_key, failed_at) VALUES ($1, $2)`, key, now)
-	return err
-}
-
 func clearSigninFailures(ctx context.Context, q sqlx.ExecerContext, key []byte) error {
 	_, err := q.ExecContext(ctx, `DELETE FROM signin_failures WHERE email_key = $1`, key)
 	return err

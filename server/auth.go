@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -170,13 +171,25 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	return false
 }
 
-// safeNext returns a local path to go back to after signing in, or "/" for anything else
-// (absolute URLs, //host, backslashes): no open redirect.
+// safeNext returns a local path to go back to after signing in, or "/" for anything else.
+// It accepts only what parses as a path on this origin: no scheme, no host, no "//" or "\"
+// that a browser would read as another host, and no control characters or spaces at all,
+// because browsers strip tabs and newlines from URLs before they resolve them.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	for _, r := range next {
+		if r <= ' ' || r == 0x7f || r == '\\' || !unicode.IsPrint(r) {
+			return "/"
+		}
+	}
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
 		return "/"
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	return u.String()
 }
 
 var errNoService = errors.New("server: Config.Service is required")

@@ -29,6 +29,11 @@ func TestSafeNext(t *testing.T) {
 	for in, want := range map[string]string{
 		"/communities/3": "/communities/3", "/join/abc": "/join/abc", "": "/", "https://evil.example": "/",
 		"//evil.example": "/", "/\\evil.example": "/", "javascript:alert(1)": "/",
+		// Browsers strip tabs and newlines before resolving, so each of these is "//evil.example".
+		"/\t/evil.example/phish": "/", "/\n/evil.example": "/", "/\r/evil.example": "/", "\t//evil.example": "/",
+		"/%2F/evil.example": "/", "/%2f%2fevil.example": "/", "/ /evil.example": "/", "/\u00a0/evil.example": "/",
+		"/\x00/evil.example": "/", "/\u2028/evil.example": "/",
+		"/search?q=a+b#top": "/search?q=a+b#top", "/communities/3/cases?status=open": "/communities/3/cases?status=open",
 	} {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)

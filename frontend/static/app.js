@@ -68,12 +68,22 @@ async function callAPI(method, url, body) {
   return data;
 }
 
+// sameOriginPath returns target if it resolves to a page of this origin, else "/": a
+// redirect target comes from a query string, and browsers strip tabs before resolving.
+function sameOriginPath(target) {
+  try {
+    const url = new URL(target || '/', location.origin);
+    if (url.origin === location.origin) return url.pathname + url.search + url.hash;
+  } catch (_) { /* not a URL: go home */ }
+  return '/';
+}
+
 // onSuccess acts on a form's or button's data-success: redirect:URL, reload, message:TEXT,
 // community (open the community in the answer) or invitation (show the new link).
 function onSuccess(el, data) {
   const what = el.dataset.success || 'reload';
   if (what.startsWith('redirect:')) {
-    location.assign(what.slice('redirect:'.length) || '/');
+    location.assign(sameOriginPath(what.slice('redirect:'.length)));
   } else if (what.startsWith('message:')) {
     const out = el.querySelector('[data-form-success]');
     if (out) out.textContent = what.slice('message:'.length);
