@@ -29,15 +29,19 @@ type SessionView struct {
 	State        SessionState `json:"state"`
 	StartedAt    time.Time    `json:"started_at"`
 	EndedAt      *time.Time   `json:"ended_at,omitempty"`
-	// LearningPoints are those recorded so far (learning points and actions).
-	LearningPoints []LearningPoint `json:"learning_points"`
+	// LearningPoints are those recorded so far (learning points and actions). A snapshot of
+	// the session carries them all; a session event carries none, and the event that records
+	// one carries it in LearningPoint, so that events stay small however long the list grows.
+	LearningPoints []LearningPoint `json:"learning_points,omitempty"`
 }
 
-// sessionPayload is what a session event stores.
+// sessionPayload is what a session event stores: the session's state after the change, and
+// for "learning_point" the point recorded.
 type sessionPayload struct {
-	Action  string      `json:"action"`
-	By      int64       `json:"by"`
-	Session SessionView `json:"session"`
+	Action        string         `json:"action"`
+	By            int64          `json:"by"`
+	Session       SessionView    `json:"session"`
+	LearningPoint *LearningPoint `json:"learning_point,omitempty"`
 }
 
 // Session commands.
@@ -118,7 +122,7 @@ func (s *Service) StartSession(ctx context.Context, userID, communityID, caseID 
 		if err != nil {
 			return err
 		}
-		if ev, err = appendSessionEvent(ctx, tx, s.node, EventSessionStarted, "start", userID, view, now); err != nil {
+		if ev, err = appendSessionEvent(ctx, tx, s.node, EventSessionStarted, "start", userID, view, nil, now); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &communityID, Action: "session.started",
@@ -147,6 +151,8 @@ func membersOnly(present []int64, presenter, supervisor int64) []int64 {
 func (s *Service) ControlSession(ctx context.Context, userID, communityID, caseID int64, cmd SessionCommand, present []int64) (RoomEvent, error) {
 	var ev RoomEvent
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// The role is read again on every command: a supervisor demoted while their session
+		// runs stops steering it at once (another supervisor takes over).
 		role, err := requireRole(ctx, tx, userID, communityID)
 		if err != nil {
 			return err
@@ -161,10 +167,13 @@ func (s *Service) ControlSession(ctx context.Context, userID, communityID, caseI
 		now := s.now().UTC()
 		st, tpl := view.State, view.Template
 		members := membersOnly(present, view.PresenterID, view.SupervisorID)
+		supervises := role == RoleSupervisor || role == RoleFacilitator
 		switch {
 		case slices.Contains(supervisorCommands, cmd.Action) && userID != view.SupervisorID:
 			return Errorf(EFORBIDDEN, "Only the session's supervisor steers it; another supervisor can take over.")
-		case cmd.Action == SessionTakeOver && role != RoleSupervisor && role != RoleFacilitator:
+		case slices.Contains(supervisorCommands, cmd.Action) && !supervises:
+			return Errorf(EFORBIDDEN, "You are no longer a supervisor of this community; another supervisor can take over.")
+		case cmd.Action == SessionTakeOver && !supervises:
 			return Errorf(EFORBIDDEN, "Only a supervisor can take over a session.")
 		}
 		switch cmd.Action {
@@ -227,7 +236,7 @@ func (s *Service) ControlSession(ctx context.Context, userID, communityID, caseI
 				return err
 			}
 		}
-		ev, err = appendSessionEvent(ctx, tx, s.node, evType, cmd.Action, userID, view, now)
+		ev, err = appendSessionEvent(ctx, tx, s.node, evType, cmd.Action, userID, view, nil, now)
 		return err
 	})
 	if err == nil {
@@ -300,7 +309,7 @@ func saveTurn(ctx context.Context, tx *sqlx.Tx, node string, v SessionView, by i
 	if _, err := tx.ExecContext(ctx, `UPDATE live_sessions SET state = $2 WHERE id = $1`, v.ID, stateJSON); err != nil {
 		return RoomEvent{}, err
 	}
-	return appendSessionEvent(ctx, tx, node, EventSessionChanged, "turn", by, v, now)
+	return appendSessionEvent(ctx, tx, node, EventSessionChanged, "turn", by, v, nil, now)
 }
 
 func liveSession(ctx context.Context, q sqlx.QueryerContext, caseID int64, lock string) (SessionView, error) {
@@ -333,13 +342,15 @@ func liveSession(ctx context.Context, q sqlx.QueryerContext, caseID int64, lock 
 	return v, err
 }
 
-// appendSessionEvent adds a session event to the room with the session as it now stands.
-func appendSessionEvent(ctx context.Context, tx *sqlx.Tx, node, evType, action string, by int64, view SessionView, now time.Time) (RoomEvent, error) {
+// appendSessionEvent adds a session event to the room with the session's state as it now
+// stands, without its learning points; point is the one this event records, if any.
+func appendSessionEvent(ctx context.Context, tx *sqlx.Tx, node, evType, action string, by int64, view SessionView, point *LearningPoint, now time.Time) (RoomEvent, error) {
 	seq, err := nextRoomSeq(ctx, tx, view.Room)
 	if err != nil {
 		return RoomEvent{}, err
 	}
-	payload, err := json.Marshal(sessionPayload{Action: action, By: by, Session: view})
+	view.LearningPoints = nil
+	payload, err := json.Marshal(sessionPayload{Action: action, By: by, Session: view, LearningPoint: point})
 	if err != nil {
 		return RoomEvent{}, err
 	}
@@ -350,8 +361,7 @@ func appendSessionEvent(ctx context.Context, tx *sqlx.Tx, node, evType, action s
 	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, RoomEventsChannel, roomNotice(node, view.Room, seq)); err != nil {
 		return RoomEvent{}, err
 	}
-	v := view
-	return RoomEvent{Room: view.Room, Seq: seq, Type: evType, At: now, Session: &v, Action: action}, nil
+	return RoomEvent{Room: view.Room, Seq: seq, Type: evType, At: now, Session: &view, Action: action, LearningPoint: point}, nil
 }
 
 // AdvanceOverdueSessions moves on every running session whose phase is over time and whose
@@ -391,7 +401,7 @@ func (s *Service) AdvanceOverdueSessions(ctx context.Context) (int, error) {
 			if _, err := tx.ExecContext(ctx, `UPDATE live_sessions SET state = $2 WHERE id = $1`, view.ID, stateJSON); err != nil {
 				return err
 			}
-			ev, err = appendSessionEvent(ctx, tx, s.node, EventSessionChanged, "auto_advance", 0, view, now)
+			ev, err = appendSessionEvent(ctx, tx, s.node, EventSessionChanged, "auto_advance", 0, view, nil, now)
 			return err
 		})
 		if err != nil {

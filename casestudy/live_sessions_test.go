@@ -2,6 +2,7 @@ package casestudy_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -164,8 +165,12 @@ func TestLiveSessionDefaultTemplate(t *testing.T) {
 	must(sf.post(room, sf.author, "I will ask before I advise", 0))
 	must(sf.f.svc.AddLearningPoint(ctx, sf.cat.ID, sf.cid, room, casestudy.NewLearningPoint{Body: "Rescuing shows up as advice", Function: "formative"}))
 	lp := must(sf.f.svc.AddLearningPoint(ctx, sf.sup2.ID, sf.cid, room, casestudy.NewLearningPoint{Body: "Ask the sponsor about the contract", Kind: "action"}))
-	if len(lp.Session.LearningPoints) != 2 || lp.Action != "learning_point" {
-		t.Fatalf("learning points %+v", lp.Session.LearningPoints)
+	if lp.Action != "learning_point" || lp.LearningPoint == nil || lp.LearningPoint.Kind != "action" || lp.LearningPoint.ID == 0 ||
+		*lp.LearningPoint.AuthorName != "Sid" || len(lp.Session.LearningPoints) != 0 {
+		t.Fatalf("learning point event %+v %+v", lp.LearningPoint, lp.Session.LearningPoints)
+	}
+	if view, err := sf.f.svc.LiveSession(ctx, sf.bob.ID, sf.cid, room); err != nil || len(view.LearningPoints) != 2 {
+		t.Fatalf("a late joiner's snapshot: %+v %v", view.LearningPoints, err)
 	}
 	_, err = sf.f.svc.AddLearningPoint(ctx, sf.cat.ID, sf.cid, room, casestudy.NewLearningPoint{Body: "Priya Raghunathan was right"})
 	wantRefusal(t, err, casestudy.EVALIDATION, "decisions")
@@ -297,4 +302,64 @@ func TestAutoAdvance(t *testing.T) {
 	if n, _ := sf.f.svc.AdvanceOverdueSessions(ctx); n != 0 || phase() != 1 {
 		t.Fatalf("a manual phase moved on by itself")
 	}
+}
+
+// A session event carries what changed: its size does not grow with the learning points
+// recorded before it, and a session holds a bounded number of them.
+func TestSessionEventsStaySmall(t *testing.T) {
+	sf := newSessionFixture(t)
+	ctx := context.Background()
+	room := publishedRoom(t, sf.f, sf.cid, sf.author)
+	must := mustOK(t)
+	must(sf.f.svc.StartSession(ctx, sf.sup1.ID, sf.cid, room, casestudy.StartSessionInput{TemplateKey: "balint"}, nil))
+	for {
+		ev := must(sf.control(t, room, sf.sup1, casestudy.SessionAdvance))
+		if ev.Session.State.Phase == len(ev.Session.Template.Phases)-1 {
+			break
+		}
+	}
+	long := strings.Repeat("Rescuing shows up as advice. ", 40)[:casestudy.MaxLearningPointLength]
+	for range casestudy.MaxLearningPointsPerSession {
+		must(sf.f.svc.AddLearningPoint(ctx, sf.sup1.ID, sf.cid, room, casestudy.NewLearningPoint{Body: long}))
+	}
+	_, err := sf.f.svc.AddLearningPoint(ctx, sf.sup1.ID, sf.cid, room, casestudy.NewLearningPoint{Body: "one more"})
+	wantRefusal(t, err, casestudy.ECONFLICT, "at most")
+	must(sf.control(t, room, sf.sup1, casestudy.SessionPause))
+	events, err := sf.f.svc.RoomEvents(ctx, sf.bob.ID, sf.cid, room, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	largest := 0
+	for _, ev := range events {
+		b, _ := json.Marshal(ev)
+		largest = max(largest, len(b))
+	}
+	if largest > 8<<10 {
+		t.Fatalf("largest of %d session events is %d bytes; events must not carry every learning point", len(events), largest)
+	}
+	if view, err := sf.f.svc.LiveSession(ctx, sf.bob.ID, sf.cid, room); err != nil || len(view.LearningPoints) != casestudy.MaxLearningPointsPerSession {
+		t.Fatalf("snapshot holds %d points: %v", len(view.LearningPoints), err)
+	}
+}
+
+// The role is read on every command: a supervisor demoted while their session runs stops
+// steering it, and another supervisor can take it over.
+func TestDemotedSupervisorStopsSteering(t *testing.T) {
+	sf := newSessionFixture(t)
+	ctx := context.Background()
+	room := publishedRoom(t, sf.f, sf.cid, sf.author)
+	must := mustOK(t)
+	must(sf.f.svc.StartSession(ctx, sf.sup1.ID, sf.cid, room, casestudy.StartSessionInput{TemplateKey: "balint"}, nil))
+	if err := sf.f.svc.ChangeRole(ctx, sf.fac.ID, sf.cid, sf.sup1.ID, casestudy.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	for _, action := range []string{casestudy.SessionAdvance, casestudy.SessionPause, casestudy.SessionExtend, casestudy.SessionEnd} {
+		_, err := sf.f.svc.ControlSession(ctx, sf.sup1.ID, sf.cid, room, casestudy.SessionCommand{Action: action, Minutes: 5}, nil)
+		wantRefusal(t, err, casestudy.EFORBIDDEN, "no longer a supervisor")
+	}
+	ev := must(sf.control(t, room, sf.sup2, casestudy.SessionTakeOver))
+	if ev.Session.SupervisorID != sf.sup2.ID {
+		t.Fatalf("take over: %+v", ev.Session)
+	}
+	must(sf.control(t, room, sf.sup2, casestudy.SessionEnd))
 }

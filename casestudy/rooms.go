@@ -86,6 +86,8 @@ type RoomEvent struct {
 	Message *Message     `json:"message,omitempty"`
 	Session *SessionView `json:"session,omitempty"`
 	Action  string       `json:"action,omitempty"`
+	// LearningPoint is the point a "learning_point" session event recorded.
+	LearningPoint *LearningPoint `json:"learning_point,omitempty"`
 }
 
 // Thread is a top-level message and its replies, oldest first.

@@ -33,8 +33,11 @@ type NewLearningPoint struct {
 	Decisions Decisions `json:"decisions"`
 }
 
-// MaxLearningPointLength bounds one learning point.
-const MaxLearningPointLength = 1000
+// Limits on learning points: the length of one, and how many a session may hold.
+const (
+	MaxLearningPointLength      = 1000
+	MaxLearningPointsPerSession = 100
+)
 
 // Functions are Proctor's functions of supervision.
 var Functions = []string{"normative", "formative", "restorative"}
@@ -103,22 +106,37 @@ func (s *Service) AddLearningPoint(ctx context.Context, userID, communityID, cas
 		if view.State.Phase != len(view.Template.Phases)-1 {
 			return Errorf(ECONFLICT, "Learning points are recorded in the last phase (%s).", view.Template.Phases[len(view.Template.Phases)-1].Name)
 		}
-		if userID != view.SupervisorID && !view.Template.MembersRecordLearning {
+		supervising := userID == view.SupervisorID
+		if supervising {
+			// Read again: a supervisor demoted during the session no longer records for it.
+			role, err := requireRole(ctx, tx, userID, communityID)
+			if err != nil {
+				return err
+			}
+			supervising = role == RoleSupervisor || role == RoleFacilitator
+		}
+		if !supervising && !view.Template.MembersRecordLearning {
 			return Errorf(EFORBIDDEN, "In this format the supervisor records the learning points.")
+		}
+		if len(view.LearningPoints) >= MaxLearningPointsPerSession {
+			return Errorf(ECONFLICT, "A session holds at most %d learning points and actions.", MaxLearningPointsPerSession)
 		}
 		var function *string
 		if in.Function != "" {
 			function = &in.Function
 		}
 		now := s.now().UTC()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO learning_points (session_id, author_id, kind, function, body, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, view.ID, userID, in.Kind, function, body, now); err != nil {
+		point := LearningPoint{AuthorID: &userID, Kind: in.Kind, Function: function, Body: body, CreatedAt: now}
+		if err := sqlx.GetContext(ctx, tx, &point.ID, `INSERT INTO learning_points (session_id, author_id, kind, function, body, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, view.ID, userID, in.Kind, function, body, now); err != nil {
 			return err
 		}
-		if view.LearningPoints, err = learningPoints(ctx, tx, view.ID); err != nil {
+		var name string
+		if err := sqlx.GetContext(ctx, tx, &name, `SELECT display_name FROM users WHERE id = $1`, userID); err != nil {
 			return err
 		}
-		ev, err = appendSessionEvent(ctx, tx, s.node, EventSessionChanged, "learning_point", userID, view, now)
+		point.AuthorName = &name
+		ev, err = appendSessionEvent(ctx, tx, s.node, EventSessionChanged, "learning_point", userID, view, &point, now)
 		return err
 	})
 	if err == nil {

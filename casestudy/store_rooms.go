@@ -109,7 +109,7 @@ func scanRoomEvents(rows *sqlx.Rows, err error) ([]RoomEvent, error) {
 			if err := json.Unmarshal(payload, &p); err != nil {
 				return nil, fmt.Errorf("room %d event %d: %w", ev.Room, ev.Seq, err)
 			}
-			ev.Session, ev.Action = &p.Session, p.Action
+			ev.Session, ev.Action, ev.LearningPoint = &p.Session, p.Action, p.LearningPoint
 		}
 		events = append(events, ev)
 	}

@@ -30,9 +30,12 @@ const (
 // bytes for this client only.
 type outFrame struct {
 	prepared  *websocket.PreparedMessage
+	size      int // of prepared's payload
 	data      []byte
 	droppable bool // presence and typing: dropped rather than queued when the client is behind
 }
+
+func (f outFrame) bytes() int { return f.size + len(f.data) }
 
 // client is one WebSocket connection: a reader (the goroutine that called run) that handles
 // the client's frames one by one, and a writer that drains the send queue.
@@ -49,11 +52,15 @@ type client struct {
 	subs     map[int64]*subscription
 	typingAt map[int64]time.Time
 
-	mu      sync.Mutex
-	queue   []outFrame // frames for the writer; nil when idle, so idle clients hold no buffer
-	closing bool
-	wake    chan struct{} // capacity 1: "the queue has frames"
-	done    chan struct{} // closed when the reader ends
+	mu     sync.Mutex
+	queue  []outFrame // frames for the writer; nil when idle, so idle clients hold no buffer
+	queued int        // bytes in queue and in the batch the writer is writing
+	// closing is set once the client is being closed; closeCode, when set, is the close frame
+	// the writer sends after the frame it is writing (a slow client: 4008).
+	closing   bool
+	closeCode int
+	wake      chan struct{} // capacity 1: "the queue has frames"
+	done      chan struct{} // closed when the reader ends
 
 	// Reader goroutine only: the sequencer of writes, once there has been one.
 	writes        chan pendingWrite
@@ -113,6 +120,14 @@ func (c *client) readLoop() {
 		}
 		_ = c.conn.SetReadDeadline(time.Now().Add(PongWait))
 		if kind != websocket.TextMessage {
+			// Every frame takes a token, whatever it is: a flood of bad frames costs its
+			// sender the connection as a flood of good ones does.
+			if !c.allow("") {
+				if c.strikes >= maxStrikes {
+					return
+				}
+				continue
+			}
 			c.sendError("", &Error{Code: ErrBadFrame, Message: "Send JSON in text frames."})
 			continue
 		}
@@ -125,14 +140,13 @@ func (c *client) readLoop() {
 // handle answers one frame; false ends the connection.
 func (c *client) handle(data []byte) bool {
 	var env Envelope
-	if err := json.Unmarshal(data, &env); err != nil {
+	err := json.Unmarshal(data, &env)
+	if !c.allow(env.Ref) { // every frame, malformed and typing included
+		return c.strikes < maxStrikes
+	}
+	if err != nil {
 		c.sendError("", &Error{Code: ErrBadFrame, Message: "Send one JSON object per frame, with a \"type\"."})
 		return true
-	}
-	if env.Type != TypeTyping {
-		if !c.allow(env.Ref) {
-			return c.strikes < maxStrikes
-		}
 	}
 	ctx, cancel := context.WithTimeout(c.hub.ctx, backendTimeout)
 	defer cancel()
@@ -199,7 +213,7 @@ func (c *client) handle(data []byte) bool {
 // allow takes a token from the connection's bucket, or answers rate_limited. Refusals in quick
 // succession are counted; too many close the connection.
 func (c *client) allow(ref string) bool {
-	now := time.Now()
+	now := c.hub.opts.Clock()
 	r := c.limiter.ReserveN(now, 1)
 	delay := r.DelayFrom(now)
 	if delay == 0 {
@@ -435,11 +449,11 @@ func (c *client) enqueue(f outFrame) {
 		c.mu.Unlock()
 		return
 	}
-	limit := c.hub.opts.SendQueue
+	limit, limitBytes := c.hub.opts.SendQueue, c.hub.opts.SendQueueBytes
 	if f.droppable {
-		limit /= 2
+		limit, limitBytes = limit/2, limitBytes/2
 	}
-	if len(c.queue) >= limit {
+	if len(c.queue) >= limit || c.queued+f.bytes() > limitBytes {
 		c.mu.Unlock()
 		if !f.droppable {
 			c.tooSlow()
@@ -447,6 +461,7 @@ func (c *client) enqueue(f outFrame) {
 		return
 	}
 	c.queue = append(c.queue, f)
+	c.queued += f.bytes()
 	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
@@ -460,7 +475,7 @@ func (c *client) enqueueWait(ctx context.Context, f outFrame) bool {
 	deadline := time.Now().Add(WriteWait)
 	for {
 		c.mu.Lock()
-		closing, full := c.closing, len(c.queue) >= c.hub.opts.SendQueue/2
+		closing, full := c.closing, len(c.queue) >= c.hub.opts.SendQueue/2 || c.queued+f.bytes() > c.hub.opts.SendQueueBytes/2
 		c.mu.Unlock()
 		switch {
 		case closing:
@@ -476,17 +491,30 @@ func (c *client) enqueueWait(ctx context.Context, f outFrame) bool {
 	}
 }
 
-// tooSlow closes a client that does not read its frames, without waiting for it.
+// tooSlow closes a client that does not read its frames, without waiting for it: its queue
+// is dropped and the writer sends "slow, please resume" (4008) after the frame it is writing,
+// so the close frame follows what the client has been sent instead of racing it. A client
+// that reads nothing at all is cut when that write's deadline passes.
 func (c *client) tooSlow() {
 	c.mu.Lock()
 	already := c.closing
-	c.closing = true
-	c.queue = nil
+	c.closing, c.closeCode = true, CloseSlow
+	c.queue, c.queued = nil, 0
 	c.mu.Unlock()
 	if !already {
 		c.hub.metrics.closes.WithLabelValues("slow").Inc()
-		go closeWith(c.conn, CloseSlow, CloseSlowReason)
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
 	}
+}
+
+// closeFrame returns the close code the writer must send now, if any.
+func (c *client) closeFrame() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closeCode
 }
 
 func (c *client) writeLoop() {
@@ -504,14 +532,27 @@ func (c *client) writeLoop() {
 			c.mu.Unlock()
 			c.cork.cork()
 			for i, f := range batch {
+				if c.closeFrame() != 0 {
+					break
+				}
 				if err := c.write(f); err != nil {
 					_ = c.conn.Close()
 					return
 				}
+				c.mu.Lock()
+				if c.closeCode == 0 {
+					c.queued -= f.bytes()
+				}
+				c.mu.Unlock()
 				batch[i] = outFrame{}
 			}
+			clear(batch)
 			if err := c.cork.uncork(); err != nil {
 				_ = c.conn.Close()
+				return
+			}
+			if code := c.closeFrame(); code != 0 {
+				closeWith(c.conn, code, CloseSlowReason)
 				return
 			}
 		case <-ping.C:

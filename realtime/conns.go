@@ -3,6 +3,7 @@
 package realtime
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -32,6 +33,40 @@ type Conns struct {
 	mu     sync.Mutex
 	open   map[*websocket.Conn]connInfo
 	closed bool
+	// Admitted sockets per user and per client IP, from before the upgrade to the end.
+	perUser map[int64]int
+	perIP   map[string]int
+}
+
+// ErrTooManySockets refuses an upgrade beyond the per-user or per-IP cap.
+var ErrTooManySockets = errors.New("realtime: too many open sockets")
+
+// ErrUpgradeAnswered says the upgrader has already answered the request (with an HTTP error).
+var ErrUpgradeAnswered = errors.New("realtime: upgrade refused")
+
+// admit counts a socket about to open for userID from ip, or refuses it beyond the caps. The
+// returned function gives the place back; it must be called once the socket ends.
+func (c *Conns) admit(userID int64, ip string, maxPerUser, maxPerIP int) (release func(), err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.perUser[userID] >= maxPerUser || c.perIP[ip] >= maxPerIP {
+		return nil, ErrTooManySockets
+	}
+	c.perUser[userID]++
+	c.perIP[ip]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if c.perUser[userID]--; c.perUser[userID] == 0 {
+				delete(c.perUser, userID)
+			}
+			if c.perIP[ip]--; c.perIP[ip] == 0 {
+				delete(c.perIP, ip)
+			}
+		})
+	}, nil
 }
 
 // connInfo is who opened a connection, with which session.
@@ -42,7 +77,7 @@ type connInfo struct {
 
 // NewConns returns an empty set.
 func NewConns() *Conns {
-	return &Conns{open: make(map[*websocket.Conn]connInfo)}
+	return &Conns{open: make(map[*websocket.Conn]connInfo), perUser: map[int64]int{}, perIP: map[string]int{}}
 }
 
 // Add registers conn, opened by the user userID signed in with session. It returns a function

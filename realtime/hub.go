@@ -65,15 +65,25 @@ type Options struct {
 	Burst          int     // default 20
 	ResumeWindow   int     // the largest gap a subscribe replays; default 1,000
 	SendQueue      int     // frames waiting for a slow client before it is closed; default 512
-	// SocketSendBuffer, if set, caps the kernel's send buffer of each socket (SO_SNDBUF), so
-	// that a client that stops reading is found out after that many bytes, not megabytes.
+	// SendQueueBytes caps the bytes waiting for a client (queued and being written); beyond it
+	// the client is closed with 4008. Default 1 MiB.
+	SendQueueBytes int
+	// SocketSendBuffer caps the kernel's send buffer of each socket (SO_SNDBUF), so that a
+	// client that stops reading is found out after that many bytes, not megabytes. Default
+	// 64 KiB; negative leaves the OS default.
 	SocketSendBuffer int
-	Logger           *slog.Logger
-	Metrics          prometheus.Registerer
-	CheckOrigin      func(*http.Request) bool
+	// MaxSocketsPerUser and MaxSocketsPerIP cap open sockets on this process: beyond them an
+	// upgrade is refused with ErrTooManySockets. Defaults 20 and 200.
+	MaxSocketsPerUser int
+	MaxSocketsPerIP   int
+	Logger            *slog.Logger
+	Metrics           prometheus.Registerer
+	CheckOrigin       func(*http.Request) bool
 	// SessionSweep is how often sockets are matched against their sessions, so that a session
 	// that timed out closes its sockets (4001); default a minute.
 	SessionSweep time.Duration
+	// Clock drives the frame rate limit; default time.Now.
+	Clock func() time.Time
 }
 
 func (o *Options) defaults() {
@@ -95,11 +105,26 @@ func (o *Options) defaults() {
 	if o.SendQueue <= 0 {
 		o.SendQueue = 512
 	}
+	if o.SendQueueBytes <= 0 {
+		o.SendQueueBytes = 1 << 20
+	}
+	if o.SocketSendBuffer == 0 {
+		o.SocketSendBuffer = 64 << 10
+	}
+	if o.MaxSocketsPerUser <= 0 {
+		o.MaxSocketsPerUser = 20
+	}
+	if o.MaxSocketsPerIP <= 0 {
+		o.MaxSocketsPerIP = 200
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
 	if o.SessionSweep <= 0 {
 		o.SessionSweep = time.Minute
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
 	}
 }
 
@@ -159,11 +184,17 @@ func (h *Hub) Close() {
 
 // Serve upgrades an HTTP request whose user (signed in with session) and origin the caller has
 // checked, and runs the connection in the background until it ends.
-func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member, session string) error {
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member, session, clientIP string) error {
+	release, err := h.conns.admit(user.ID, clientIP, h.opts.MaxSocketsPerUser, h.opts.MaxSocketsPerIP)
+	if err != nil {
+		h.metrics.refused.Inc()
+		return err // nothing written: the caller answers
+	}
 	cw := &corkingWriter{ResponseWriter: w}
 	conn, err := h.upgrader.Upgrade(cw, r, nil)
 	if err != nil {
-		return err // the upgrader has answered the request
+		release()
+		return ErrUpgradeAnswered // the upgrader has answered the request
 	}
 	if tcp, ok := cw.conn.Conn.(*net.TCPConn); ok && h.opts.SocketSendBuffer > 0 {
 		_ = tcp.SetWriteBuffer(h.opts.SocketSendBuffer)
@@ -172,6 +203,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member, session
 	c.cork = cw.conn
 	remove, ok := h.conns.Add(conn, user.ID, session)
 	if !ok {
+		release()
 		return nil
 	}
 	h.metrics.connections.Inc()
@@ -180,6 +212,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member, session
 	// large one (measured in docs/benchmarks.md).
 	go func() {
 		defer h.metrics.connections.Dec()
+		defer release()
 		defer remove()
 		c.run()
 	}()

@@ -7,6 +7,7 @@ type hubMetrics struct {
 	deliveries  prometheus.Counter
 	fetches     prometheus.Counter
 	closes      *prometheus.CounterVec
+	refused     prometheus.Counter
 }
 
 func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
@@ -19,9 +20,11 @@ func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
 			Name: "casecircle_room_catchup_reads_total", Help: "Reads of room events from the database to catch up (other processes' events, gaps, reconnects)."}),
 		closes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "casecircle_ws_forced_closes_total", Help: "Connections the server closed, by reason."}, []string{"reason"}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "casecircle_ws_refused_total", Help: "Upgrades refused because the user or address had too many sockets open."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connections, m.deliveries, m.fetches, m.closes)
+		reg.MustRegister(m.connections, m.deliveries, m.fetches, m.closes, m.refused)
 	}
 	return m
 }

@@ -86,13 +86,14 @@ func (r *room) fanout(ev Event) {
 	if len(r.subs) == 0 {
 		return
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, eventFrameJSON(ev))
+	data := eventFrameJSON(ev)
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
 	if err != nil { // only on a compression error; frames here are not compressed
 		r.hub.log.Error("encoding event frame", "room", r.id, "seq", ev.Seq, "err", err)
 		return
 	}
 	for s := range r.subs {
-		s.offer(ev.Seq, outFrame{prepared: pm})
+		s.offer(ev.Seq, outFrame{prepared: pm, size: len(data)})
 	}
 	r.hub.metrics.deliveries.Add(float64(len(r.subs)))
 }

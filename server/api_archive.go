@@ -14,8 +14,9 @@ import (
 func (s *Server) registerArchiveRoutes(g *echo.Group) {
 	g.GET("/archive", s.handleListArchive)
 	g.GET("/cases/:id/archive", s.handleArchiveDraft)
-	g.POST("/cases/:id/archive", s.handleArchiveCase)
-	g.POST("/cases/:id/unarchive", s.handleUnarchiveCase)
+	writeLimit := s.userLimit("archive.write")
+	g.POST("/cases/:id/archive", s.handleArchiveCase, writeLimit)
+	g.POST("/cases/:id/unarchive", s.handleUnarchiveCase, writeLimit)
 	g.GET("/cases/:id/summary", s.handleCaseSummary)
 }
 

@@ -3,7 +3,6 @@ package server
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,30 +12,18 @@ import (
 // registerCaseRoutes adds the case-study API under /communities/:cid (members only, through
 // requireMember; the service checks visibility and authorship again).
 func (s *Server) registerCaseRoutes(g *echo.Group) {
-	// Anonymising and saving cost some CPU: 30 in a burst, then one every two seconds per user.
-	writeLimit := userRateLimit(newLimiter(30, 2*time.Second, s.cfg.Clock))
+	// Anonymising and saving cost some CPU.
+	writeLimit := s.userLimit("case.write")
 	g.GET("/cases", s.handleListCases)
 	g.POST("/cases/anonymise", s.handleAnonymiseCase, writeLimit)
 	g.POST("/cases", s.handleCreateCase, writeLimit)
 	g.GET("/cases/:id", s.handleGetCase)
 	g.PUT("/cases/:id", s.handleUpdateCase, writeLimit)
-	g.POST("/cases/:id/withdraw", s.handleWithdrawCase)
+	g.POST("/cases/:id/withdraw", s.handleWithdrawCase, writeLimit)
 	g.GET("/cases/:id/revisions", s.handleListCaseRevisions)
 	g.POST("/cases/:id/revisions/:version/redact", s.handleRedactCaseRevision, writeLimit)
 	s.registerRoomRoutes(g)
 	s.registerSessionRoutes(g)
-}
-
-// userRateLimit limits per signed-in user rather than per network.
-func userRateLimit(l *limiter) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if ok, wait := l.allow("user:" + strconv.FormatInt(currentUser(c).ID, 10)); !ok {
-				return &casestudy.Error{Code: casestudy.ERATELIMITED, Message: "Too many requests; try again shortly.", RetryAfter: wait}
-			}
-			return next(c)
-		}
-	}
 }
 
 type caseRequest struct {

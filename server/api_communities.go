@@ -12,21 +12,22 @@ import (
 
 func (s *Server) registerCommunityRoutes(api *echo.Group) {
 	api.GET("/communities", s.handleListCommunities, requireUser)
-	api.POST("/communities", s.handleCreateCommunity, requireUser)
+	api.POST("/communities", s.handleCreateCommunity, requireUser, s.userLimit("community.create"))
 
+	changeLimit := s.userLimit("community.change")
 	g := api.Group("/communities/:cid", s.requireMember)
 	g.GET("", s.handleGetCommunity)
 	g.GET("/members", s.handleListMembers)
-	g.PATCH("/members/:uid", s.handleChangeRole)
-	g.DELETE("/members/:uid", s.handleRemoveMember)
+	g.PATCH("/members/:uid", s.handleChangeRole, changeLimit)
+	g.DELETE("/members/:uid", s.handleRemoveMember, changeLimit)
 	g.GET("/invitations", s.handleListInvitations)
-	g.POST("/invitations", s.handleCreateInvitation)
-	g.DELETE("/invitations/:iid", s.handleRevokeInvitation)
+	g.POST("/invitations", s.handleCreateInvitation, s.userLimit("invitation.create"))
+	g.DELETE("/invitations/:iid", s.handleRevokeInvitation, changeLimit)
 	g.GET("/audit", s.handleListAudit)
 	s.registerCaseRoutes(g)
 	s.registerTemplateRoutes(g)
 	s.registerArchiveRoutes(g)
-	s.registerExportRoutes(g)
+	s.registerExportRoutes(g, changeLimit)
 
 	api.GET("/invitations/:token", s.handlePreviewInvitation, requireUser)
 	api.POST("/invitations/:token/accept", s.handleAcceptInvitation, requireUser)

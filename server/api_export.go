@@ -18,11 +18,12 @@ import (
 
 // registerExportRoutes adds, under /communities/:cid, the community's policy (members read it,
 // facilitators set it) and the facilitators' exports.
-func (s *Server) registerExportRoutes(g *echo.Group) {
+func (s *Server) registerExportRoutes(g *echo.Group, changeLimit echo.MiddlewareFunc) {
 	g.GET("/policy", s.handleGetPolicy)
-	g.PUT("/policy", s.handleSetPolicy)
-	g.GET("/cases/:id/export", s.handleExportCase)
-	g.GET("/export", s.handleExportCommunity)
+	g.PUT("/policy", s.handleSetPolicy, changeLimit)
+	exportLimit := s.userLimit("export")
+	g.GET("/cases/:id/export", s.handleExportCase, exportLimit)
+	g.GET("/export", s.handleExportCommunity, exportLimit)
 }
 
 func (s *Server) handleGetPolicy(c echo.Context) error {

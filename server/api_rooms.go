@@ -3,7 +3,6 @@ package server
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,7 +12,7 @@ import (
 // registerRoomRoutes adds a case room's HTTP side: its event stream for first loads and after a
 // gap too large to resume over a WebSocket, and posting, editing and deleting messages.
 func (s *Server) registerRoomRoutes(g *echo.Group) {
-	postLimit := userRateLimit(newLimiter(20, time.Second, s.cfg.Clock))
+	postLimit := s.userLimit("message.write")
 	g.GET("/cases/:id/events", s.handleRoomEvents)
 	g.GET("/cases/:id/messages", s.handleRoomThreads)
 	g.PUT("/cases/:id/read", s.handleMarkRead, postLimit)
@@ -21,7 +20,7 @@ func (s *Server) registerRoomRoutes(g *echo.Group) {
 	g.PUT("/cases/:id/messages/:mid", s.handleEditMessage, postLimit)
 	g.DELETE("/cases/:id/messages/:mid", s.handleDeleteMessage, postLimit)
 	// The composer asks while one types (debounced): findings before anything is sent.
-	g.POST("/cases/:id/messages/anonymise", s.handleAnonymiseMessage, userRateLimit(newLimiter(60, 500*time.Millisecond, s.cfg.Clock)))
+	g.POST("/cases/:id/messages/anonymise", s.handleAnonymiseMessage, s.userLimit("message.anonymise"))
 	g.GET("/cases/:id/messages/:mid/revisions", s.handleListMessageRevisions)
 	g.POST("/cases/:id/messages/:mid/revisions/:version/redact", s.handleRedactMessageRevision, postLimit)
 }

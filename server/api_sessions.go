@@ -11,10 +11,11 @@ import (
 // registerSessionRoutes adds the live session of a case room: start, steer, read. Its changes
 // reach everyone in the room as events of the room's stream (docs/protocol.md).
 func (s *Server) registerSessionRoutes(g *echo.Group) {
+	commandLimit := s.userLimit("session.command")
 	g.GET("/cases/:id/session", s.handleGetSession)
-	g.POST("/cases/:id/session", s.handleStartSession)
-	g.POST("/cases/:id/session/commands", s.handleSessionCommand)
-	g.POST("/cases/:id/session/learning", s.handleAddLearningPoint)
+	g.POST("/cases/:id/session", s.handleStartSession, commandLimit)
+	g.POST("/cases/:id/session/commands", s.handleSessionCommand, commandLimit)
+	g.POST("/cases/:id/session/learning", s.handleAddLearningPoint, s.userLimit("session.learning"))
 	g.GET("/cases/:id/session/records", s.handleSessionRecords)
 }
 

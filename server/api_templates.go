@@ -13,9 +13,10 @@ import (
 func (s *Server) registerTemplateRoutes(g *echo.Group) {
 	g.GET("/templates", s.handleListTemplates)
 	g.GET("/templates/:key", s.handleGetTemplate)
-	g.POST("/templates", s.handleCreateTemplate)
-	g.PUT("/templates/:key", s.handleUpdateTemplate)
-	g.DELETE("/templates/:key", s.handleDeleteTemplate)
+	writeLimit := s.userLimit("template.write")
+	g.POST("/templates", s.handleCreateTemplate, writeLimit)
+	g.PUT("/templates/:key", s.handleUpdateTemplate, writeLimit)
+	g.DELETE("/templates/:key", s.handleDeleteTemplate, writeLimit)
 }
 
 func (s *Server) handleListTemplates(c echo.Context) error {

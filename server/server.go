@@ -43,8 +43,16 @@ type Config struct {
 	// WSResumeWindow and WSSendQueue override the hub's resume window and send queue (tests).
 	WSResumeWindow int
 	WSSendQueue    int
-	// WSSocketSendBuffer caps each WebSocket's kernel send buffer; 0 leaves the OS default.
+	// WSSendQueueBytes caps the bytes waiting for one socket; 0 takes the hub's default (1 MiB).
+	WSSendQueueBytes int
+	// WSMaxSocketsPerUser and WSMaxSocketsPerIP cap open sockets; 0 takes the hub's defaults.
+	WSMaxSocketsPerUser int
+	WSMaxSocketsPerIP   int
+	// WSSocketSendBuffer caps each WebSocket's kernel send buffer; 0 takes the hub's default
+	// (64 KiB), negative leaves the OS default.
 	WSSocketSendBuffer int
+	// WSClock drives the sockets' frame rate limit; nil means time.Now (tests step it).
+	WSClock func() time.Time
 	// WSSessionSweep is how often open sockets are matched with their sessions; 0: a minute.
 	WSSessionSweep time.Duration
 	// AuthPerMinute is how many sign-ins and sign-ups one IP address may try a minute; 0 means 10.
@@ -98,8 +106,9 @@ func New(cfg Config) (*Server, error) {
 	s.hub = realtime.NewHub(&roomBackend{svc: cfg.Service}, s.conns, realtime.Options{
 		NodeID: cfg.NodeID, Logger: cfg.Logger, Metrics: s.metrics, CheckOrigin: s.originAllowed,
 		MessagesPerSec: cfg.WSMessagesPerSec, Burst: cfg.WSBurst,
-		ResumeWindow: cfg.WSResumeWindow, SendQueue: cfg.WSSendQueue, SocketSendBuffer: cfg.WSSocketSendBuffer,
-		SessionSweep: cfg.WSSessionSweep,
+		ResumeWindow: cfg.WSResumeWindow, SendQueue: cfg.WSSendQueue, SendQueueBytes: cfg.WSSendQueueBytes,
+		SocketSendBuffer: cfg.WSSocketSendBuffer, MaxSocketsPerUser: cfg.WSMaxSocketsPerUser, MaxSocketsPerIP: cfg.WSMaxSocketsPerIP,
+		SessionSweep: cfg.WSSessionSweep, Clock: cfg.WSClock,
 	})
 	if cfg.DatabaseURL != "" {
 		if s.bus, err = realtime.StartBus(s.hub, cfg.DB.DB, cfg.DatabaseURL, casestudy.RoomEventsChannel); err != nil {
@@ -138,7 +147,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerPageRoutes(e)
 	api := e.Group("/api/v1")
 	s.registerAuthRoutes(api)
-	api.GET("/search", s.handleSearch, requireUser)
+	api.GET("/search", s.handleSearch, requireUser, s.userLimit("search"))
 	s.registerCommunityRoutes(api)
 	api.GET("/ws", s.handleWebSocket)
 

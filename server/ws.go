@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,7 +25,12 @@ func (s *Server) handleWebSocket(c echo.Context) error {
 	if !s.originAllowed(c.Request()) {
 		return casestudy.Errorf(casestudy.EFORBIDDEN, "This origin may not open a live connection.")
 	}
-	if err := s.hub.Serve(c.Response(), c.Request(), realtime.Member{ID: u.ID, Name: u.DisplayName}, sessionToken(c)); err != nil {
+	err := s.hub.Serve(c.Response(), c.Request(), realtime.Member{ID: u.ID, Name: u.DisplayName}, sessionToken(c), c.RealIP())
+	if errors.Is(err, realtime.ErrTooManySockets) {
+		return &casestudy.Error{Code: casestudy.ERATELIMITED, RetryAfter: 10 * time.Second,
+			Message: "Too many live connections are open for you or your network; close some tabs and try again."}
+	}
+	if err != nil {
 		return nil // the upgrader has answered with an HTTP error
 	}
 	c.Response().Status = http.StatusSwitchingProtocols // for the request log and metrics

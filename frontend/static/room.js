@@ -283,7 +283,7 @@ function applyEvent(ev) {
   if (!msg) {
     // A session event, or 'message.removed': a message deleted for good by the community's
     // retention policy, of which nothing is left to show.
-    if (ev.session) session.update(ev.session);
+    if (ev.session) session.update(ev.session, ev.learning_point);
     return;
   }
   if (msg.author_name) people.set(msg.author_id, msg.author_name);

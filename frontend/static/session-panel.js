@@ -11,6 +11,7 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
   const startForm = $('[data-start-session]');
   const supervisesCommunity = myRole === 'supervisor' || myRole === 'facilitator';
   let view = null;
+  let points = []; // the running session's learning points and actions, oldest first
   let timer = null;
   const pastPhases = new Map(); // session id → phase names, of ended sessions (from their records)
   let lastAnnounced = null;
@@ -161,9 +162,9 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
     controls.querySelector('[data-command="advance"]').disabled = view.state.phase === phases.length - 1;
     $('[data-take-over]').hidden = supervising || !supervisesCommunity || me === view.presenter_id;
     const last = view.state.phase === phases.length - 1;
-    $('[data-learning]').hidden = !last && !(view.learning_points || []).length;
+    $('[data-learning]').hidden = !last && !points.length;
     $('[data-learning-form]').hidden = !last || !(supervising || view.template.members_record_learning);
-    $('[data-learning-list]').replaceChildren(...(view.learning_points || []).map((lp) => {
+    $('[data-learning-list]').replaceChildren(...points.map((lp) => {
       const li = document.createElement('li');
       li.textContent = `${lp.kind === 'action' ? 'Action: ' : ''}${lp.body}${lp.function ? ` (${lp.function})` : ''} — ${lp.author_name || 'a former member'}`;
       return li;
@@ -247,10 +248,18 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
   });
 
   return {
-    update(next) {
+    // update shows the session as it now stands: a snapshot (with every learning point so far)
+    // or an event's state, with the one learning point the event recorded, if any.
+    update(next, point) {
       if (view && view.state && next && next.state.ended) {
         pastPhases.set(next.id, next.template.phases.map((p) => p.name));
       }
+      if (next && next.learning_points) {
+        points = next.learning_points;
+      } else if (!next || !view || next.id !== view.id) {
+        points = [];
+      }
+      if (point && !points.some((p) => p.id === point.id)) points = [...points, point];
       view = next;
       render();
     },

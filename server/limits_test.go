@@ -1,0 +1,70 @@
+package server_test
+
+import (
+	"fmt"
+	"net/url"
+	"testing"
+	"time"
+)
+
+// One account cannot create communities, invitations or searches without end: each has a
+// per-user bucket, and beyond it the answer is 429 with Retry-After.
+func TestPerUserLimitsOnCreatesAndSearch(t *testing.T) {
+	s := newAPIServer(t, nil)
+	c := s.newClient(t).signUp("ola")
+	limited := func(what string, do func(i int) response) {
+		t.Helper()
+		for i := range 200 {
+			r := do(i)
+			if r.status == 429 {
+				if r.err(t).Error.Code != "rate_limited" || r.header.Get("Retry-After") == "" {
+					t.Fatalf("%s: 429 without its error or Retry-After: %s %v", what, r.body, r.header)
+				}
+				t.Logf("%s: limited after %d", what, i)
+				return
+			}
+			if r.status >= 300 {
+				t.Fatalf("%s %d: %d %s", what, i, r.status, r.body)
+			}
+		}
+		t.Fatalf("%s: 200 in a row were all accepted", what)
+	}
+	limited("communities", func(i int) response {
+		return c.call("POST", "/api/v1/communities", map[string]string{"name": fmt.Sprint("Group ", i)})
+	})
+	s.clock.Advance(time.Hour)
+	cid := c.createCommunity("Mine")
+	limited("invitations", func(int) response {
+		return c.call("POST", fmt.Sprintf("/api/v1/communities/%d/invitations", cid), map[string]any{"role": "member", "max_uses": 1, "expires_in_hours": 1})
+	})
+	limited("templates", func(int) response {
+		return c.call("POST", fmt.Sprintf("/api/v1/communities/%d/templates", cid), map[string]any{"copy_of": "default"})
+	})
+	limited("search", func(int) response {
+		return c.call("GET", "/api/v1/search?q="+url.QueryEscape("contracting"), nil)
+	})
+	// Another person is not held back by the first one's use.
+	other := s.newClient(t).signUp("pia")
+	other.mustStatus(other.call("POST", "/api/v1/communities", map[string]string{"name": "Theirs"}), 201)
+}
+
+// Wrong current passwords count per account, as failed sign-ins do: the sixth guess in the
+// window is refused before any hashing, for the password change and the account deletion alike.
+func TestPasswordChecksAreThrottledPerAccount(t *testing.T) {
+	s := newAPIServer(t, nil)
+	c := s.newClient(t).signUp("quin")
+	for i := range 5 {
+		r := c.call("POST", "/api/v1/auth/password", map[string]string{"current_password": fmt.Sprint("wrong guess ", i), "new_password": "a different long passphrase"})
+		if r.status != 422 {
+			t.Fatalf("guess %d: %d %s", i, r.status, r.body)
+		}
+	}
+	for _, r := range []response{
+		c.call("POST", "/api/v1/auth/password", map[string]string{"current_password": testPassword, "new_password": "a different long passphrase"}),
+		c.call("DELETE", "/api/v1/me", map[string]string{"password": testPassword}),
+	} {
+		if r.status != 429 || r.header.Get("Retry-After") == "" {
+			t.Fatalf("after 5 wrong guesses: %d %s %v", r.status, r.body, r.header)
+		}
+	}
+}
