@@ -194,6 +194,13 @@ func (s *Service) RemoveMember(ctx context.Context, actorID, communityID, userID
 		if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE community_id = $1 AND user_id = $2`, communityID, userID); err != nil {
 			return err
 		}
+		if actorID != userID {
+			// Remembered, so that an invitation made before now does not let them back in.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO community_removals (community_id, user_id, removed_at) VALUES ($1, $2, $3)
+				ON CONFLICT (community_id, user_id) DO UPDATE SET removed_at = excluded.removed_at`, communityID, userID, s.Now()); err != nil {
+				return err
+			}
+		}
 		return appendAudit(ctx, tx, AuditEntry{ActorID: &actorID, CommunityID: &communityID, Action: action,
 			TargetType: "user", TargetID: &userID, Detail: detailJSON(map[string]Role{"role": current})})
 	})

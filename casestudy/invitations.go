@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -28,7 +29,8 @@ type Invitation struct {
 	MaxUses     int        `db:"max_uses" json:"max_uses"`
 	Uses        int        `db:"uses" json:"uses"`
 	RevokedAt   *time.Time `db:"revoked_at" json:"revoked_at,omitempty"`
-	Status      string     `db:"-" json:"status"` // active, expired, used_up, revoked
+	Note        string     `db:"note" json:"note"` // whom it was for: facilitators only
+	Status      string     `db:"-" json:"status"`  // active, expired, used_up, revoked
 }
 
 func (inv *Invitation) setStatus(now time.Time) {
@@ -49,7 +51,11 @@ type NewInvitation struct {
 	Role     Role
 	Lifetime time.Duration // 0: DefaultInvitationLifetime
 	MaxUses  int           // 0: 1
+	Note     string        // whom it is for, for facilitators' eyes; optional
 }
+
+// MaxInvitationNoteLength bounds an invitation's note.
+const MaxInvitationNoteLength = 200
 
 // InvitationPreview is what the holder of a link sees before joining.
 type InvitationPreview struct {
@@ -60,7 +66,7 @@ type InvitationPreview struct {
 	CommunityID   int64  `json:"community_id,omitempty"` // only for members
 }
 
-const invitationColumns = `id, community_id, role, created_at, expires_at, max_uses, uses, revoked_at`
+const invitationColumns = `id, community_id, role, created_at, expires_at, max_uses, uses, revoked_at, note`
 
 // CreateInvitation makes an invitation link; the returned token goes in the link and is never
 // shown again. Facilitators only.
@@ -82,6 +88,13 @@ func (s *Service) CreateInvitation(ctx context.Context, actorID, communityID int
 	case in.MaxUses < 1 || in.MaxUses > MaxInvitationUses:
 		return Invitation{}, "", FieldErrorf("max_uses", "An invitation can be used from 1 to %d times.", MaxInvitationUses)
 	}
+	if in.Note = strings.TrimSpace(in.Note); in.Note != "" {
+		note, err := validateLine("note", in.Note, MaxInvitationNoteLength, "")
+		if err != nil {
+			return Invitation{}, "", err
+		}
+		in.Note = note
+	}
 	token, err := newToken()
 	if err != nil {
 		return Invitation{}, "", err
@@ -90,9 +103,9 @@ func (s *Service) CreateInvitation(ctx context.Context, actorID, communityID int
 	var inv Invitation
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := sqlx.GetContext(ctx, tx, &inv, `
-			INSERT INTO invitations (community_id, token_hash, role, created_by, created_at, expires_at, max_uses)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+invitationColumns,
-			communityID, tokenHash(token), in.Role, actorID, now, now.Add(in.Lifetime), in.MaxUses)
+			INSERT INTO invitations (community_id, token_hash, role, created_by, created_at, expires_at, max_uses, note)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+invitationColumns,
+			communityID, tokenHash(token), in.Role, actorID, now, now.Add(in.Lifetime), in.MaxUses, in.Note)
 		if err != nil {
 			return err
 		}
@@ -200,6 +213,14 @@ func (s *Service) AcceptInvitation(ctx context.Context, userID int64, token stri
 			return Errorf(ECONFLICT, "This invitation has expired. Ask your facilitator for a new one.")
 		case "used_up":
 			return Errorf(ECONFLICT, "This invitation has been used as often as it allows. Ask your facilitator for a new one.")
+		}
+		var removedAfter bool
+		if err := sqlx.GetContext(ctx, tx, &removedAfter, `SELECT EXISTS (SELECT 1 FROM community_removals
+			WHERE community_id = $1 AND user_id = $2 AND removed_at >= $3)`, row.CommunityID, userID, row.CreatedAt); err != nil {
+			return err
+		}
+		if removedAfter {
+			return Errorf(EFORBIDDEN, "You were removed from this community after this invitation was made. Ask a facilitator for a new invitation.")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET uses = uses + 1 WHERE id = $1`, row.ID); err != nil {
 			return err

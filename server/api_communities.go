@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"strconv"
 	"time"
 
@@ -115,8 +116,9 @@ func (s *Server) handleRemoveMember(c echo.Context) error {
 
 type createInvitationRequest struct {
 	Role           casestudy.Role `json:"role"`
-	ExpiresInHours int            `json:"expires_in_hours"`
+	ExpiresInHours *int           `json:"expires_in_hours"`
 	MaxUses        int            `json:"max_uses"`
+	Note           string         `json:"note"`
 }
 
 func (s *Server) handleCreateInvitation(c echo.Context) error {
@@ -124,17 +126,22 @@ func (s *Server) handleCreateInvitation(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
+	lifetime := casestudy.DefaultInvitationLifetime
+	if req.ExpiresInHours != nil { // given: it must be in range (0 is not "the default")
+		if *req.ExpiresInHours < 1 {
+			return casestudy.FieldErrorf("expires_in_hours", "An invitation lasts from 1 hour to 30 days.")
+		}
+		lifetime = time.Duration(*req.ExpiresInHours) * time.Hour
+	}
 	inv, token, err := s.cfg.Service.CreateInvitation(c.Request().Context(), currentUser(c).ID, communityID(c), casestudy.NewInvitation{
-		Role: req.Role, Lifetime: time.Duration(req.ExpiresInHours) * time.Hour, MaxUses: req.MaxUses,
+		Role: req.Role, Lifetime: lifetime, MaxUses: req.MaxUses, Note: req.Note,
 	})
 	if err != nil {
 		return err
 	}
-	scheme := "http"
-	if s.secure(c) {
-		scheme = "https"
-	}
-	link := scheme + "://" + c.Request().Host + "/join/" + token
+	// The link is built from the configured public URL: a request's Host header is the
+	// client's to choose, and a link to another host would carry the token there.
+	link := strings.TrimSuffix(s.cfg.PublicURL, "/") + "/join/" + token
 	return c.JSON(http.StatusCreated, map[string]any{"invitation": inv, "token": token, "url": link})
 }
 

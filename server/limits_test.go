@@ -2,9 +2,13 @@ package server_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/casecircle/casecircle/server"
 )
 
 // One account cannot create communities, invitations or searches without end: each has a
@@ -67,4 +71,36 @@ func TestPasswordChecksAreThrottledPerAccount(t *testing.T) {
 			t.Fatalf("after 5 wrong guesses: %d %s %v", r.status, r.body, r.header)
 		}
 	}
+}
+
+// Invitation links start with the configured public URL, whatever Host the request named;
+// without one they are paths. A removed member cannot come back with a link made before the
+// removal. An explicit 0 hours is refused, not taken as the default.
+func TestInvitationLinksAndRemovals(t *testing.T) {
+	s := newAPIServer(t, func(c *server.Config) { c.PublicURL = "https://supervision.example.org/" })
+	fac := s.newClient(t).signUp("rae")
+	cid := fac.createCommunity("Circle")
+	r := fac.raw("POST", fmt.Sprintf("/api/v1/communities/%d/invitations", cid), "application/json",
+		[]byte(`{"role":"member","max_uses":10,"note":"Sam, joining in March"}`), http.Header{"Host": {"evil.example"}, "X-Forwarded-Host": {"evil.example"}})
+	var out struct {
+		Invitation struct{ Note string }
+		Token, URL string
+	}
+	fac.mustStatus(r, 201).decode(t, &out)
+	if out.URL != "https://supervision.example.org/join/"+out.Token || out.Invitation.Note != "Sam, joining in March" {
+		t.Fatalf("link %q note %q", out.URL, out.Invitation.Note)
+	}
+	if r := fac.call("POST", fmt.Sprintf("/api/v1/communities/%d/invitations", cid), map[string]any{"role": "member", "expires_in_hours": 0}); r.status != 422 || r.err(t).Error.Field != "expires_in_hours" {
+		t.Fatalf("0 hours: %d %s", r.status, r.body)
+	}
+
+	sam := s.newClient(t).signUp("sam")
+	sam.join(out.Token)
+	fac.mustStatus(fac.call("DELETE", fmt.Sprintf("/api/v1/communities/%d/members/%d", cid, sam.id), nil), 204)
+	if r := sam.call("POST", "/api/v1/invitations/"+out.Token+"/accept", nil); r.status != 403 || !strings.Contains(r.err(t).Error.Message, "new invitation") {
+		t.Fatalf("rejoining with the old link: %d %s", r.status, r.body)
+	}
+	s.clock.Advance(time.Second)
+	_, fresh := fac.invite(cid, "member")
+	sam.join(fresh)
 }

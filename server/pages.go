@@ -27,7 +27,11 @@ type pages struct {
 func newPages(a *assets) (*pages, error) {
 	funcs := template.FuncMap{
 		"asset":    a.url,
-		"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+		// date renders a moment as a <time> element; the page script shows it in the reader's
+		// time zone (frontend/static/dates.js), UTC until then.
+		"date": func(t time.Time) template.HTML {
+			return template.HTML(`<time datetime="` + t.UTC().Format(time.RFC3339) + `">` + t.UTC().Format("2 Jan 2006, 15:04 UTC") + `</time>`)
+		},
 		"clock":    func(t time.Time) string { return t.UTC().Format("15:04:05") },
 		"kind":     kindLabel,
 		"join":     strings.Join,

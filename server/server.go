@@ -30,6 +30,10 @@ type Config struct {
 	TrustedProxies []*net.IPNet
 	// SecureCookies marks cookies Secure (and __Host-) even when TLS ends at a proxy.
 	SecureCookies bool
+	// PublicURL is where people reach this server (https://supervision.example.org): links
+	// it hands out (invitations) start with it, never with a request's Host header. Empty:
+	// links are given as paths, which the browser completes with its own origin.
+	PublicURL string
 	// Clock drives rate limits; nil means time.Now.
 	Clock func() time.Time
 	// DatabaseURL, when set, lets the realtime hub LISTEN for other processes' room events,

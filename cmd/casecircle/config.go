@@ -22,6 +22,7 @@ type Config struct {
 	Demo           bool         // seed demo data
 	TrustedProxies []*net.IPNet // proxies whose X-Forwarded-For is believed
 	SecureCookies  bool         // Secure cookies even when TLS ends at a proxy
+	PublicURL      string       // where people reach the server; empty: http:// and the listen address
 	// RequireDatabaseURL refuses to fall back to the embedded cluster (set in the container image,
 	// which has no PostgreSQL binaries and no place for a cluster).
 	RequireDatabaseURL bool
@@ -48,6 +49,7 @@ var serveFlags = []flagSpec{
 	{"database-url", "DATABASE_URL", "", "PostgreSQL URL (postgres://user:pass@host/db); empty runs an embedded PostgreSQL under --data-dir"},
 	{"data-dir", "CASECIRCLE_DATA_DIR", "./data", "directory for the embedded PostgreSQL cluster and its log"},
 	{"log-format", "CASECIRCLE_LOG_FORMAT", "text", "log format: text or json"},
+	{"public-url", "CASECIRCLE_PUBLIC_URL", "", "the URL people reach this server at, e.g. https://supervision.example.org; links in invitations start with it (default: http:// and the listen address)"},
 	{"allowed-origin", "CASECIRCLE_ALLOWED_ORIGINS", "", "extra origin trusted for WebSocket and CSRF checks, e.g. https://supervision.example.org behind a proxy; repeatable (env: comma-separated)"},
 	{"trusted-proxy", "CASECIRCLE_TRUSTED_PROXIES", "", "network (CIDR) of a reverse proxy whose X-Forwarded-For is believed for client IPs; repeatable (env: comma-separated)"},
 	{"secure-cookies", "CASECIRCLE_SECURE_COOKIES", "false", "mark cookies Secure (__Host- prefix) even without TLS here: set it when a proxy terminates HTTPS"},
@@ -81,6 +83,7 @@ func parseConfig(command string, args []string, env envLookup, usageOut io.Write
 	fs.StringVar(&cfg.DatabaseURL, "database-url", value("database-url"), "")
 	fs.StringVar(&cfg.DataDir, "data-dir", value("data-dir"), "")
 	fs.StringVar(&cfg.LogFormat, "log-format", value("log-format"), "")
+	fs.StringVar(&cfg.PublicURL, "public-url", value("public-url"), "")
 	origins := &stringList{values: splitList(value("allowed-origin"))}
 	fs.Var(origins, "allowed-origin", "")
 	demoDefault, err := parseBool("CASECIRCLE_DEMO", value("demo"))
@@ -179,6 +182,12 @@ func (cfg Config) validate() error {
 	if cfg.SecretKey == nil && cfg.RequireDatabaseURL {
 		return errors.New("CASECIRCLE_SECRET_KEY is required here (as in the container image, where no data directory keeps a key file): " +
 			"the same key on every process, made once with: openssl rand -hex 32")
+	}
+	if cfg.PublicURL != "" {
+		u, err := url.Parse(cfg.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			return fmt.Errorf("--public-url %q must be a URL like https://supervision.example.org", cfg.PublicURL)
+		}
 	}
 	for _, o := range cfg.AllowedOrigins {
 		u, err := url.Parse(o)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"io"
+	"net"
 	"reflect"
 	"strings"
 	"testing"
@@ -125,5 +127,23 @@ func TestRedactURL(t *testing.T) {
 		if got != want || strings.Contains(got, "s3") {
 			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestDefaultPublicURL(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080": "http://127.0.0.1:8080", "0.0.0.0:9000": "http://localhost:9000",
+		"[::]:8080": "http://localhost:8080", "[::1]:8080": "http://[::1]:8080",
+	} {
+		a, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := defaultPublicURL(a); got != want {
+			t.Errorf("%s: %q, want %q", addr, got, want)
+		}
+	}
+	if _, err := parseConfig("serve", []string{"--public-url", "https://evil.example/path?x"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Fatal("a public URL with a path and query was accepted")
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -221,20 +222,31 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("seeding demo data: %w", err)
 		}
 	}
+	// Listen first: the public URL defaults to the address actually bound (port 0 picks one).
+	var err error
+	if m.listener, err = net.Listen("tcp", m.Config.Addr); err != nil {
+		return fmt.Errorf("listening on %s: %w", m.Config.Addr, err)
+	}
+	publicURL := m.Config.PublicURL
+	if publicURL == "" {
+		publicURL = defaultPublicURL(m.listener.Addr())
+	}
+	allowed := m.Config.AllowedOrigins
+	if m.Config.PublicURL != "" {
+		allowed = append(slices.Clone(allowed), strings.TrimSuffix(m.Config.PublicURL, "/"))
+	}
 	srv, err := server.New(server.Config{
-		DB: m.db, Service: svc, Logger: m.Logger,
-		AllowedOrigins: m.Config.AllowedOrigins, TrustedProxies: m.Config.TrustedProxies, SecureCookies: m.Config.SecureCookies,
+		DB: m.db, Service: svc, Logger: m.Logger, PublicURL: publicURL,
+		AllowedOrigins: allowed, TrustedProxies: m.Config.TrustedProxies, SecureCookies: m.Config.SecureCookies,
 		DatabaseURL: m.dsn, NodeID: node,
 		WSMessagesPerSec: m.Config.WSMessageRate, WSBurst: m.Config.WSMessageBurst, AuthPerMinute: m.Config.AuthRate,
 	})
 	if err != nil {
+		_ = m.listener.Close()
 		return err
 	}
 	m.server = srv
 	relay.target = srv.Events()
-	if m.listener, err = net.Listen("tcp", m.Config.Addr); err != nil {
-		return fmt.Errorf("listening on %s: %w", m.Config.Addr, err)
-	}
 	go func() { m.serveErr <- m.server.Serve(m.listener) }()
 	go m.runSessionClock(svc)
 	go m.runRetention(svc)
@@ -448,4 +460,17 @@ func (r *eventRelay) MembershipEnded(userID, communityID int64) {
 	if r.target != nil {
 		r.target.MembershipEnded(userID, communityID)
 	}
+}
+
+// defaultPublicURL is http:// and the address the server listens on; an unspecified host
+// (":8080", "0.0.0.0:8080") becomes localhost.
+func defaultPublicURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -2,17 +2,22 @@
 // next to the field they name. Buttons marked data-action call the API after confirmation.
 // All user content is set with textContent, never as HTML.
 
+import { formatDate, localiseTimes } from './dates.js';
+
 const jsonHeaders = { 'Content-Type': 'application/json', Accept: 'application/json' };
 
-// showServerStatus tells the reader whether the server can reach its database.
+// showServerStatus tells the reader when the server cannot reach its database; when all is
+// well it says nothing (data-checked records that it looked).
 async function showServerStatus() {
   const el = document.querySelector('[data-testid="server-status"]');
   if (!el) return;
   try {
     const res = await fetch('/readyz', { headers: { Accept: 'application/json' }, cache: 'no-store' });
-    el.textContent = res.ok ? 'Server ready.' : 'The server cannot reach its database right now.';
+    el.textContent = res.ok ? '' : 'casecircle cannot reach its database right now; try again in a few minutes.';
+    el.dataset.checked = res.ok ? 'ok' : 'unavailable';
   } catch {
-    el.textContent = 'The server cannot be reached.';
+    el.textContent = 'casecircle cannot be reached; check your connection.';
+    el.dataset.checked = 'unreachable';
   }
 }
 
@@ -78,6 +83,26 @@ function sameOriginPath(target) {
   return '/';
 }
 
+// addInvitationRow shows a new invitation at the top of the list, as the page would after a
+// reload (which would lose the link, shown only once).
+function addInvitationRow(inv) {
+  const rows = document.querySelector('[data-invitation-rows]');
+  if (!rows || !inv) return;
+  const tr = document.createElement('tr');
+  const cells = [['For', inv.note || '—'], ['Role', inv.role], ['Status', inv.status],
+    ['Uses', `${inv.uses} / ${inv.max_uses}`], ['Expires', formatDate(inv.expires_at)]];
+  for (const [label, text] of cells) {
+    const td = document.createElement('td');
+    td.dataset.label = label;
+    td.textContent = text;
+    tr.append(td);
+  }
+  tr.append(document.createElement('td'));
+  rows.prepend(tr);
+  rows.closest('table').hidden = false;
+  document.querySelector('[data-no-invitations]')?.setAttribute('hidden', '');
+}
+
 // onSuccess acts on a form's or button's data-success: redirect:URL, reload, message:TEXT,
 // community (open the community in the answer) or invitation (show the new link).
 function onSuccess(el, data) {
@@ -95,10 +120,13 @@ function onSuccess(el, data) {
   } else if (what === 'invitation') {
     const box = document.querySelector('[data-invitation-output]');
     const input = box.querySelector('input');
-    input.value = data.url;
+    // Without a configured public URL the server gives a path: complete it with this origin.
+    input.value = data.url.startsWith('/') ? location.origin + data.url : data.url;
     box.hidden = false;
     input.focus();
     input.select();
+    addInvitationRow(data.invitation);
+    el.reset();
   } else {
     location.reload();
   }
@@ -164,4 +192,5 @@ function wireCopyButtons() {
 wireForms();
 wireActions();
 wireCopyButtons();
+localiseTimes();
 showServerStatus();

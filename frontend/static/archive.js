@@ -1,6 +1,8 @@
 // The archive form: pre-filled from the case's sessions, sent as JSON; the anonymiser's findings
 // in the summary are shown, and nothing is archived until the facilitator decides.
 
+import { formatDate } from './dates.js';
+
 const form = document.querySelector('[data-archive-form]');
 const $ = (sel) => form.querySelector(sel);
 let accept = [];
@@ -58,7 +60,7 @@ fetch(form.dataset.api, { credentials: 'same-origin', headers: { Accept: 'applic
     for (const r of records || []) {
       const label = document.createElement('label');
       const input = Object.assign(document.createElement('input'), { type: 'checkbox', name: 'keep', value: r.session_id, checked: true });
-      label.append(input, ` ${r.template_name}, ${new Date(r.started_at).toLocaleString()}`);
+      label.append(input, ` ${r.template_name}, ${formatDate(r.started_at)}`);
       box.append(label);
     }
   });

@@ -6,6 +6,7 @@
 import { RoomConnection, newClientID } from './room-client.js';
 import { createSessionPanel } from './session-panel.js';
 import { LiveReview } from './live-review.js';
+import { formatDate } from './dates.js';
 
 const section = document.querySelector('[data-room]');
 const room = Number(section.dataset.room);
@@ -175,7 +176,7 @@ function fillMessage(article, msg) {
   who.textContent = msg.author_name || 'Former member';
   const when = document.createElement('time');
   when.dateTime = msg.created_at;
-  when.textContent = new Date(msg.created_at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+  when.textContent = formatDate(msg.created_at);
   head.append(who, ' ', when);
   const phase = session.phaseOf(msg);
   if (phase) {
@@ -237,7 +238,7 @@ async function showHistory(article, msg) {
   const list = document.createElement('ul');
   for (const r of revs) {
     const li = document.createElement('li');
-    const when = new Date(r.replaced_at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+    const when = formatDate(r.replaced_at);
     if (r.redacted_at) {
       li.textContent = `Version ${r.version}, replaced ${when}: redacted by ${r.redacted_by_name || 'a former member'}.`;
     } else {

@@ -1,0 +1,30 @@
+// One way to show a moment everywhere: day, month, year and time in the reader's own time
+// zone, with the zone named ("27 Nov 2026, 19:34 CET"). The server renders <time datetime>
+// elements with a UTC fallback; localiseTimes rewrites them once the page has loaded.
+
+const format = new Intl.DateTimeFormat(undefined, {
+  day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+});
+
+// formatDate returns an ISO timestamp as the reader should see it ('' for none).
+export function formatDate(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : format.format(d);
+}
+
+// timeElement returns a <time> element showing iso.
+export function timeElement(iso) {
+  const el = document.createElement('time');
+  el.dateTime = iso;
+  el.textContent = formatDate(iso);
+  return el;
+}
+
+// localiseTimes rewrites every server-rendered <time datetime> under root.
+export function localiseTimes(root = document) {
+  for (const el of root.querySelectorAll('time[datetime]')) {
+    const text = formatDate(el.dateTime);
+    if (text) el.textContent = text;
+  }
+}
