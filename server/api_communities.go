@@ -2,8 +2,8 @@ package server
 
 import (
 	"net/http"
-	"strings"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"

@@ -26,7 +26,7 @@ type pages struct {
 
 func newPages(a *assets) (*pages, error) {
 	funcs := template.FuncMap{
-		"asset":    a.url,
+		"asset": a.url,
 		// date renders a moment as a <time> element; the page script shows it in the reader's
 		// time zone (frontend/static/dates.js), UTC until then.
 		"date": func(t time.Time) template.HTML {
