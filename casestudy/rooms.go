@@ -287,6 +287,9 @@ func (s *Service) resentMessage(ctx context.Context, userID, communityID, caseID
 	if err != nil || len(events) == 0 {
 		return RoomEvent{}, errors.Join(err, errors.New("room event vanished"))
 	}
+	// Delivered again here (a seq already delivered is skipped): the first try may have
+	// been stored without its answer, and so without its delivery.
+	s.events.RoomEventCommitted(events[0])
 	return events[0], nil
 }
 

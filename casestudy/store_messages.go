@@ -147,6 +147,11 @@ func (w *messageWriter) commit(batch []*postRequest) {
 			it.done <- postResult{err: src.err}
 		case src.resent:
 			ev, err := w.s.eventAt(ctx, src.caseID, src.seq)
+			if err == nil {
+				// Delivered again here (a seq already delivered is skipped): the first try
+				// may have been stored without its answer, and so without its delivery.
+				w.s.events.RoomEventCommitted(ev)
+			}
 			it.done <- postResult{ev, err}
 		default:
 			it.done <- postResult{ev: byKey[[2]int64{src.caseID, src.seq}]}

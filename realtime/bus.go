@@ -20,6 +20,9 @@ import (
 // HubChannel. Bodies never travel on the bus: each process reads events from the database,
 // encodes them once and fans them out to its own subscribers.
 
+// maxNoticeBytes is PostgreSQL's limit on a NOTIFY payload (its encoded bytes, below 8,000).
+const maxNoticeBytes = 8000
+
 // HubChannel is the NOTIFY channel of presence, typing and session notices between processes.
 const HubChannel = "casecircle_hub"
 
@@ -138,9 +141,9 @@ func (b *Bus) dispatch(n *pq.Notification) {
 			b.hub.log.Warn("bus: unreadable room notice", "err", err)
 			return
 		}
-		if rn.Node != b.hub.opts.NodeID { // this process delivered its own events already
-			b.hub.announced(rn.Room, rn.Seq)
-		}
+		// This process's own notices count too: an event whose COMMIT answer was lost was
+		// stored but never delivered here. announced does nothing for a seq already delivered.
+		b.hub.announced(rn.Room, rn.Seq)
 	case HubChannel:
 		var hn notice
 		if err := json.Unmarshal([]byte(n.Extra), &hn); err != nil {
@@ -182,6 +185,10 @@ func (b *Bus) sendLoop() {
 		case n := <-b.out:
 			payload, err := json.Marshal(n)
 			if err != nil {
+				continue
+			}
+			if len(payload) >= maxNoticeBytes { // PostgreSQL would refuse it; say so, once per notice
+				b.hub.log.Error("bus: notice too large for NOTIFY; dropped", "op", n.Op, "bytes", len(payload))
 				continue
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -201,23 +202,39 @@ func (p *presence) sendBeat() {
 		}
 	}
 	p.mu.Unlock()
+	for _, n := range beatNotices(rooms) {
+		p.hub.busSend(n)
+	}
+}
+
+// beatNotices splits a presence list into beat notices that each fit in one NOTIFY payload,
+// measuring each member as JSON encodes it: a name of 80 characters can take 480 bytes once
+// escaped ("<" is "\u003c"), and PostgreSQL refuses a payload of 8,000 bytes or more.
+func beatNotices(rooms map[int64][]Member) []notice {
+	const budget = maxNoticeBytes - 200 // the envelope: op, node, braces
+	var out []notice
 	chunk, size := map[int64][]Member{}, 0
 	for _, roomID := range slices.Sorted(maps.Keys(rooms)) {
-		members := rooms[roomID]
-		for len(members) > 0 {
-			n := min(len(members), 40)
-			chunk[roomID] = append(chunk[roomID], members[:n]...)
-			size += n * 80
-			members = members[n:]
-			if size > 5000 {
-				p.hub.busSend(notice{Op: opBeat, Rooms: chunk})
-				chunk, size = map[int64][]Member{}, 0
+		roomKey := len(strconv.FormatInt(roomID, 10)) + 6 // "123":[ ... ],
+		for _, m := range rooms[roomID] {
+			b, _ := json.Marshal(m)
+			cost := len(b) + 1
+			if _, open := chunk[roomID]; !open {
+				cost += roomKey
 			}
+			if size+cost > budget && len(chunk) > 0 {
+				out = append(out, notice{Op: opBeat, Rooms: chunk})
+				chunk, size = map[int64][]Member{}, 0
+				cost = len(b) + 1 + roomKey
+			}
+			chunk[roomID] = append(chunk[roomID], m)
+			size += cost
 		}
 	}
 	if len(chunk) > 0 {
-		p.hub.busSend(notice{Op: opBeat, Rooms: chunk})
+		out = append(out, notice{Op: opBeat, Rooms: chunk})
 	}
+	return out
 }
 
 func (p *presence) expire(now time.Time) (changed []int64) {

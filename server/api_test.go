@@ -37,6 +37,7 @@ type apiServer struct {
 	clock *apiClock
 	srv   *server.Server
 	db    *pgtest.DB
+	node  string
 }
 
 var nodeCounter atomic.Int64
@@ -75,7 +76,7 @@ func newAPIServerOn(t *testing.T, db *pgtest.DB, mutate func(*server.Config)) *a
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	t.Cleanup(srv.Close) // first: close the WebSockets, which ts.Close does not wait for
-	return &apiServer{Server: ts, clock: clock, srv: srv, db: db}
+	return &apiServer{Server: ts, clock: clock, srv: srv, db: db, node: node}
 }
 
 // client is one person's HTTP client with its own cookie jar.
