@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -62,43 +64,138 @@ type Bus struct {
 	hub         *Hub
 	db          *sql.DB
 	listener    *pq.Listener
+	dialer      *cuttableDialer
 	roomChannel string
 	out         chan notice
 	stop        chan struct{}
 	wg          sync.WaitGroup
+	closeOnce   sync.Once
+	closeErr    error
+}
+
+// busCloseTimeout bounds Close: shutdown must finish whatever the LISTEN connection does.
+const busCloseTimeout = 3 * time.Second
+
+// cuttableDialer dials the listener's connections and keeps the latest, so that a connection
+// that stopped answering can be cut from outside: pq's Listener.Ping and Close wait on it
+// without a deadline of their own.
+type cuttableDialer struct {
+	d    net.Dialer
+	mu   sync.Mutex
+	conn net.Conn
+}
+
+func (c *cuttableDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	conn, err := c.d.DialContext(ctx, network, address)
+	if err == nil {
+		c.mu.Lock()
+		c.conn = conn
+		c.mu.Unlock()
+	}
+	return conn, err
+}
+
+func (c *cuttableDialer) Dial(network, address string) (net.Conn, error) {
+	return c.DialContext(context.Background(), network, address)
+}
+
+func (c *cuttableDialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return c.DialContext(ctx, network, address)
+}
+
+// cut closes the current connection: whatever waits on it fails at once, and the listener
+// reconnects (unless it is closing).
+func (c *cuttableDialer) cut() {
+	c.mu.Lock()
+	conn := c.conn
+	c.mu.Unlock()
+	if conn != nil {
+		_ = conn.Close()
+	}
 }
 
 // StartBus listens on roomChannel (where the domain announces committed events) and on
 // HubChannel, using its own connection to databaseURL, and sends notices through db. It returns
 // once listening.
 func StartBus(h *Hub, db *sql.DB, databaseURL, roomChannel string) (*Bus, error) {
-	b := &Bus{hub: h, db: db, roomChannel: roomChannel, out: make(chan notice, 1024), stop: make(chan struct{})}
-	b.listener = pq.NewListener(withApplicationName(databaseURL), 100*time.Millisecond, 5*time.Second, b.onListenerEvent)
+	b := &Bus{hub: h, db: db, roomChannel: roomChannel, out: make(chan notice, 1024), stop: make(chan struct{}), dialer: &cuttableDialer{}}
+	b.listener = pq.NewDialListener(b.dialer, withApplicationName(databaseURL), 100*time.Millisecond, 5*time.Second, b.onListenerEvent)
 	for _, ch := range []string{roomChannel, HubChannel} {
 		if err := b.listener.Listen(ch); err != nil {
+			b.dialer.cut()
 			_ = b.listener.Close()
 			return nil, err
 		}
 	}
 	h.bus.Store(b)
-	b.wg.Add(2)
+	b.wg.Add(3)
 	go func() { defer b.wg.Done(); b.receive() }()
 	go func() { defer b.wg.Done(); b.sendLoop() }()
+	go func() { defer b.wg.Done(); b.watchListener() }()
 	b.send(notice{Op: opSync})
 	return b, nil
 }
 
-// Close stops listening and sending.
+// Close stops listening and sending, within busCloseTimeout whatever the connection does; a
+// second call does nothing.
 func (b *Bus) Close() error {
-	close(b.stop)
-	err := b.listener.Close()
-	b.wg.Wait()
-	return err
+	b.closeOnce.Do(func() {
+		close(b.stop)
+		b.dialer.cut() // a ping stuck on the connection holds the listener's lock: free it
+		done := make(chan error, 1)
+		go func() { // owned here: it ends when the listener and the bus's goroutines have
+			err := b.listener.Close()
+			b.wg.Wait()
+			done <- err
+		}()
+		select {
+		case b.closeErr = <-done:
+		case <-time.After(busCloseTimeout):
+			b.closeErr = errors.New("bus: the LISTEN connection did not close in time")
+			b.hub.log.Error("bus: closing timed out; leaving the LISTEN connection behind")
+		}
+	})
+	return b.closeErr
+}
+
+// watchListener pings the LISTEN connection now and then: a connection can hang without
+// failing (a stopped backend, a dead peer, a cut NAT entry), and pq's Ping has no deadline.
+// A ping not answered in time cuts the connection; the listener reconnects and every room
+// catches up from the database.
+func (b *Bus) watchListener() {
+	tick := time.NewTicker(b.hub.opts.BusPingEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-tick.C:
+		}
+		answered := make(chan error, 1)
+		go func() { answered <- b.listener.Ping() }() // returns once answered or the connection is cut
+		select {
+		case <-answered:
+		case <-b.stop:
+			return
+		case <-time.After(b.hub.opts.BusPingTimeout):
+			b.hub.metrics.busResets.WithLabelValues("hung").Inc()
+			b.hub.log.Warn("bus: the LISTEN connection did not answer a ping; reconnecting", "waited", b.hub.opts.BusPingTimeout)
+			b.dialer.cut()
+			select {
+			case <-answered:
+			case <-b.stop:
+				return
+			}
+		}
+	}
 }
 
 func (b *Bus) onListenerEvent(ev pq.ListenerEventType, err error) {
 	switch ev {
 	case pq.ListenerEventDisconnected:
+		b.hub.metrics.busResets.WithLabelValues("lost").Inc()
 		b.hub.log.Warn("bus: lost the LISTEN connection; reconnecting", "err", err)
 	case pq.ListenerEventConnectionAttemptFailed:
 		b.hub.log.Warn("bus: reconnecting failed; retrying", "err", err)
@@ -108,15 +205,10 @@ func (b *Bus) onListenerEvent(ev pq.ListenerEventType, err error) {
 }
 
 func (b *Bus) receive() {
-	// A lost connection can fail silently (a dead peer, a cut NAT entry): ping it now and then.
-	ping := time.NewTicker(30 * time.Second)
-	defer ping.Stop()
 	for {
 		select {
 		case <-b.stop:
 			return
-		case <-ping.C:
-			go func() { _ = b.listener.Ping() }()
 		case n, ok := <-b.listener.Notify:
 			if !ok {
 				return

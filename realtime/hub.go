@@ -84,6 +84,9 @@ type Options struct {
 	SessionSweep time.Duration
 	// Clock drives the frame rate limit; default time.Now.
 	Clock func() time.Time
+	// BusPingEvery and BusPingTimeout: how often the LISTEN connection is pinged, and how long
+	// an answer may take before the connection is cut and made again. Defaults 10 s and 5 s.
+	BusPingEvery, BusPingTimeout time.Duration
 }
 
 func (o *Options) defaults() {
@@ -125,6 +128,12 @@ func (o *Options) defaults() {
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
+	}
+	if o.BusPingEvery <= 0 {
+		o.BusPingEvery = 10 * time.Second
+	}
+	if o.BusPingTimeout <= 0 {
+		o.BusPingTimeout = 5 * time.Second
 	}
 }
 

@@ -8,6 +8,7 @@ type hubMetrics struct {
 	fetches     prometheus.Counter
 	closes      *prometheus.CounterVec
 	refused     prometheus.Counter
+	busResets   *prometheus.CounterVec
 }
 
 func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
@@ -22,9 +23,11 @@ func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
 			Name: "casecircle_ws_forced_closes_total", Help: "Connections the server closed, by reason."}, []string{"reason"}),
 		refused: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "casecircle_ws_refused_total", Help: "Upgrades refused because the user or address had too many sockets open."}),
+		busResets: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "casecircle_bus_listener_resets_total", Help: "LISTEN connections lost (lost) or cut after an unanswered ping (hung)."}, []string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connections, m.deliveries, m.fetches, m.closes, m.refused)
+		reg.MustRegister(m.connections, m.deliveries, m.fetches, m.closes, m.refused, m.busResets)
 	}
 	return m
 }

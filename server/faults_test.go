@@ -2,6 +2,9 @@ package server_test
 
 import (
 	"context"
+	"fmt"
+	"regexp"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,5 +78,59 @@ func TestResentMessageIsDeliveredOnTheResendPath(t *testing.T) {
 	}
 	if got := a.events(1)[0]; got.Seq != 1 || got.Message.ClientID != "retry-1" {
 		t.Fatalf("got %+v", got)
+	}
+}
+
+// stopListenerBackends freezes the PostgreSQL backends of every LISTEN connection (SIGSTOP):
+// the connections stay open and answer nothing, as a hung peer does. They are thawed when
+// the test ends.
+func stopListenerBackends(t *testing.T, s *apiServer) {
+	t.Helper()
+	var pids []int
+	if err := s.db.Select(&pids, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, realtime.ListenerApplicationName); err != nil || len(pids) == 0 {
+		t.Fatalf("listener backends %v: %v", pids, err)
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+			t.Fatalf("stopping backend %d: %v", pid, err)
+		}
+		t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
+	}
+}
+
+// A LISTEN connection that stops answering is noticed by its ping's deadline, cut and made
+// again; the node catches up from the database, and says so in its log and metrics.
+func TestHungListenerIsReplaced(t *testing.T) {
+	quick := func(c *server.Config) { c.BusPingEvery, c.BusPingTimeout = 100*time.Millisecond, 300*time.Millisecond }
+	n1 := newAPIServer(t, quick)
+	n2 := newAPIServerOn(t, n1.db, quick)
+	f := newRoomFixture(t, n1)
+	a := f.author.dialWS(n1.URL)
+	a.subscribe(f.room, 0)
+	stopListenerBackends(t, n1)
+	on2 := *f.member
+	on2.base = n2.URL
+	on2.mustStatus(on2.call("POST", fmt.Sprintf("%s/%d/messages", f.base, f.room), map[string]any{"client_id": "while-hung", "body": "from node two"}), 200)
+	if got := a.events(1)[0]; got.Message.Body != "from node two" {
+		t.Fatalf("got %+v", got)
+	}
+	r := f.author.raw("GET", "/metrics", "", nil, nil)
+	if !regexp.MustCompile(`casecircle_bus_listener_resets_total\{reason="hung"\} [1-9]`).Match(r.body) {
+		t.Fatalf("the reset was not counted:\n%s", grepLines(string(r.body), "casecircle_bus"))
+	}
+}
+
+// Shutting down finishes in bounded time even while a ping waits on a LISTEN connection that
+// answers nothing (the ping holds the listener's lock that closing it needs).
+func TestShutdownWithAHungListener(t *testing.T) {
+	s := newAPIServer(t, func(c *server.Config) { c.BusPingEvery, c.BusPingTimeout = 50*time.Millisecond, time.Hour })
+	stopListenerBackends(t, s)
+	time.Sleep(200 * time.Millisecond) // a ping is now waiting for an answer that cannot come
+	closed := make(chan struct{})
+	go func() { s.srv.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return within 10 s")
 	}
 }

@@ -55,6 +55,8 @@ type Config struct {
 	// WSSocketSendBuffer caps each WebSocket's kernel send buffer; 0 takes the hub's default
 	// (64 KiB), negative leaves the OS default.
 	WSSocketSendBuffer int
+	// BusPingEvery and BusPingTimeout override how the LISTEN connection is watched (tests).
+	BusPingEvery, BusPingTimeout time.Duration
 	// WSClock drives the sockets' frame rate limit; nil means time.Now (tests step it).
 	WSClock func() time.Time
 	// WSSessionSweep is how often open sockets are matched with their sessions; 0: a minute.
@@ -112,7 +114,7 @@ func New(cfg Config) (*Server, error) {
 		MessagesPerSec: cfg.WSMessagesPerSec, Burst: cfg.WSBurst,
 		ResumeWindow: cfg.WSResumeWindow, SendQueue: cfg.WSSendQueue, SendQueueBytes: cfg.WSSendQueueBytes,
 		SocketSendBuffer: cfg.WSSocketSendBuffer, MaxSocketsPerUser: cfg.WSMaxSocketsPerUser, MaxSocketsPerIP: cfg.WSMaxSocketsPerIP,
-		SessionSweep: cfg.WSSessionSweep, Clock: cfg.WSClock,
+		SessionSweep: cfg.WSSessionSweep, Clock: cfg.WSClock, BusPingEvery: cfg.BusPingEvery, BusPingTimeout: cfg.BusPingTimeout,
 	})
 	if cfg.DatabaseURL != "" {
 		if s.bus, err = realtime.StartBus(s.hub, cfg.DB.DB, cfg.DatabaseURL, casestudy.RoomEventsChannel); err != nil {
@@ -129,6 +131,7 @@ func New(cfg Config) (*Server, error) {
 	httpMetrics := newHTTPMetrics(s.metrics)
 	csrf, err := s.crossOriginProtection()
 	if err != nil {
+		s.Close() // the hub, and the bus with its LISTEN connection, are running already
 		return nil, err
 	}
 
