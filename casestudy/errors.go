@@ -3,9 +3,15 @@
 package casestudy
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // Error codes, independent of any transport. The HTTP layer maps each to a status.
@@ -51,14 +57,55 @@ func FieldErrorf(field, format string, args ...any) *Error {
 	return &Error{Code: EVALIDATION, Message: fmt.Sprintf(format, args...), Field: field}
 }
 
-// ErrorCode returns the code of err when it is (or wraps) an *Error, and EINTERNAL otherwise.
+// ErrorCode returns the code of err when it is (or wraps) an *Error, EUNAVAILABLE when the
+// database could not be reached, and EINTERNAL otherwise.
 func ErrorCode(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
 	if err == nil {
 		return ""
 	}
+	if e := AsError(err); e != nil {
+		return e.Code
+	}
 	return EINTERNAL
+}
+
+// errUnavailable is what a failed database connection becomes: the request was fine, the
+// database could not be reached, and trying again later can succeed.
+var errUnavailable = &Error{Code: EUNAVAILABLE, Message: "The database cannot be reached right now; try again in a few seconds.", RetryAfter: 5 * time.Second}
+
+// AsError returns err as the domain's *Error: itself when it is one, EUNAVAILABLE when the
+// database could not be reached (classified here once, for every caller), or nil for any
+// other error, which is a fault of ours.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if isUnavailable(err) {
+		return errUnavailable
+	}
+	return nil
+}
+
+// isUnavailable says whether err means the database could not be reached or went away: a
+// refused or broken connection, a server shutting down or starting up, too many connections.
+func isUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch {
+		case pqErr.Code.Class() == "08": // connection exception
+			return true
+		case pqErr.Code == "57P01", pqErr.Code == "57P02", pqErr.Code == "57P03", pqErr.Code == "53300":
+			// admin shutdown, crash shutdown, cannot connect now, too many connections
+			return true
+		}
+		return false
+	}
+	var netErr net.Error
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.As(err, &netErr)
 }

@@ -60,8 +60,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, detail := s.describe(err, c)
-	var domainErr *casestudy.Error
-	if errors.As(err, &domainErr) && domainErr.RetryAfter > 0 {
+	if domainErr := casestudy.AsError(err); domainErr != nil && domainErr.RetryAfter > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(domainErr.RetryAfter.Seconds()))))
 	}
 	if wantsHTML(c) {
@@ -76,8 +75,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 }
 
 func (s *Server) describe(err error, c echo.Context) (int, errorDetail) {
-	var domainErr *casestudy.Error
-	if errors.As(err, &domainErr) {
+	if domainErr := casestudy.AsError(err); domainErr != nil {
 		status, ok := statusOf[domainErr.Code]
 		if !ok {
 			status = http.StatusInternalServerError

@@ -3,10 +3,17 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"regexp"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/casecircle/casecircle/casestudy"
 	"github.com/casecircle/casecircle/realtime"
@@ -132,5 +139,40 @@ func TestShutdownWithAHungListener(t *testing.T) {
 	case <-closed:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close did not return within 10 s")
+	}
+}
+
+// With the database unreachable, the API, the sign-in and the WebSocket upgrade answer 503
+// unavailable with Retry-After, as docs/api.md promises, and nothing is logged as a fault of
+// ours.
+func TestDatabaseDownAnswers503(t *testing.T) {
+	dead, err := sqlx.Open("postgres", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = dead.Close() })
+	var logs syncBuffer
+	srv, err := server.New(server.Config{DB: dead, Service: casestudy.NewService(dead), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	c := (&apiServer{Server: ts}).newClient(t)
+	u, _ := url.Parse(ts.URL)
+	c.http.Jar.SetCookies(u, []*http.Cookie{{Name: "casecircle_session", Value: "some-token"}})
+	for _, r := range []response{
+		c.call("GET", "/api/v1/communities", nil),
+		c.call("POST", "/api/v1/auth/signin", map[string]string{"email": "ann@example.org", "password": "whatever it is"}),
+		c.raw("GET", "/api/v1/ws", "", nil, http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}, "Sec-Websocket-Version": {"13"},
+			"Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="}, "Origin": {ts.URL}}),
+	} {
+		if r.status != 503 || r.err(t).Error.Code != "unavailable" || r.header.Get("Retry-After") == "" {
+			t.Fatalf("database down: %d %s %v", r.status, r.body, r.header)
+		}
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("an unreachable database was logged as our fault:\n%s", logs.String())
 	}
 }

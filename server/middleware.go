@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"time"
 
@@ -60,9 +61,9 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		res := c.Response()
 		level := slog.LevelInfo
 		switch {
-		case res.Status >= 500:
+		case res.Status >= 500 && res.Status != http.StatusServiceUnavailable:
 			level = slog.LevelError
-		case res.Status >= 400:
+		case res.Status >= 400: // 503 included: the database is away, not our code at fault
 			level = slog.LevelWarn
 		}
 		if isProbe(c) && level == slog.LevelInfo {

@@ -158,8 +158,8 @@ func encodeRoomEvent(ev casestudy.RoomEvent) (realtime.Event, error) {
 
 // frameError turns a domain refusal into an error frame's content; faults stay errors.
 func frameError(err error) error {
-	var e *casestudy.Error
-	if err == nil || !errors.As(err, &e) || e.Code == casestudy.EINTERNAL || e.Code == casestudy.EUNAVAILABLE {
+	e := casestudy.AsError(err)
+	if err == nil || e == nil || e.Code == casestudy.EINTERNAL {
 		return err
 	}
 	fe := &realtime.Error{Code: e.Code, Message: e.Message, Field: e.Field}
