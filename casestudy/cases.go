@@ -601,7 +601,8 @@ func parseCaseCursor(s string) (caseCursor, error) {
 	}
 	micros, err1 := strconv.ParseInt(at, 10, 64)
 	n, err2 := strconv.ParseInt(id, 10, 64)
-	if err1 != nil || err2 != nil || n <= 0 {
+	// Within years PostgreSQL and Go agree on: an extreme value is not ours either.
+	if err1 != nil || err2 != nil || n <= 0 || micros < 0 || micros > 253402300799999999 /* 9999-12-31 */ {
 		return caseCursor{}, bad
 	}
 	return caseCursor{At: time.UnixMicro(micros).UTC(), ID: n}, nil

@@ -250,7 +250,13 @@ func (h *Hub) sweepSessions(ctx context.Context) {
 			h.log.Warn("checking the sessions of open sockets", "err", err)
 			continue
 		}
-		h.conns.closeMatching(func(i connInfo) bool { return !live[i.session] }, CloseSessionEnded, CloseSessionEndedReason)
+		// Only sessions the query was asked about and found ended: a socket opened while it
+		// ran has a session nobody checked yet.
+		asked := make(map[string]bool, len(tokens))
+		for _, t := range tokens {
+			asked[t] = true
+		}
+		h.conns.closeMatching(func(i connInfo) bool { return asked[i.session] && !live[i.session] }, CloseSessionEnded, CloseSessionEndedReason)
 	}
 }
 

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -117,4 +119,31 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) logPanic(c echo.Context, err error, stack []byte) error {
 	s.logger(c).Error("panic while handling request", "route", routeLabel(c), "err", err, "stack", string(stack))
 	return err
+}
+
+// validateParams refuses a query or path parameter that is not valid UTF-8 or holds a control
+// character (a NUL from %00, an escape sequence): 422 naming the parameter, before any handler
+// or the database sees it. PostgreSQL refuses both in text and would answer a 500.
+func validateParams(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		bad := func(s string) bool {
+			return !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) })
+		}
+		for name, values := range c.QueryParams() {
+			if bad(name) {
+				return casestudy.FieldErrorf(strings.ToValidUTF8(name, "?"), "Unknown parameter.")
+			}
+			for _, v := range values {
+				if bad(v) {
+					return casestudy.FieldErrorf(name, "Use letters, digits, spaces and punctuation only.")
+				}
+			}
+		}
+		for i, name := range c.ParamNames() {
+			if v := c.ParamValues()[i]; bad(v) {
+				return casestudy.FieldErrorf(name, "Use letters, digits, spaces and punctuation only.")
+			}
+		}
+		return next(c)
+	}
 }

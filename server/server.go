@@ -146,6 +146,7 @@ func New(cfg Config) (*Server, error) {
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
 		securityHeaders,
 		middleware.BodyLimit(maxBodyBytes),
+		validateParams,
 		csrf,
 		s.loadUser,
 	)
