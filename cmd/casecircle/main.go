@@ -267,11 +267,25 @@ func (m *Main) openDatabase(ctx context.Context) error {
 			return fmt.Errorf("embedded PostgreSQL: %w", err)
 		}
 		go m.watchCluster()
-		if err := m.cluster.CreateDatabase(ctx, "casecircle"); err != nil {
+		// Migrations run as the schema's owner; the server connects as a plain role that
+		// cannot switch off the audit log's triggers (docs/security.md).
+		ownerDSN, appDSN, err := m.cluster.PrepareDatabase(ctx, "casecircle")
+		if err != nil {
 			return err
 		}
-		dsn = m.cluster.URL("casecircle")
-		m.Logger.Info("database: embedded PostgreSQL", "version", m.cluster.Version(), "dir", dir)
+		if err := migrateWith(ctx, ownerDSN, m.Logger); err != nil {
+			return err
+		}
+		if err := m.cluster.GrantApp(ctx, "casecircle"); err != nil {
+			return err
+		}
+		m.Logger.Info("database: embedded PostgreSQL", "version", m.cluster.Version(), "dir", dir, "role", embeddedpg.AppRole)
+		db, err := casestudy.OpenDB(ctx, appDSN)
+		if err != nil {
+			return err
+		}
+		m.db, m.dsn = db, appDSN
+		return nil
 	} else {
 		m.Logger.Info("database: external PostgreSQL", "url", redactURL(dsn))
 	}
@@ -281,6 +295,16 @@ func (m *Main) openDatabase(ctx context.Context) error {
 	}
 	m.db, m.dsn = db, dsn
 	return casestudy.Migrate(ctx, db, m.Logger)
+}
+
+// migrateWith migrates the database at dsn over a connection of its own.
+func migrateWith(ctx context.Context, dsn string, log *slog.Logger) error {
+	db, err := casestudy.OpenDB(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return casestudy.Migrate(ctx, db, log)
 }
 
 // watchCluster reports an embedded PostgreSQL that stops on its own; /readyz then says 503.

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/casecircle/casecircle/internal/embeddedpg"
 	"github.com/casecircle/casecircle/internal/pgtest"
 )
@@ -118,6 +120,28 @@ func TestEmbeddedClusterLifecycle(t *testing.T) {
 			t.Fatalf("socket not inside the data dir: %v", err)
 		}
 		assertNoTCPListener(t, m.Cluster().PID())
+
+		// The server's role reads and writes rows but cannot switch off the audit log's
+		// append-only guard, as a superuser could (session_replication_role = replica).
+		var role string
+		if err := m.DB().Get(&role, `SELECT current_user`); err != nil || role != embeddedpg.AppRole {
+			t.Fatalf("the server connects as %q (%v), want %s", role, err, embeddedpg.AppRole)
+		}
+		for _, stmt := range []string{`SET session_replication_role = replica`, `ALTER TABLE audit_log DISABLE TRIGGER ALL`,
+			`DELETE FROM audit_log`, `UPDATE audit_log SET action = 'x'`, `TRUNCATE audit_log`, `DROP TABLE communities`, `CREATE TABLE evil (x int)`} {
+			if _, err := m.DB().Exec(stmt); err == nil {
+				t.Errorf("the server's role may run %q", stmt)
+			}
+		}
+		// A database from an earlier version, with tables the superuser owns, is taken over.
+		super, err := sqlx.Open("postgres", m.Cluster().URL("casecircle"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer super.Close()
+		if _, err := super.Exec(`ALTER TABLE communities OWNER TO postgres`); err != nil {
+			t.Fatal(err)
+		}
 	})
 
 	t.Run("stopping leaves no postgres process", func(t *testing.T) {
@@ -133,6 +157,10 @@ func TestEmbeddedClusterLifecycle(t *testing.T) {
 		var n int
 		if err := m.DB().Get(&n, `SELECT count(*) FROM communities`); err != nil || n != 1 {
 			t.Fatalf("rows from the first run: %d (err %v), want 1", n, err)
+		}
+		var owner string
+		if err := m.DB().Get(&owner, `SELECT tableowner FROM pg_tables WHERE tablename = 'communities'`); err != nil || owner != embeddedpg.OwnerRole {
+			t.Fatalf("communities is owned by %q (%v) after a restart, want %s", owner, err, embeddedpg.OwnerRole)
 		}
 	})
 	waitNoProcesses(t, pgDir, 0)
