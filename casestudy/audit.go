@@ -20,6 +20,9 @@ type AuditEntry struct {
 	Action      string          `db:"action" json:"action"`
 	TargetType  string          `db:"target_type" json:"target_type,omitempty"`
 	TargetID    *int64          `db:"target_id" json:"target_id,omitempty"`
+	// TargetName is how people know the target: a case's title, a person's name, an
+	// invitation's note, a format's name. Empty when it is gone or has none.
+	TargetName string `db:"target_name" json:"target_name,omitempty"`
 	Detail      json.RawMessage `db:"detail" json:"detail"`
 	RequestID   string          `db:"request_id" json:"request_id"`
 }
@@ -83,7 +86,12 @@ func (s *Service) ListAudit(ctx context.Context, actorID, communityID int64, f A
 	entries := []AuditEntry{}
 	err := sqlx.SelectContext(ctx, s.db, &entries, `
 		SELECT a.id, a.at, a.actor_id, u.display_name AS actor_name, a.community_id, a.action, a.target_type,
-		       a.target_id, a.detail, a.request_id
+		       a.target_id, a.detail, a.request_id,
+		       coalesce(CASE a.target_type
+		           WHEN 'case' THEN (SELECT title FROM cases WHERE id = a.target_id)
+		           WHEN 'user' THEN (SELECT display_name FROM users WHERE id = a.target_id)
+		           WHEN 'invitation' THEN (SELECT nullif(note, '') FROM invitations WHERE id = a.target_id)
+		       END, '') AS target_name
 		FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
 		WHERE a.community_id = $1 AND a.id < $2
 		  AND ($4 = '' OR a.action = $4)

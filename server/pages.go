@@ -32,10 +32,13 @@ func newPages(a *assets) (*pages, error) {
 		"date": func(t time.Time) template.HTML {
 			return template.HTML(`<time datetime="` + t.UTC().Format(time.RFC3339) + `">` + t.UTC().Format("2 Jan 2006, 15:04 UTC") + `</time>`)
 		},
-		"clock":    func(t time.Time) string { return t.UTC().Format("15:04:05") },
-		"kind":     kindLabel,
-		"join":     strings.Join,
-		"jsonText": func(b json.RawMessage) string { return string(b) },
+		"clock":       func(t time.Time) string { return t.UTC().Format("15:04:05") },
+		"kind":        kindLabel,
+		"join":        strings.Join,
+		"jsonText":    func(b json.RawMessage) string { return string(b) },
+		"auditAction": auditActionLabel,
+		"auditTarget": auditTarget,
+		"auditDetail": auditDetail,
 		"policyNames": func(ps []casestudy.SpeakingPolicy) []string {
 			out := make([]string, len(ps))
 			for i, p := range ps {

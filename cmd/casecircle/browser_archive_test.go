@@ -117,16 +117,21 @@ func TestArchiveInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="audit-list"]`)),
 		chromedp.SetValue(chromedp.CSS("#f-action"), "case.exported"),
 		chromedp.Click(`//form[@aria-label="Filter the audit log"]//button[.="Filter"]`),
-		chromedp.WaitVisible(`//table[@data-testid="audit-list"]//tr[@data-action="case.exported"]`),
-		// The unfiltered page has case.exported rows too: wait until the filtered one replaced it.
-		chromedp.WaitNotPresent(`//table[@data-testid="audit-list"]//tr[@data-action][@data-action!="case.exported"]`))
+		// Wait for what the step changes: the page rendered for this filter (the unfiltered page
+		// has case.exported rows too).
+		chromedp.WaitVisible(`//table[@data-testid="audit-list"][@data-filter-action="case.exported"]`))
 	if rows := browsertest.Get(fac, chromedp.Evaluate[int](`document.querySelectorAll('table[data-testid="audit-list"] tbody tr').length`)); rows != 2 {
 		t.Errorf("%d case.exported rows, want 2 (Markdown and printable)", rows)
 	}
 	fac.Do(chromedp.SetValue(chromedp.CSS("#f-action"), "case.viewed"),
 		chromedp.SetValue(chromedp.CSS("#f-actor"), fmt.Sprint(bo.ID)),
 		chromedp.Click(`//form[@aria-label="Filter the audit log"]//button[.="Filter"]`),
-		chromedp.WaitVisible(`//table[@data-testid="audit-list"]//tr[@data-action="case.viewed"]/td[.="Bo"]`))
+		chromedp.WaitVisible(fmt.Sprintf(`//table[@data-testid="audit-list"][@data-filter-action="case.viewed"][@data-filter-actor="%d"]`, bo.ID)))
+	// In words: who, what, and the case by its title, not "case 2" and raw JSON.
+	if row := browsertest.Get(fac, chromedp.Text(`//table[@data-testid="audit-list"]//tr[@data-action="case.viewed"]`)); !strings.Contains(row, "Bo") ||
+		!strings.Contains(row, "Read a case") || !strings.Contains(row, "case “A sponsor who wants reports”") {
+		t.Errorf("the audit row reads %q", row)
+	}
 
 	// The member downloads their data, then deletes their account.
 	mine := t.TempDir()
