@@ -19,7 +19,7 @@ function collect() {
 
 async function send() {
   for (const e of form.querySelectorAll('.field-error, [data-form-error]')) e.textContent = '';
-  const res = await fetch(form.dataset.api, {
+  const res = await fetch(form.dataset.archiveApi, {
     method: 'POST', credentials: 'same-origin',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(collect()),
   });
@@ -49,7 +49,7 @@ form.addEventListener('submit', (e) => {
   send();
 });
 
-fetch(form.dataset.api, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+fetch(form.dataset.archiveApi, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
   .then((r) => r.json())
   .then(({ summary, records }) => {
     $('[name="themes"]').value = (summary.themes || []).join(', ');
