@@ -12,19 +12,19 @@ import (
 // AuditEntry records who did what to which target, and when. Detail holds identifiers and
 // settings only: never passwords, tokens, or case and message text.
 type AuditEntry struct {
-	ID          int64           `db:"id" json:"id"`
-	At          time.Time       `db:"at" json:"at"`
-	ActorID     *int64          `db:"actor_id" json:"actor_id"`
-	ActorName   *string         `db:"actor_name" json:"actor_name"`
-	CommunityID *int64          `db:"community_id" json:"community_id,omitempty"`
-	Action      string          `db:"action" json:"action"`
-	TargetType  string          `db:"target_type" json:"target_type,omitempty"`
-	TargetID    *int64          `db:"target_id" json:"target_id,omitempty"`
+	ID          int64     `db:"id" json:"id"`
+	At          time.Time `db:"at" json:"at"`
+	ActorID     *int64    `db:"actor_id" json:"actor_id"`
+	ActorName   *string   `db:"actor_name" json:"actor_name"`
+	CommunityID *int64    `db:"community_id" json:"community_id,omitempty"`
+	Action      string    `db:"action" json:"action"`
+	TargetType  string    `db:"target_type" json:"target_type,omitempty"`
+	TargetID    *int64    `db:"target_id" json:"target_id,omitempty"`
 	// TargetName is how people know the target: a case's title, a person's name, an
 	// invitation's note, a format's name. Empty when it is gone or has none.
-	TargetName string `db:"target_name" json:"target_name,omitempty"`
-	Detail      json.RawMessage `db:"detail" json:"detail"`
-	RequestID   string          `db:"request_id" json:"request_id"`
+	TargetName string          `db:"target_name" json:"target_name,omitempty"`
+	Detail     json.RawMessage `db:"detail" json:"detail"`
+	RequestID  string          `db:"request_id" json:"request_id"`
 }
 
 // appendAudit adds an entry in the caller's transaction, so the record and the change it
@@ -110,7 +110,7 @@ var AuditActions = []string{
 	"member.role_changed", "member.removed", "member.left", "account.deleted",
 	"case.published", "case.edited", "case.withdrawn", "case.viewed", "case.archived", "case.unarchived", "case.exported",
 	"case.revision_redacted", "message.revision_redacted",
-	"session.started", "session.ended", "template.created", "template.updated", "template.deleted",
+	"session.started", "session.ended", "session.taken_over", "template.created", "template.updated", "template.deleted",
 }
 
 // ViewCase returns a case the user may see, as GetCase does, and records the first view of a

@@ -20,15 +20,18 @@ import (
 
 // SessionView is a live session as everyone in the room sees it.
 type SessionView struct {
-	ID           int64        `json:"id"`
-	Room         int64        `json:"room"`
-	TemplateKey  string       `json:"template_key"`
-	Template     Template     `json:"template"`
-	PresenterID  int64        `json:"presenter_id"`
-	SupervisorID int64        `json:"supervisor_id"`
-	State        SessionState `json:"state"`
-	StartedAt    time.Time    `json:"started_at"`
-	EndedAt      *time.Time   `json:"ended_at,omitempty"`
+	ID           int64    `json:"id"`
+	Room         int64    `json:"room"`
+	TemplateKey  string   `json:"template_key"`
+	Template     Template `json:"template"`
+	PresenterID  int64    `json:"presenter_id"`
+	SupervisorID int64    `json:"supervisor_id"`
+	// PresenterName and SupervisorName, for pages that name them before they are in the room.
+	PresenterName  string       `json:"presenter_name"`
+	SupervisorName string       `json:"supervisor_name"`
+	State          SessionState `json:"state"`
+	StartedAt      time.Time    `json:"started_at"`
+	EndedAt        *time.Time   `json:"ended_at,omitempty"`
 	// LearningPoints are those recorded so far (learning points and actions). A snapshot of
 	// the session carries them all; a session event carries none, and the event that records
 	// one carries it in LearningPoint, so that events stay small however long the list grows.
@@ -110,6 +113,7 @@ func (s *Service) StartSession(ctx context.Context, userID, communityID, caseID 
 		now := s.now().UTC()
 		view := SessionView{Room: caseID, TemplateKey: in.TemplateKey, Template: tpl, PresenterID: presenter, SupervisorID: userID,
 			State: NewSessionState(tpl, now, membersOnly(present, presenter, userID)), StartedAt: now}
+		view.PresenterName, view.SupervisorName = displayName(ctx, tx, presenter), displayName(ctx, tx, userID)
 		tplJSON, _ := json.Marshal(tpl)
 		stateJSON, _ := json.Marshal(view.State)
 		err = sqlx.GetContext(ctx, tx, &view.ID, `
@@ -204,7 +208,13 @@ func (s *Service) ControlSession(ctx context.Context, userID, communityID, caseI
 			if userID == view.PresenterID {
 				return Errorf(ECONFLICT, "The presenter cannot supervise their own case.")
 			}
-			view.SupervisorID = userID
+			previous := view.SupervisorID
+			view.SupervisorID, view.SupervisorName = userID, displayName(ctx, tx, userID)
+			// Audited with the displaced supervisor as the target.
+			if err := appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &communityID, Action: "session.taken_over",
+				TargetType: "user", TargetID: &previous, Detail: detailJSON(map[string]any{"session": view.ID, "case": caseID})}); err != nil {
+				return err
+			}
 		case SessionEnd:
 			st.Ended = true
 			view.EndedAt = &now
@@ -314,15 +324,19 @@ func saveTurn(ctx context.Context, tx *sqlx.Tx, node string, v SessionView, by i
 
 func liveSession(ctx context.Context, q sqlx.QueryerContext, caseID int64, lock string) (SessionView, error) {
 	var row struct {
-		ID           int64           `db:"id"`
-		TemplateKey  string          `db:"template_key"`
-		Template     json.RawMessage `db:"template"`
-		PresenterID  sql.NullInt64   `db:"presenter_id"`
-		SupervisorID sql.NullInt64   `db:"supervisor_id"`
-		State        json.RawMessage `db:"state"`
-		StartedAt    time.Time       `db:"started_at"`
+		ID             int64           `db:"id"`
+		TemplateKey    string          `db:"template_key"`
+		Template       json.RawMessage `db:"template"`
+		PresenterID    sql.NullInt64   `db:"presenter_id"`
+		SupervisorID   sql.NullInt64   `db:"supervisor_id"`
+		State          json.RawMessage `db:"state"`
+		StartedAt      time.Time       `db:"started_at"`
+		PresenterName  sql.NullString  `db:"presenter_name"`
+		SupervisorName sql.NullString  `db:"supervisor_name"`
 	}
-	err := sqlx.GetContext(ctx, q, &row, `SELECT id, template_key, template, presenter_id, supervisor_id, state, started_at
+	err := sqlx.GetContext(ctx, q, &row, `SELECT id, template_key, template, presenter_id, supervisor_id, state, started_at,
+		(SELECT display_name FROM users WHERE id = presenter_id) AS presenter_name,
+		(SELECT display_name FROM users WHERE id = supervisor_id) AS supervisor_name
 		FROM live_sessions WHERE case_id = $1 AND ended_at IS NULL`+lock, caseID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return SessionView{}, Errorf(ENOTFOUND, "No live session is running on this case.")
@@ -331,7 +345,8 @@ func liveSession(ctx context.Context, q sqlx.QueryerContext, caseID int64, lock 
 		return SessionView{}, err
 	}
 	v := SessionView{ID: row.ID, Room: caseID, TemplateKey: row.TemplateKey, PresenterID: row.PresenterID.Int64,
-		SupervisorID: row.SupervisorID.Int64, StartedAt: row.StartedAt.UTC()}
+		SupervisorID: row.SupervisorID.Int64, StartedAt: row.StartedAt.UTC(),
+		PresenterName: row.PresenterName.String, SupervisorName: row.SupervisorName.String}
 	if err := json.Unmarshal(row.Template, &v.Template); err != nil {
 		return v, err
 	}
@@ -413,4 +428,13 @@ func (s *Service) AdvanceOverdueSessions(ctx context.Context) (int, error) {
 		}
 	}
 	return advanced, nil
+}
+
+// displayName is a user's name as others see it, or "a former member".
+func displayName(ctx context.Context, q sqlx.QueryerContext, userID int64) string {
+	var name string
+	if err := sqlx.GetContext(ctx, q, &name, `SELECT display_name FROM users WHERE id = $1`, userID); err != nil {
+		return FormerMember
+	}
+	return name
 }

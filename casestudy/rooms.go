@@ -72,6 +72,8 @@ type Message struct {
 	// posted in, so that the thread reads as the session happened.
 	SessionID *int64 `db:"session_id" json:"session_id,omitempty"`
 	Phase     *int   `db:"phase" json:"phase,omitempty"`
+	// Facilitation marks a note of the session's supervisor, who may post in every phase.
+	Facilitation bool `db:"facilitation" json:"facilitation,omitempty"`
 }
 
 // RoomEvent is one numbered event of a room's stream. For message events, Message is the
@@ -217,6 +219,7 @@ func (s *Service) postMessageAlone(ctx context.Context, r *postRequest) (RoomEve
 		}
 		var sessionID *int64
 		var phase *int
+		facilitation := false
 		session, err := liveSessionForUpdate(ctx, tx, r.caseID)
 		turned := false
 		switch {
@@ -225,6 +228,7 @@ func (s *Service) postMessageAlone(ctx context.Context, r *postRequest) (RoomEve
 				return err
 			}
 			sessionID, phase = &session.ID, &session.State.Phase
+			facilitation = session.roleOf(r.userID) == SessionSupervisor
 		case ErrorCode(err) != ENOTFOUND:
 			return err
 		}
@@ -235,9 +239,9 @@ func (s *Service) postMessageAlone(ctx context.Context, r *postRequest) (RoomEve
 		}
 		var id int64
 		err = sqlx.GetContext(ctx, tx, &id, `
-			INSERT INTO messages (case_id, seq, author_id, parent_id, body, body_html, lens, client_id, session_id, phase, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-			r.caseID, seq, r.userID, parent, r.body, r.html, lens, r.clientID, sessionID, phase, now)
+			INSERT INTO messages (case_id, seq, author_id, parent_id, body, body_html, lens, client_id, session_id, phase, facilitation, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+			r.caseID, seq, r.userID, parent, r.body, r.html, lens, r.clientID, sessionID, phase, facilitation, now)
 		if err != nil {
 			return err
 		}

@@ -141,7 +141,9 @@ func TestSpeakingPolicies(t *testing.T) {
 			Roles: []casestudy.SessionRole{casestudy.SessionPresenter}, PresenterMayPost: true})
 		s.allowed(presenter, false)
 		s.refused(annS, false, "Only the presenter may speak")
-		s.refused(supervisor, false, "Only the presenter may speak")
+		// The supervisor may always speak, in every format (a facilitation note).
+		s.allowed(supervisor, false)
+		s.allowed(supervisor, true)
 	})
 	t.Run("ask and answer", func(t *testing.T) {
 		s := newSession(t, casestudy.Phase{Name: "Clarifying questions", Minutes: 10, Policy: casestudy.PolicyAskAnswer, PresenterMayPost: true})

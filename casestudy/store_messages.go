@@ -89,9 +89,11 @@ type item struct {
 	err       error
 	sessionID int64 // the live session it was posted in, and its phase
 	phase     int
-	seq       int64 // assigned, or of the original message for a resend
-	resent    bool
-	dupOf     *item // the same client_id earlier in this batch
+	// facilitation: posted by the session's supervisor
+	facilitation bool
+	seq          int64 // assigned, or of the original message for a resend
+	resent       bool
+	dupOf        *item // the same client_id earlier in this batch
 }
 
 func (w *messageWriter) commit(batch []*postRequest) {
@@ -276,6 +278,7 @@ func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, no
 			continue
 		}
 		it.sessionID, it.phase = v.ID, v.State.Phase
+		it.facilitation = v.roleOf(it.userID) == SessionSupervisor
 		if changed {
 			turned[it.caseID] = it.userID
 		}
@@ -346,6 +349,7 @@ func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, no
 		mLens                 = make([]sql.NullString, n)
 		mSession              = make([]sql.NullInt64, n)
 		mPhase                = make([]sql.NullInt64, n)
+		mFacilitation         = make([]bool, n)
 	)
 	for i, it := range fresh {
 		head[it.caseID]++
@@ -356,6 +360,7 @@ func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, no
 		mLens[i] = sql.NullString{String: string(it.lens), Valid: it.lens != ""}
 		mSession[i] = sql.NullInt64{Int64: it.sessionID, Valid: it.sessionID != 0}
 		mPhase[i] = sql.NullInt64{Int64: int64(it.phase), Valid: it.sessionID != 0}
+		mFacilitation[i] = it.facilitation
 	}
 	newHeads := make([]int64, len(rooms))
 	for i, r := range rooms {
@@ -372,12 +377,12 @@ func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, no
 		Seq    int64 `db:"seq"`
 	}
 	if err := sqlx.SelectContext(ctx, tx, &stored, `
-		INSERT INTO messages (case_id, seq, author_id, parent_id, body, body_html, lens, client_id, session_id, phase, created_at)
-		SELECT *, $11::timestamptz FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[],
-			$9::bigint[], $10::integer[])
+		INSERT INTO messages (case_id, seq, author_id, parent_id, body, body_html, lens, client_id, session_id, phase, facilitation, created_at)
+		SELECT *, $12::timestamptz FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[],
+			$9::bigint[], $10::integer[], $11::boolean[])
 		RETURNING id, case_id, seq`,
 		pq.Array(mCase), pq.Array(mSeq), pq.Array(mAuthor), pq.GenericArray{A: mParent}, pq.Array(mBody), pq.Array(mHTML),
-		pq.GenericArray{A: mLens}, pq.Array(mClient), pq.GenericArray{A: mSession}, pq.GenericArray{A: mPhase}, now); err != nil {
+		pq.GenericArray{A: mLens}, pq.Array(mClient), pq.GenericArray{A: mSession}, pq.GenericArray{A: mPhase}, pq.Array(mFacilitation), now); err != nil {
 		return nil, err
 	}
 	if len(stored) != n {
@@ -420,7 +425,7 @@ func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, no
 	for i, it := range fresh {
 		author := it.userID
 		m := Message{ID: eMessage[i], CaseID: it.caseID, Seq: it.seq, AuthorID: &author, AuthorName: names[it.userID],
-			Body: it.body, HTML: it.html, ClientID: it.clientID, Version: 1, CreatedAt: now}
+			Body: it.body, HTML: it.html, ClientID: it.clientID, Version: 1, CreatedAt: now, Facilitation: it.facilitation}
 		if it.parentID != 0 {
 			parent := it.parentID
 			m.ParentID = &parent

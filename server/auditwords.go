@@ -24,7 +24,7 @@ var auditActionWords = map[string]string{
 	"case.viewed": "read a case", "case.archived": "archived a case", "case.unarchived": "reopened an archived case",
 	"case.exported": "exported a case", "case.revision_redacted": "redacted an earlier version of a case",
 	"message.revision_redacted": "redacted an earlier version of a message",
-	"session.started": "started a live session", "session.ended": "ended a live session", "session.taken_over": "took over a live session",
+	"session.started": "started a live session", "session.ended": "ended a live session", "session.taken_over": "took over a live session from",
 	"template.created": "created a session format", "template.updated": "changed a session format", "template.deleted": "deleted a session format",
 }
 

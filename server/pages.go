@@ -292,6 +292,7 @@ func redirectToSignIn(c echo.Context) error {
 
 type homePage struct {
 	Communities []casestudy.Community
+	Activity    map[int64]casestudy.Activity // by community
 }
 
 func (s *Server) handleHome(c echo.Context) error {
@@ -302,6 +303,9 @@ func (s *Server) handleHome(c echo.Context) error {
 			return err
 		}
 		page.Communities = list
+		if page.Activity, err = s.cfg.Service.CommunityActivity(c.Request().Context(), u.ID); err != nil {
+			return err
+		}
 	}
 	return s.render(c, http.StatusOK, "home", newPageData(c, page))
 }
@@ -335,6 +339,7 @@ func (s *Server) handleAccountPage(c echo.Context) error {
 
 type communityPage struct {
 	Community     casestudy.Community
+	Activity      casestudy.Activity // summed over the community's rooms
 	Members       []casestudy.Member
 	Invitations   []casestudy.Invitation
 	Me            int64
@@ -370,6 +375,14 @@ func (s *Server) handleCommunityPage(c echo.Context) error {
 	}
 	if page.Policy, err = s.cfg.Service.CommunityPolicy(ctx, u.ID, cid); err != nil {
 		return err
+	}
+	rooms, err := s.cfg.Service.RoomActivity(ctx, u.ID, cid)
+	if err != nil {
+		return err
+	}
+	for _, a := range rooms {
+		page.Activity.Unread += a.Unread
+		page.Activity.Live = page.Activity.Live || a.Live
 	}
 	return s.render(c, http.StatusOK, "community", newPageData(c, page))
 }
@@ -452,6 +465,7 @@ type caseListPage struct {
 	Filter     casestudy.CaseFilter
 	NextURL    string
 	FilterNote string
+	Activity   map[int64]casestudy.Activity // by case
 }
 
 func (s *Server) handleCaseListPage(c echo.Context) error {
@@ -472,7 +486,11 @@ func (s *Server) handleCaseListPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := caseListPage{Community: cm, Cases: page.Cases, Members: members, Kinds: kindOptions, Filter: f}
+	activity, err := s.cfg.Service.RoomActivity(ctx, u.ID, cm.ID)
+	if err != nil {
+		return err
+	}
+	p := caseListPage{Community: cm, Cases: page.Cases, Members: members, Kinds: kindOptions, Filter: f, Activity: activity}
 	if page.NextCursor != "" {
 		q := c.QueryParams()
 		q.Set("cursor", page.NextCursor)

@@ -65,8 +65,22 @@ func TestLiveSessionInBrowser(t *testing.T) {
 
 	// Presentation: the member's composer is closed; the presenter presents.
 	closedBecause(member, "Only the presenter may speak")
+	// While writing, the phase stays in sight above the composer, the reason it is closed sits
+	// above the text box (not under Send), and the closed box looks closed.
+	member.Do(chromedp.WaitVisible(`//p[@data-testid="composer-phase"][contains(., "Presentation")][contains(., "left")][contains(., "the presenter (Bo)")]`))
+	if above := browsertest.Get(member, chromedp.Evaluate[bool](`document.querySelector('[data-testid="composer-reason"]').getBoundingClientRect().bottom <=
+		document.querySelector('#message-body').getBoundingClientRect().top`)); !above {
+		t.Error("the reason the composer is closed is not above the text box")
+	}
+	if look := browsertest.Get(member, chromedp.Evaluate[string](`(() => { const s = getComputedStyle(document.querySelector('#message-body'));
+		return s.cursor + ' ' + s.borderStyle + ' ' + s.backgroundColor; })()`)); look != "not-allowed dashed rgb(236, 235, 231)" {
+		t.Errorf("a closed composer looks like %q", look)
+	}
 	say(presenter, "Here is my case.")
 	member.Do(chromedp.WaitVisible(`//div[@data-testid="message-body"][normalize-space()="Here is my case."]`))
+	// The supervisor may speak in every phase, marked as a facilitation note.
+	say(sup, "A reminder: no names of clients, please.")
+	member.Do(chromedp.WaitVisible(`//article[.//div[normalize-space()="A reminder: no names of clients, please."]]//span[@data-testid="facilitation-note"]`))
 
 	// Clarifying questions: the member asks, the presenter answers in the thread.
 	next()
@@ -75,8 +89,10 @@ func TestLiveSessionInBrowser(t *testing.T) {
 	closedBecause(presenter, "use Reply")
 	presenter.Do(chromedp.Click(`//article[.//div[normalize-space()="Who pays for the coaching?"]]//button[.="Reply"]`),
 		chromedp.WaitEnabled(chromedp.CSS("#message-body")))
+	// Your own reply stays in sight, and in a question phase everyone sees the answers open.
 	presenter.Do(chromedp.SendKeys(chromedp.CSS("#message-body"), "The board does."), chromedp.Click(chromedp.CSS("[data-send]")),
-		chromedp.WaitVisible(`//button[contains(., "1 reply")]`))
+		chromedp.WaitVisible(`//ol[contains(@class, "replies")]//div[@data-testid="message-body"][normalize-space()="The board does."]`))
+	member.Do(chromedp.WaitVisible(`//ol[contains(@class, "replies")]//div[@data-testid="message-body"][normalize-space()="The board does."]`))
 
 	// Reflective round: the presenter listens; the server refuses their post even without the UI.
 	next()
@@ -123,11 +139,31 @@ func TestLiveSessionInBrowser(t *testing.T) {
 		chromedp.Click(`//form[@data-testid="learning-form"]//button[.="Record"]`))
 	presenter.Do(chromedp.WaitVisible(`//ul[@data-testid="learning-points"]/li[contains(., "Ask before advising. (formative)")]`),
 		chromedp.WaitVisible(`//ul[@data-testid="learning-points"]/li[contains(., "Action: Talk to the board")]`))
-	browsertest.Get(sup, chromedp.Evaluate[bool](`window.confirm = () => true; true`))
-	sup.Do(chromedp.Click(chromedp.CSS(`[data-testid="end-session"]`)))
+
+	// Cy becomes a supervisor and takes over: asked to confirm, Ada is told, the audit log has it.
+	cy := findUser(t, svc, group.ID, ada.ID, "Cy")
+	if err := svc.ChangeRole(ctx, ada.ID, group.ID, cy, casestudy.RoleSupervisor); err != nil {
+		t.Fatal(err)
+	}
+	member.Do(chromedp.Reload(), chromedp.WaitVisible(`//button[@data-take-over][.="Take over as supervisor"]`))
+	browsertest.Get(member, chromedp.Evaluate[bool](`window.confirm = (q) => { window.asked = q; return true; }; true`))
+	member.Do(chromedp.Click(`//button[@data-take-over]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="end-session"]`)))
+	if asked := browsertest.Get(member, chromedp.Evaluate[string](`window.asked || ''`)); !strings.Contains(asked, "Take over from Ada") {
+		t.Errorf("taking over asked %q", asked)
+	}
+	sup.Do(chromedp.WaitVisible(`//p[@data-testid="session-notice"][contains(., "Cy has taken over as supervisor; you take part as a member now.")]`))
+	if entries, err := svc.ListAudit(ctx, ada.ID, group.ID, casestudy.AuditFilter{Action: "session.taken_over"}); err != nil || len(entries) != 1 ||
+		*entries[0].ActorID != cy || *entries[0].TargetID != ada.ID {
+		t.Errorf("the take-over in the audit log: %+v %v", entries, err)
+	}
+
+	member.Do(chromedp.Click(chromedp.CSS(`[data-testid="end-session"]`)))
 	member.Do(chromedp.WaitNotVisible(chromedp.CSS(`[data-testid="session-panel"]`)),
 		chromedp.WaitEnabled(chromedp.CSS("#message-body")))
 	sup.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="start-session"]`)))
+	// Everyone sees the record as the session ends, without reloading.
+	sup.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="session-record"]`)))
 
 	// The record lists every phase as it ran, with the learning and the actions.
 	member.Do(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid="session-record"]`)))
@@ -175,4 +211,20 @@ func secondsOf(t *testing.T, countdown string) int {
 		t.Fatalf("countdown %q: %v", countdown, err)
 	}
 	return 60*m + s
+}
+
+// findUser returns the id of the community's member with that display name.
+func findUser(t *testing.T, svc *casestudy.Service, communityID, asUser int64, name string) int64 {
+	t.Helper()
+	members, err := svc.ListMembers(context.Background(), asUser, communityID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members {
+		if m.DisplayName == name {
+			return m.UserID
+		}
+	}
+	t.Fatalf("no member named %s", name)
+	return 0
 }

@@ -188,8 +188,11 @@ export class RoomConnection {
     return this.request({ type: 'delete', room: this.room, message_id: messageID }, false);
   }
 
+  // markRead sends the read position, and says whether it could (false: not connected).
   markRead(seq) {
-    if (this.ready) this.send({ type: 'read', room: this.room, seq });
+    if (!this.ready) return false;
+    this.send({ type: 'read', room: this.room, seq });
+    return true;
   }
 
   typing() {

@@ -6,7 +6,7 @@
 import { RoomConnection, newClientID } from './room-client.js';
 import { createSessionPanel } from './session-panel.js';
 import { LiveReview } from './live-review.js';
-import { formatDate } from './dates.js';
+import { formatDate, localiseTimes } from './dates.js';
 
 const section = document.querySelector('[data-room]');
 const room = Number(section.dataset.room);
@@ -52,6 +52,11 @@ function updateComposer() {
   composer.querySelector('[data-send]').disabled = Boolean(why);
   reason.textContent = why;
   reason.hidden = !why;
+  // During a session the composer carries the phase, so that it is in sight while writing.
+  composer.classList.toggle('in-session', session.running());
+  const phase = composer.querySelector('[data-composer-phase]');
+  phase.textContent = session.banner();
+  phase.hidden = !session.running();
 }
 
 const conn = new RoomConnection(room, {
@@ -113,6 +118,21 @@ function markUnread() {
   threadsEl.insertBefore(divider, firstNew);
 }
 
+// refreshRecords shows the session records as the server renders them, once a session has
+// ended, so that nobody needs to reload the page to see the record.
+async function refreshRecords() {
+  const slot = document.querySelector('[data-records-slot]');
+  if (!slot) return;
+  try {
+    const res = await fetch(location.pathname, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+    if (!res.ok) return;
+    const fresh = new DOMParser().parseFromString(await res.text(), 'text/html').querySelector('[data-records-slot]');
+    if (!fresh) return;
+    slot.replaceChildren(...[...fresh.childNodes].map((n) => document.importNode(n, true)));
+    localiseTimes(slot);
+  } catch { /* the records stay as they were; a reload shows them */ }
+}
+
 // ---- rendering ----
 
 function threadElement(msg, replies = []) {
@@ -129,17 +149,24 @@ function threadElement(msg, replies = []) {
   list.id = `replies-${msg.id}`;
   list.hidden = true;
   toggle.setAttribute('aria-controls', list.id);
-  toggle.addEventListener('click', () => {
-    const open = toggle.getAttribute('aria-expanded') !== 'true';
-    toggle.setAttribute('aria-expanded', String(open));
-    list.hidden = !open;
-    toggle.classList.remove('has-new');
-    updateToggle(li);
-  });
+  toggle.addEventListener('click', () => setThreadOpen(li, toggle.getAttribute('aria-expanded') !== 'true'));
   li.append(toggle, list);
   for (const r of replies) list.append(replyElement(r));
+  // A question asked in a question phase of the running session shows its answers.
+  if (session.asksAndAnswers(msg)) {
+    list.hidden = false;
+    toggle.setAttribute('aria-expanded', 'true');
+  }
   updateToggle(li);
   return li;
+}
+
+function setThreadOpen(li, open) {
+  const toggle = li.querySelector('.replies-toggle');
+  toggle.setAttribute('aria-expanded', String(open));
+  li.querySelector('.replies').hidden = !open;
+  toggle.classList.remove('has-new');
+  updateToggle(li);
 }
 
 function replyElement(msg) {
@@ -178,6 +205,13 @@ function fillMessage(article, msg) {
   when.dateTime = msg.created_at;
   when.textContent = formatDate(msg.created_at);
   head.append(who, ' ', when);
+  if (msg.facilitation) {
+    const note = document.createElement('span');
+    note.className = 'tag facilitation-tag';
+    note.dataset.testid = 'facilitation-note';
+    note.textContent = 'Facilitation note';
+    head.append(' ', note);
+  }
   const phase = session.phaseOf(msg);
   if (phase) {
     const tag = document.createElement('span');
@@ -285,6 +319,7 @@ function applyEvent(ev) {
     // A session event, or 'message.removed': a message deleted for good by the community's
     // retention policy, of which nothing is left to show.
     if (ev.session) session.update(ev.session, ev.learning_point);
+    if (ev.type === 'session.ended') refreshRecords();
     return;
   }
   if (msg.author_name) people.set(msg.author_id, msg.author_name);
@@ -295,7 +330,12 @@ function applyEvent(ev) {
       if (parent) {
         parent.querySelector('.replies').append(replyElement(msg));
         const toggle = parent.querySelector('.replies-toggle');
-        if (toggle.getAttribute('aria-expanded') !== 'true' && msg.author_id !== me) toggle.classList.add('has-new');
+        const parentMsg = messages.get(msg.parent_id)?.msg;
+        if (msg.author_id === me || (parentMsg && session.asksAndAnswers(parentMsg))) {
+          setThreadOpen(parent, true); // your own reply stays in sight; answers in a question phase too
+        } else if (toggle.getAttribute('aria-expanded') !== 'true') {
+          toggle.classList.add('has-new');
+        }
         updateToggle(parent);
       }
     } else {
@@ -322,14 +362,26 @@ function announce(text) {
   announceEl.textContent = text;
 }
 
+// The read position: recorded a moment after the reader has seen the room (on opening it, and
+// as new events arrive while the tab is visible), over the socket or, before it is ready, over
+// HTTP. The marker shown on this visit stays where it was.
 let readTimer = null;
 function scheduleRead() {
   if (document.visibilityState !== 'visible' || lastSeq <= readSeq) return;
   clearTimeout(readTimer);
-  readTimer = setTimeout(() => {
-    readSeq = lastSeq;
-    conn.markRead(lastSeq);
-  }, 1500);
+  readTimer = setTimeout(recordRead, 1500);
+}
+function recordRead() {
+  const seq = lastSeq;
+  if (seq <= readSeq) return;
+  if (conn.markRead(seq)) {
+    readSeq = seq;
+    return;
+  }
+  fetch(`${api}/read`, {
+    method: 'PUT', credentials: 'same-origin', keepalive: true,
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify({ seq }),
+  }).then((res) => { if (res.ok) readSeq = Math.max(readSeq, seq); }).catch(() => {});
 }
 document.addEventListener('visibilitychange', scheduleRead);
 
@@ -511,7 +563,7 @@ if (composer) {
 $('[data-older]').addEventListener('click', () => loadOlder().catch((e) => { $('[data-room-error]').textContent = e.message; }));
 
 loadSnapshot()
-  .then(() => conn.start())
+  .then(() => { conn.start(); scheduleRead(); })
   .catch((e) => {
     $('[data-room-loading]').hidden = true;
     $('[data-room-error]').textContent = e.message || 'The discussion could not be loaded.';

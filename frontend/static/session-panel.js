@@ -16,7 +16,8 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
   const pastPhases = new Map(); // session id → phase names, of ended sessions (from their records)
   let lastAnnounced = null;
 
-  const nameOf = (id) => people()?.get(id) || (id === me ? 'you' : `member ${id}`);
+  const nameOf = (id) => people()?.get(id) || (id === me ? 'you'
+    : id === view?.presenter_id ? view.presenter_name : id === view?.supervisor_id ? view.supervisor_name : '') || 'a member';
 
   async function post(url, body) {
     const res = await fetch(url, {
@@ -41,6 +42,7 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
     if (!view || view.state.ended) return '';
     const p = view.template.phases[view.state.phase];
     const r = role(me);
+    if (r === 'supervisor') return ''; // in every phase: a facilitation note
     if (r === 'presenter' && !p.presenter_may_post) return `The presenter listens in this phase (${p.name}).`;
     switch (p.policy) {
       case 'roles':
@@ -67,7 +69,9 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
     const p = view.template.phases[view.state.phase];
     const presenter = nameOf(view.presenter_id);
     switch (p.policy) {
-      case 'roles': return `Speaking now: ${(p.roles || []).map((r) => (r === 'presenter' ? `the presenter (${presenter})` : r)).join(', ')}.`;
+      case 'roles': return `Speaking now: ${(p.roles || []).map((r) => ({
+        presenter: `the presenter (${presenter})`, supervisor: `the supervisor (${nameOf(view.supervisor_id)})`, member: 'the members',
+      })[r] || r).join(' and ')}.`;
       case 'ask_answer': return `Members ask; ${presenter} answers in each question's thread.`;
       case 'round_robin': {
         const current = view.state.turn_order?.[view.state.turn];
@@ -76,6 +80,13 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
       case 'hand_raise': return view.state.floor ? `${nameOf(view.state.floor)} has the floor.` : 'Raise your hand to speak.';
       default: return p.presenter_may_post ? 'Everyone may speak.' : `Everyone may speak; ${presenter} listens.`;
     }
+  }
+
+  // bannerText is the one line kept above the composer: phase, time, who speaks.
+  function bannerText() {
+    if (!view || view.state.ended) return '';
+    const p = view.template.phases[view.state.phase];
+    return `${p.name} · ${$('[data-countdown]').textContent || ''} · ${whoSpeaks()}`;
   }
 
   function secondsLeft() {
@@ -91,6 +102,8 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
     const out = $('[data-countdown]');
     out.textContent = view.state.paused ? `paused, ${text} left` : left >= 0 ? `${text} left` : `${text} over time`;
     out.classList.toggle('over', left < 0);
+    const banner = section.querySelector('[data-composer-phase]');
+    if (banner && !banner.hidden) banner.textContent = bannerText();
     // Over time, the phase waits for the supervisor (unless the template moves on by itself).
     const overdue = $('[data-overdue]');
     const phase = view.template.phases[view.state.phase];
@@ -188,6 +201,7 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
     b.addEventListener('click', () => {
       const action = b.dataset.command;
       if (action === 'end' && !window.confirm('End the session for everyone?')) return;
+      if (action === 'take_over' && !window.confirm(`Take over from ${nameOf(view.supervisor_id)} as this session's supervisor? They will be told, and it is recorded in the audit log.`)) return;
       command(action, b.dataset.minutes ? { minutes: Number(b.dataset.minutes) } : {});
     });
   }
@@ -254,6 +268,15 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
       if (view && view.state && next && next.state.ended) {
         pastPhases.set(next.id, next.template.phases.map((p) => p.name));
       }
+      // The supervisor who was displaced is told, and so is everyone else.
+      if (view && next && !next.state.ended && next.id === view.id && next.supervisor_id !== view.supervisor_id) {
+        const notice = $('[data-session-notice]');
+        const newName = people()?.get(next.supervisor_id) || next.supervisor_name || 'Another supervisor';
+        notice.textContent = view.supervisor_id === me
+          ? `${newName} has taken over as supervisor; you take part as a member now.`
+          : `${newName} has taken over as supervisor from ${nameOf(view.supervisor_id)}.`;
+        notice.hidden = false;
+      }
       if (next && next.learning_points) {
         points = next.learning_points;
       } else if (!next || !view || next.id !== view.id) {
@@ -267,6 +290,12 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
       if (view) render();
     },
     refusal,
+    banner: bannerText,
+    // asksAndAnswers: msg was posted in a question phase (ask_answer) of the running session.
+    asksAndAnswers(msg) {
+      return Boolean(view && !view.state.ended && msg.session_id === view.id &&
+        view.template.phases[msg.phase]?.policy === 'ask_answer');
+    },
     running: () => Boolean(view && !view.state.ended),
     phaseOf(msg) {
       if (msg.session_id == null || msg.phase == null) return '';
