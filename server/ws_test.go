@@ -854,28 +854,38 @@ func TestLiveSessionOverHTTPAndSocket(t *testing.T) {
 	}
 	a.events(1)
 
-	// Presentation: only the presenter speaks; the supervisor's post is refused with the reason.
-	a.send(map[string]any{"type": "publish", "room": f.room, "client_id": "s1", "body": "Let me add", "ref": "p1"})
-	if e := a.nextOf(realtime.TypeError); e.Code != casestudy.EFORBIDDEN || !strings.Contains(string(e.raw), "Only the presenter may speak") ||
+	// Presentation: only the presenter speaks; another member's post is refused with the reason.
+	cal := s.newClient(t).signUp("cal")
+	_, token := f.author.invite(f.cid, "member")
+	cal.join(token)
+	c := cal.dialWS(s.URL)
+	c.subscribe(f.room, 1)
+	c.send(map[string]any{"type": "publish", "room": f.room, "client_id": "c1", "body": "Let me add", "ref": "p1"})
+	if e := c.nextOf(realtime.TypeError); e.Code != casestudy.EFORBIDDEN || !strings.Contains(string(e.raw), "Only the presenter may speak") ||
 		!strings.Contains(string(e.raw), `"phase":"Presentation"`) {
 		t.Fatalf("refusal %s", e.raw)
 	}
 	if ack := m.publish(f.room, "p1", "Here is my case"); ack.Seq != 2 {
 		t.Fatalf("presenter's post %s", ack.raw)
 	}
+	// The supervisor may speak in every phase: a facilitation note.
+	if ack := a.publish(f.room, "s1", "A reminder: no names, please"); ack.Seq != 3 {
+		t.Fatalf("supervisor's post %s", ack.raw)
+	}
 
 	f.member.mustStatus(f.member.call("POST", path+"/commands", map[string]any{"action": "advance"}), 403)
 	f.author.mustStatus(f.author.call("POST", path+"/commands", map[string]any{"action": "advance"}), 200)
 	f.author.mustStatus(f.author.call("POST", path+"/commands", map[string]any{"action": "fly"}), 422)
-	evs := a.events(2)
-	if evs[0].Message == nil || evs[1].Action != "advance" || evs[1].Session.State.Phase != 1 {
+	evs := c.events(3)
+	if evs[0].Message == nil || evs[0].Message.Facilitation || evs[1].Message == nil || !evs[1].Message.Facilitation ||
+		evs[2].Action != "advance" || evs[2].Session.State.Phase != 1 {
 		t.Fatalf("events %+v", evs)
 	}
 
 	// The snapshot of a page load carries the session as it stands.
 	var snap casestudy.RoomSnapshot
 	f.member.mustStatus(f.member.call("GET", fmt.Sprintf("%s/%d/messages", f.base, f.room), nil), 200).decode(t, &snap)
-	if snap.Session == nil || snap.Session.State.Phase != 1 || snap.Head != 3 {
+	if snap.Session == nil || snap.Session.State.Phase != 1 || snap.Head != 4 {
 		t.Fatalf("snapshot %+v", snap)
 	}
 	var got struct{ Session casestudy.SessionView }
