@@ -475,8 +475,13 @@ func (s *Service) UpdateCase(ctx context.Context, userID, communityID, caseID in
 	return s.GetCase(ctx, userID, communityID, caseID)
 }
 
-// WithdrawCase takes a published case back: only its author sees it afterwards.
+// WithdrawCase takes a published case back, for good: only its author sees its text afterwards;
+// its room, discussion and session records are closed to everyone, facilitators included (the
+// author has withdrawn consent to share it), and stay stored until the community's retention
+// policy or the author's account deletion removes them. A live session running on it ends
+// first, its record kept. The audit log keeps that it was withdrawn, and by whom.
 func (s *Service) WithdrawCase(ctx context.Context, userID, communityID, caseID int64) (Case, error) {
+	var ended RoomEvent
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		current, err := authorsCaseForUpdate(ctx, tx, userID, communityID, caseID, "withdraw")
 		if err != nil {
@@ -485,6 +490,15 @@ func (s *Service) WithdrawCase(ctx context.Context, userID, communityID, caseID 
 		if current.Status != StatusPublished {
 			return Errorf(ECONFLICT, "Only a published case can be withdrawn.")
 		}
+		// A live session on it ends now, its record kept: nobody could end it afterwards.
+		switch view, err := liveSessionForUpdate(ctx, tx, caseID); {
+		case err == nil:
+			if ended, err = endSession(ctx, tx, s.node, view, userID, communityID, "withdrawn", s.now().UTC()); err != nil {
+				return err
+			}
+		case ErrorCode(err) != ENOTFOUND:
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = 'withdrawn', withdrawn_at = $2, updated_at = $2 WHERE id = $1`, caseID, s.now()); err != nil {
 			return err
 		}
@@ -492,6 +506,9 @@ func (s *Service) WithdrawCase(ctx context.Context, userID, communityID, caseID 
 	})
 	if err != nil {
 		return Case{}, err
+	}
+	if ended.Seq != 0 {
+		s.events.RoomEventCommitted(ended)
 	}
 	return s.GetCase(ctx, userID, communityID, caseID)
 }

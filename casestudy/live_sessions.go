@@ -225,34 +225,45 @@ func (s *Service) ControlSession(ctx context.Context, userID, communityID, caseI
 			return err
 		}
 		view.State = st
-		stateJSON, _ := json.Marshal(st)
-		if _, err := tx.ExecContext(ctx, `UPDATE live_sessions SET state = $2, supervisor_id = $3, ended_at = $4 WHERE id = $1`,
-			view.ID, stateJSON, view.SupervisorID, view.EndedAt); err != nil {
+		if cmd.Action == SessionEnd {
+			ev, err = endSession(ctx, tx, s.node, view, userID, communityID, SessionEnd, now)
 			return err
 		}
-		evType := EventSessionChanged
-		if cmd.Action == SessionEnd {
-			evType = EventSessionEnded
-			record, err := sessionRecord(ctx, tx, view, now)
-			if err != nil {
-				return err
-			}
-			recordJSON, _ := json.Marshal(record)
-			if _, err := tx.ExecContext(ctx, `UPDATE live_sessions SET record = $2 WHERE id = $1`, view.ID, recordJSON); err != nil {
-				return err
-			}
-			if err := appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &communityID, Action: "session.ended",
-				TargetType: "case", TargetID: &caseID, Detail: detailJSON(map[string]any{"session": view.ID})}); err != nil {
-				return err
-			}
+		stateJSON, _ := json.Marshal(st)
+		if _, err := tx.ExecContext(ctx, `UPDATE live_sessions SET state = $2, supervisor_id = $3 WHERE id = $1`,
+			view.ID, stateJSON, view.SupervisorID); err != nil {
+			return err
 		}
-		ev, err = appendSessionEvent(ctx, tx, s.node, evType, cmd.Action, userID, view, nil, now)
+		ev, err = appendSessionEvent(ctx, tx, s.node, EventSessionChanged, cmd.Action, userID, view, nil, now)
 		return err
 	})
 	if err == nil {
 		s.events.RoomEventCommitted(ev)
 	}
 	return ev, err
+}
+
+// endSession ends a running session in tx: its record is kept, the room hears of it (action:
+// "end", or "withdrawn" when its case was withdrawn), and the audit log has it.
+func endSession(ctx context.Context, tx *sqlx.Tx, node string, view SessionView, by, communityID int64, action string, now time.Time) (RoomEvent, error) {
+	view.State.Ended = true
+	view.EndedAt = &now
+	record, err := sessionRecord(ctx, tx, view, now)
+	if err != nil {
+		return RoomEvent{}, err
+	}
+	stateJSON, _ := json.Marshal(view.State)
+	recordJSON, _ := json.Marshal(record)
+	if _, err := tx.ExecContext(ctx, `UPDATE live_sessions SET state = $2, supervisor_id = $3, ended_at = $4, record = $5 WHERE id = $1`,
+		view.ID, stateJSON, view.SupervisorID, now, recordJSON); err != nil {
+		return RoomEvent{}, err
+	}
+	caseID := view.Room
+	if err := appendAudit(ctx, tx, AuditEntry{ActorID: &by, CommunityID: &communityID, Action: "session.ended",
+		TargetType: "case", TargetID: &caseID, Detail: detailJSON(map[string]any{"session": view.ID, "how": action})}); err != nil {
+		return RoomEvent{}, err
+	}
+	return appendSessionEvent(ctx, tx, node, EventSessionEnded, action, by, view, nil, now)
 }
 
 func (v SessionView) roleOf(userID int64) SessionRole {

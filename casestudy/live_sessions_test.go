@@ -363,3 +363,33 @@ func TestDemotedSupervisorStopsSteering(t *testing.T) {
 	}
 	must(sf.control(t, room, sf.sup2, casestudy.SessionEnd))
 }
+
+// Withdrawing a case ends its live session (which nobody could end afterwards), its record
+// kept; the room and its records are closed to everyone, the facilitator included.
+func TestWithdrawingACaseEndsItsSession(t *testing.T) {
+	sf := newSessionFixture(t)
+	ctx := context.Background()
+	room := publishedRoom(t, sf.f, sf.cid, sf.author)
+	must := mustOK(t)
+	must(sf.f.svc.StartSession(ctx, sf.sup1.ID, sf.cid, room, casestudy.StartSessionInput{TemplateKey: "balint"}, nil))
+	if _, err := sf.f.svc.WithdrawCase(ctx, sf.author.ID, sf.cid, room); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sf.f.svc.LiveSession(ctx, sf.author.ID, sf.cid, room); casestudy.ErrorCode(err) != casestudy.ENOTFOUND {
+		t.Fatalf("a session still runs on the withdrawn case: %v", err)
+	}
+	var kept bool
+	if err := sf.f.db.Get(&kept, `SELECT record IS NOT NULL FROM live_sessions WHERE case_id = $1`, room); err != nil || !kept {
+		t.Fatalf("the session's record was not kept: %v", err)
+	}
+	if _, err := sf.f.svc.SessionRecords(ctx, sf.fac.ID, sf.cid, room); casestudy.ErrorCode(err) != casestudy.ENOTFOUND {
+		t.Fatalf("the facilitator still reads the withdrawn case's records: %v", err)
+	}
+	var last casestudy.RoomEvent
+	for _, ev := range sf.f.events.room {
+		last = ev
+	}
+	if last.Type != casestudy.EventSessionEnded || last.Action != "withdrawn" {
+		t.Fatalf("the room was told %+v", last)
+	}
+}
