@@ -105,7 +105,7 @@ func (s *Service) ListAudit(ctx context.Context, actorID, communityID int64, f A
 
 // AuditActions are the actions a community's audit log may hold, for the log's filter.
 var AuditActions = []string{
-	"community.created", "policy.changed", "community.exported", "retention.applied",
+	"community.created", "community.renamed", "community.deleted", "policy.changed", "community.exported", "retention.applied",
 	"invitation.created", "invitation.revoked", "invitation.used",
 	"member.role_changed", "member.removed", "member.left", "account.deleted",
 	"case.published", "case.edited", "case.withdrawn", "case.viewed", "case.archived", "case.unarchived", "case.exported",

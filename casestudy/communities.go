@@ -95,6 +95,67 @@ func (s *Service) CreateCommunity(ctx context.Context, actorID int64, in NewComm
 	return c, err
 }
 
+// UpdateCommunity renames a community and rewrites its description. Facilitators only.
+func (s *Service) UpdateCommunity(ctx context.Context, actorID, communityID int64, in NewCommunity) (Community, error) {
+	in, err := in.validate()
+	if err != nil {
+		return Community{}, err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := requireRole(ctx, tx, actorID, communityID, RoleFacilitator); err != nil {
+			return err
+		}
+		var before string
+		if err := sqlx.GetContext(ctx, tx, &before, `SELECT name FROM communities WHERE id = $1 FOR UPDATE`, communityID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE communities SET name = $2, description = $3 WHERE id = $1`, communityID, in.Name, in.Description); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, AuditEntry{ActorID: &actorID, CommunityID: &communityID, Action: "community.renamed",
+			TargetType: "community", TargetID: &communityID, Detail: detailJSON(map[string]string{"from": before, "to": in.Name})})
+	})
+	if err != nil {
+		return Community{}, err
+	}
+	return s.GetCommunity(ctx, actorID, communityID)
+}
+
+// DeleteCommunity deletes a community and everything in it, for good: its cases, rooms and
+// messages, session records, archive, formats, invitations and memberships. Facilitators only,
+// naming the community to confirm. Every member's live connections close. The audit log keeps
+// its entries (it is append-only), which hold no case or message text.
+func (s *Service) DeleteCommunity(ctx context.Context, actorID, communityID int64, confirmName string) error {
+	var members []int64
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := requireRole(ctx, tx, actorID, communityID, RoleFacilitator); err != nil {
+			return err
+		}
+		var name string
+		if err := sqlx.GetContext(ctx, tx, &name, `SELECT name FROM communities WHERE id = $1 FOR UPDATE`, communityID); err != nil {
+			return err
+		}
+		if strings.TrimSpace(confirmName) != name {
+			return FieldErrorf("confirm_name", "Type the community's name exactly to confirm.")
+		}
+		if err := sqlx.SelectContext(ctx, tx, &members, `SELECT user_id FROM memberships WHERE community_id = $1`, communityID); err != nil {
+			return err
+		}
+		if err := appendAudit(ctx, tx, AuditEntry{ActorID: &actorID, CommunityID: &communityID, Action: "community.deleted",
+			TargetType: "community", TargetID: &communityID, Detail: detailJSON(map[string]any{"members": len(members)})}); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM communities WHERE id = $1`, communityID)
+		return err
+	})
+	if err == nil {
+		for _, id := range members {
+			s.events.MembershipEnded(id, communityID)
+		}
+	}
+	return err
+}
+
 // ListCommunities returns the communities the user belongs to, by name.
 func (s *Service) ListCommunities(ctx context.Context, userID int64) ([]Community, error) {
 	list := []Community{}

@@ -321,9 +321,27 @@ func (s *Service) Search(ctx context.Context, userID int64, q SearchQuery) (Sear
 	return page, nil
 }
 
-// markSnippet escapes a headline and turns its markers into <mark>.
+// Markdown's marks, which a snippet shows as the words they mark: "**keen**" reads "keen".
+var (
+	mdLink      = regexp.MustCompile(`!?\[([^\]]*)\]\([^)]*\)`)
+	mdLineStart = regexp.MustCompile(`(?m)^[ \t]{0,3}(?:#{1,6}|>+|[-*+]|\d+[.)])[ \t]+`)
+	mdPairs     = strings.NewReplacer("**", "", "__", "", "~~", "", "`", "")
+	mdEmphOpen  = regexp.MustCompile(`(^|[\s(\x01])[*_]+([^\s*_])`)
+	mdEmphClose = regexp.MustCompile(`([^\s*_])[*_]+([\s.,;:!?)\x02]|$)`)
+)
+
+// plainSnippet drops Markdown's marks from a headline, keeping ts_headline's markers.
+func plainSnippet(s string) string {
+	s = mdLink.ReplaceAllString(s, "$1")
+	s = mdLineStart.ReplaceAllString(s, "")
+	s = mdPairs.Replace(s)
+	s = mdEmphOpen.ReplaceAllString(s, "$1$2")
+	return mdEmphClose.ReplaceAllString(s, "$1$2")
+}
+
+// markSnippet escapes a headline (without its Markdown marks) and turns its markers into <mark>.
 func markSnippet(s string) string {
-	s = html.EscapeString(s)
+	s = html.EscapeString(plainSnippet(s))
 	return strings.NewReplacer(markStart, "<mark>", markStop, "</mark>").Replace(s)
 }
 

@@ -18,6 +18,8 @@ func (s *Server) registerCommunityRoutes(api *echo.Group) {
 	changeLimit := s.userLimit("community.change")
 	g := api.Group("/communities/:cid", s.requireMember)
 	g.GET("", s.handleGetCommunity)
+	g.PATCH("", s.handleUpdateCommunity, changeLimit)
+	g.DELETE("", s.handleDeleteCommunity, changeLimit)
 	g.GET("/members", s.handleListMembers)
 	g.PATCH("/members/:uid", s.handleChangeRole, changeLimit)
 	g.DELETE("/members/:uid", s.handleRemoveMember, changeLimit)
@@ -57,6 +59,32 @@ func (s *Server) handleCreateCommunity(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"community": cm})
+}
+
+func (s *Server) handleUpdateCommunity(c echo.Context) error {
+	var req createCommunityRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	cm, err := s.cfg.Service.UpdateCommunity(c.Request().Context(), currentUser(c).ID, communityID(c), casestudy.NewCommunity{Name: req.Name, Description: req.Description})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"community": cm})
+}
+
+// handleDeleteCommunity: DELETE /communities/:cid {"confirm_name": "…"}.
+func (s *Server) handleDeleteCommunity(c echo.Context) error {
+	var req struct {
+		ConfirmName string `json:"confirm_name"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if err := s.cfg.Service.DeleteCommunity(c.Request().Context(), currentUser(c).ID, communityID(c), req.ConfirmName); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 func (s *Server) handleGetCommunity(c echo.Context) error {

@@ -14,7 +14,7 @@ import (
 // stored entries keep their machine names (for the filter, the API and exports).
 
 var auditActionWords = map[string]string{
-	"community.created": "created the community", "community.renamed": "renamed the community",
+	"community.created": "created the community", "community.renamed": "renamed the community", "community.deleted": "deleted the community",
 	"policy.changed": "changed the community's policy", "community.exported": "exported the community",
 	"retention.applied": "applied the retention policy",
 	"invitation.created": "made an invitation", "invitation.revoked": "withdrew an invitation", "invitation.used": "joined with an invitation",

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/casecircle/casecircle/casestudy"
+	"github.com/casecircle/casecircle/casestudy/markup"
 	"github.com/casecircle/casecircle/frontend"
 )
 
@@ -37,6 +38,22 @@ func newPages(a *assets) (*pages, error) {
 		"join":        strings.Join,
 		"jsonText":    func(b json.RawMessage) string { return string(b) },
 		"auditAction": auditActionLabel,
+		// markdown renders a summary's Markdown as the room renders messages: goldmark, then
+		// bluemonday's allow-list, so the HTML is safe to insert.
+		"markdown": func(s string) template.HTML { return template.HTML(markup.Render(s)) },
+		"policyLabel": func(p casestudy.SpeakingPolicy) string {
+			if l, ok := policyLabels[p]; ok {
+				return l
+			}
+			return string(p)
+		},
+		"productLabel": func(p string) string {
+			if p == "" {
+				return "nothing in particular"
+			}
+			return strings.ReplaceAll(p, "_", " ")
+		},
+		"roleLabel":   func(r casestudy.SessionRole) string { return string(r) },
 		"auditTarget": auditTarget,
 		"auditDetail": auditDetail,
 		"policyNames": func(ps []casestudy.SpeakingPolicy) []string {
@@ -114,6 +131,9 @@ func (s *Server) registerPageRoutes(e *echo.Echo) {
 	e.GET("/signin", s.authPage("signin"))
 	e.GET("/signup", s.authPage("signup"))
 	e.GET("/account", s.handleAccountPage)
+	e.GET("/account/deleted", func(c echo.Context) error {
+		return s.render(c, http.StatusOK, "goodbye", newPageData(c, nil))
+	})
 	e.GET("/communities/:cid", s.handleCommunityPage)
 	e.GET("/join/:token", s.handleJoinPage)
 	s.registerCasePages(e)
@@ -585,4 +605,11 @@ func (s *Server) handleCasePage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "case", newPageData(c, casePage{Community: cm, Case: cs, KindLabel: kindLabel(cs.Kind),
 		Mine: cs.AuthorID == u.ID, Revisions: revs, Records: records, Summary: summary,
 		MayRedact: cs.AuthorID == u.ID || cm.MyRole == casestudy.RoleFacilitator}))
+}
+
+// policyLabels are the speaking policies as the format pages name them.
+var policyLabels = map[casestudy.SpeakingPolicy]string{
+	casestudy.PolicyOpen: "Everyone", casestudy.PolicyRoles: "Only some roles",
+	casestudy.PolicyAskAnswer: "Members ask, the presenter answers", casestudy.PolicyRoundRobin: "In turn (round-robin)",
+	casestudy.PolicyHandRaise: "Raise a hand; the supervisor gives the floor",
 }

@@ -161,7 +161,9 @@ func TestArchiveInBrowser(t *testing.T) {
 		chromedp.WaitVisible(`//p[@data-error-for="password"][contains(., "not right")]`))
 	member.Do(chromedp.SetValue(chromedp.CSS("#delete-password"), demoPassword),
 		chromedp.Click(`//form[@data-testid="delete-account"]//button[.="Delete my account"]`),
-		chromedp.WaitVisible(chromedp.CSS(`form[data-api="/api/v1/auth/signin"]`)))
+		// A page that says it is done, signed out.
+		chromedp.WaitVisible(`//section[@data-testid="account-deleted"]/h1[.="Your account is deleted"]`),
+		chromedp.WaitVisible(`//a[.="Sign in"]`))
 	fac.Do(chromedp.Navigate(casePath),
 		chromedp.WaitVisible(`//article[.//div[normalize-space()="The sponsor asks for weekly notes."]]//*[contains(., "Former member")]`))
 }

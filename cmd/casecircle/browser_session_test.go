@@ -187,6 +187,10 @@ func TestLiveSessionInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="case-summary"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="read-only"]`)))
 	summary := browsertest.Get(sup, chromedp.Evaluate[string](`document.querySelector('[data-testid="case-summary"]').innerText`))
+	// Its Markdown is rendered: a list, not "- " lines.
+	if items := browsertest.Get(sup, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="summary-learning"] li').length`)); items < 1 || strings.Contains(summary, "- Ask") {
+		t.Errorf("the learning summary is not rendered as a list (%d items):\n%s", items, summary)
+	}
 	for _, want := range []string{"rescuing", "founders", "Ask before advising. (formative)", "Talk to the board about the contract."} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("the learning summary lacks %q:\n%s", want, summary)

@@ -196,6 +196,7 @@ async function save(action) {
   buttons.forEach((b) => { b.disabled = true; });
   try {
     const data = caseID ? await send('PUT', `${api}/${caseID}`, body) : await send('POST', api, body);
+    unsaved = false;
     location.assign(`/communities/${community}/cases/${data.case.id}`);
   } catch (error) {
     if (error.findings) {
@@ -208,6 +209,13 @@ async function save(action) {
     buttons.forEach((b) => { b.disabled = false; });
   }
 }
+
+// Leaving with changes not saved asks first.
+let unsaved = false;
+form.addEventListener('input', () => { unsaved = true; });
+window.addEventListener('beforeunload', (e) => {
+  if (unsaved) e.preventDefault();
+});
 
 $('[data-check]').addEventListener('click', check);
 $('[data-accept-all]').addEventListener('click', () => {

@@ -551,6 +551,10 @@ async function deleteMessage(msg) {
 if (composer) {
   composer.addEventListener('submit', send);
   const textarea = composer.querySelector('textarea');
+  // Leaving the page with a message written but not sent asks first.
+  window.addEventListener('beforeunload', (e) => {
+    if (textarea.value.trim()) e.preventDefault();
+  });
   textarea.addEventListener('input', () => {
     conn.typing();
     review.textChanged(textarea.value);

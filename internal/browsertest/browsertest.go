@@ -9,10 +9,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -26,6 +28,9 @@ const StepTimeout = 20 * time.Second
 type Browser struct {
 	ctx context.Context
 	t   testing.TB
+	// leaveWarnings counts "leave this page?" (beforeunload) dialogs, each accepted at once.
+	leaveWarnings atomic.Int64
+	dialogsDone   chan struct{}
 }
 
 // New starts a headless Chromium for t, closed when t ends. Without Chromium the test fails
@@ -69,12 +74,33 @@ func New(t testing.TB) *Browser {
 		cancelAlloc()
 		t.Fatalf("browsertest: starting Chromium: %v", err)
 	}
+	b := &Browser{ctx: ctx, t: t, dialogsDone: make(chan struct{})}
+	// The page's "leave with unsaved changes?" prompts are answered (leave) and counted, so
+	// that a test can navigate away and say whether it was warned. This goroutine ends with the
+	// browser's context.
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		defer close(b.dialogsDone)
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			if ev.Type == page.DialogTypeBeforeunload {
+				b.leaveWarnings.Add(1)
+				_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+			}
+		}
+	}()
 	t.Cleanup(func() {
 		cancelBrowser()
 		cancelAlloc()
+		<-b.dialogsDone
 	})
-	return &Browser{ctx: ctx, t: t}
+	return b
 }
+
+// LeaveWarnings is how many times a page asked before being left (beforeunload).
+func (b *Browser) LeaveWarnings() int { return int(b.leaveWarnings.Load()) }
 
 // Do performs actions in the browser's tab, in order, within StepTimeout, failing the test on
 // error.
