@@ -137,6 +137,13 @@ func TestLiveSessionInBrowser(t *testing.T) {
 	sup.Do(chromedp.SendKeys(chromedp.CSS("#learning-body"), "Talk to the board about the contract."),
 		chromedp.SetValue(chromedp.CSS("#learning-kind"), "action"),
 		chromedp.Click(`//form[@data-testid="learning-form"]//button[.="Record"]`))
+	if h := browsertest.Get(sup, chromedp.Evaluate[float64](`document.querySelector('[data-testid="learning-form"] button').getBoundingClientRect().height`)); h > 60 {
+		t.Errorf("the Record button is %.0f px tall", h)
+	}
+	if cursor := browsertest.Get(member, chromedp.Evaluate[string](`(() => { const b = document.createElement('button'); b.disabled = true;
+		document.body.append(b); const c = getComputedStyle(b).cursor; b.remove(); return c; })()`)); cursor != "not-allowed" {
+		t.Errorf("a disabled button shows the %q cursor", cursor)
+	}
 	presenter.Do(chromedp.WaitVisible(`//ul[@data-testid="learning-points"]/li[contains(., "Ask before advising. (formative)")]`),
 		chromedp.WaitVisible(`//ul[@data-testid="learning-points"]/li[contains(., "Action: Talk to the board")]`))
 

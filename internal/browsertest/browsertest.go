@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -97,6 +98,15 @@ func New(t testing.TB) *Browser {
 		<-b.dialogsDone
 	})
 	return b
+}
+
+// SetTimezone makes the tab's clock read in the IANA zone id ("Europe/Berlin"), as a reader
+// there would see it.
+func (b *Browser) SetTimezone(id string) {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: id}); err != nil {
+		b.t.Fatalf("browsertest: setting the time zone: %v", err)
+	}
 }
 
 // LeaveWarnings is how many times a page asked before being left (beforeunload).
