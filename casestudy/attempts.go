@@ -15,8 +15,8 @@ import (
 
 // Password attempts are throttled in two ways.
 //
-// Per account (or per e-mail address, for sign-in): at most maxPasswordFailures wrong passwords
-// in passwordFailureWindow. An attempt is counted *before* its password is checked, under a
+// Per account (or per e-mail address, for sign-in): at most MaxPasswordFailures wrong passwords
+// in PasswordFailureWindow. An attempt is counted *before* its password is checked, under a
 // lock in PostgreSQL, so that concurrent attempts on any number of processes see each other;
 // a right password then clears the count.
 //
@@ -24,8 +24,10 @@ import (
 // one check per core runs at once and a bounded queue waits for a turn. Beyond the queue the
 // caller is told the server is busy (503 with Retry-After) instead of exhausting memory.
 const (
-	maxPasswordFailures   = 5
-	passwordFailureWindow = 15 * time.Minute
+	MaxPasswordFailures   = 5                // wrong passwords per account in the window
+	PasswordFailureWindow = 15 * time.Minute // the window
+	// PasswordChecksWaitingPerCore is how many password checks may wait per core.
+	PasswordChecksWaitingPerCore = 8
 	// attemptLockClass keeps these advisory locks apart from any other lock of the database.
 	attemptLockClass = 0x63617365 // "case"
 )
@@ -52,16 +54,16 @@ func (s *Service) reservePasswordAttempt(ctx context.Context, key []byte, tooMan
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM signin_failures WHERE email_key = $1 AND failed_at <= $2`,
-			key, now.Add(-passwordFailureWindow)); err != nil {
+			key, now.Add(-PasswordFailureWindow)); err != nil {
 			return err
 		}
-		failures, oldest, err := recentSigninFailures(ctx, tx, key, now.Add(-passwordFailureWindow))
+		failures, oldest, err := recentSigninFailures(ctx, tx, key, now.Add(-PasswordFailureWindow))
 		if err != nil {
 			return err
 		}
-		if failures >= maxPasswordFailures {
+		if failures >= MaxPasswordFailures {
 			return &Error{Code: ERATELIMITED, Message: tooMany,
-				RetryAfter: oldest.Add(passwordFailureWindow).Sub(now).Round(time.Second) + time.Second}
+				RetryAfter: oldest.Add(PasswordFailureWindow).Sub(now).Round(time.Second) + time.Second}
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO signin_failures (email_key, failed_at) VALUES ($1, $2)`, key, now)
 		return err
@@ -69,7 +71,7 @@ func (s *Service) reservePasswordAttempt(ctx context.Context, key []byte, tooMan
 }
 
 // passwordWork bounds concurrent password hashing in this process.
-var passwordWork = newWorkGate(runtime.GOMAXPROCS(0), 8*runtime.GOMAXPROCS(0))
+var passwordWork = newWorkGate(runtime.GOMAXPROCS(0), PasswordChecksWaitingPerCore*runtime.GOMAXPROCS(0))
 
 // workGate lets at most cap(slots) callers work at once and at most maxWaiting wait for a turn.
 type workGate struct {

@@ -89,6 +89,13 @@ type Options struct {
 	BusPingEvery, BusPingTimeout time.Duration
 }
 
+// DefaultOptions are the options a hub takes when none are given (for documentation checks).
+func DefaultOptions() Options {
+	var o Options
+	o.defaults()
+	return o
+}
+
 func (o *Options) defaults() {
 	if o.NodeID == "" {
 		o.NodeID = randomNodeID()

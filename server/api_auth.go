@@ -9,11 +9,14 @@ import (
 	"github.com/casecircle/casecircle/casestudy"
 )
 
+// defaultAuthPerMinute is how many sign-ins (and, apart, sign-ups) one client IP may try a minute.
+const defaultAuthPerMinute = 10
+
 func (s *Server) registerAuthRoutes(api *echo.Group) {
-	// 10 attempts a minute per client IP for sign-in and for sign-up, each with its own bucket.
+	// Attempts a minute per client IP for sign-in and for sign-up, each with its own bucket.
 	perMinute := s.cfg.AuthPerMinute
 	if perMinute <= 0 {
-		perMinute = 10
+		perMinute = defaultAuthPerMinute
 	}
 	signinLimit := rateLimit(newLimiter(perMinute, time.Minute/time.Duration(perMinute), s.cfg.Clock))
 	signupLimit := rateLimit(newLimiter(perMinute, time.Minute/time.Duration(perMinute), s.cfg.Clock))
