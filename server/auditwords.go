@@ -16,15 +16,15 @@ import (
 var auditActionWords = map[string]string{
 	"community.created": "created the community", "community.renamed": "renamed the community", "community.deleted": "deleted the community",
 	"policy.changed": "changed the community's policy", "community.exported": "exported the community",
-	"retention.applied": "applied the retention policy",
+	"retention.applied":  "applied the retention policy",
 	"invitation.created": "made an invitation", "invitation.revoked": "withdrew an invitation", "invitation.used": "joined with an invitation",
 	"member.role_changed": "changed a role", "member.removed": "removed a member", "member.left": "left the community",
 	"account.deleted": "deleted their account",
-	"case.published": "published a case", "case.edited": "edited a case", "case.withdrawn": "withdrew a case",
+	"case.published":  "published a case", "case.edited": "edited a case", "case.withdrawn": "withdrew a case",
 	"case.viewed": "read a case", "case.archived": "archived a case", "case.unarchived": "reopened an archived case",
 	"case.exported": "exported a case", "case.revision_redacted": "redacted an earlier version of a case",
 	"message.revision_redacted": "redacted an earlier version of a message",
-	"session.started": "started a live session", "session.ended": "ended a live session", "session.taken_over": "took over a live session from",
+	"session.started":           "started a live session", "session.ended": "ended a live session", "session.taken_over": "took over a live session from",
 	"template.created": "created a session format", "template.updated": "changed a session format", "template.deleted": "deleted a session format",
 }
 
