@@ -104,3 +104,60 @@ func TestInvitationLinksAndRemovals(t *testing.T) {
 	_, fresh := fac.invite(cid, "member")
 	sam.join(fresh)
 }
+
+// next= after sign-in leads only to a page of this origin: a tab or newline in it (which
+// browsers strip, making "/\t/evil.example" into "//evil.example") is refused outright, and
+// other ways of naming another host send a signed-in visitor home; the sign-in form's redirect
+// is home too.
+func TestSignInNextStaysOnThisOrigin(t *testing.T) {
+	s := newAPIServer(t, nil)
+	anon := s.newClient(t)
+	r := anon.raw("GET", "/signin?next=//evil.example/phish", "", nil, http.Header{"Accept": {"text/html"}})
+	if r.status != 200 || !strings.Contains(string(r.body), `data-success="redirect:/"`) || strings.Contains(string(r.body), "evil.example") {
+		t.Fatalf("the sign-in form for next=//evil.example: %d\n%s", r.status, grepLines(string(r.body), "data-success"))
+	}
+	c := s.newClient(t).signUp("una")
+	for _, next := range []string{"/%09/evil.example/phish", "/%0a/evil.example", "//evil.example", "/%2F/evil.example", "https://evil.example"} {
+		r := c.raw("GET", "/signin?next="+next, "", nil, http.Header{"Accept": {"text/html"}})
+		if loc := r.header.Get("Location"); strings.Contains(loc, "evil") || (r.status != 303 && r.status != 422) || (r.status == 303 && loc != "/") {
+			t.Errorf("signed in, next=%s: %d Location %q", next, r.status, loc)
+		}
+	}
+	if r := c.raw("GET", "/signin?next=/communities/3%3Fx", "", nil, nil); r.header.Get("Location") != "/communities/3?x" {
+		t.Errorf("a local next was not kept: %q", r.header.Get("Location"))
+	}
+}
+
+// Session commands are limited per user: a hundred "extend"s in a burst do not make a hundred
+// events.
+func TestSessionCommandsAreLimitedPerUser(t *testing.T) {
+	s := newAPIServer(t, nil)
+	f := newRoomFixture(t, s)
+	path := fmt.Sprintf("%s/%d/session", f.base, f.room)
+	f.author.mustStatus(f.author.call("POST", path, map[string]any{"template": "default", "presenter_id": f.member.id}), 201)
+	accepted := 0
+	for range 100 {
+		r := f.author.call("POST", path+"/commands", map[string]any{"action": "extend", "minutes": 1})
+		if r.status == 429 {
+			break
+		}
+		f.author.mustStatus(r, 200)
+		accepted++
+	}
+	if accepted >= 100 || accepted < 5 {
+		t.Fatalf("%d extends in a burst were accepted", accepted)
+	}
+}
+
+// Format pages name speaking policies and products in words, not identifiers.
+func TestFormatPagesInWords(t *testing.T) {
+	s := newAPIServer(t, nil)
+	f := newRoomFixture(t, s)
+	r := f.author.raw("GET", fmt.Sprintf("/communities/%d/templates/default", f.cid), "", nil, http.Header{"Accept": {"text/html"}})
+	body := string(r.body)
+	table := body[strings.Index(body, "<table"):strings.Index(body, "</table>")]
+	if r.status != 200 || strings.Contains(table, "ask_answer") || strings.Contains(table, "learning_points") ||
+		!strings.Contains(table, "Members ask, the presenter answers") {
+		t.Fatalf("the format page reads:\n%s", table)
+	}
+}

@@ -33,7 +33,10 @@ func newPages(a *assets) (*pages, error) {
 		"date": func(t time.Time) template.HTML {
 			return template.HTML(`<time datetime="` + t.UTC().Format(time.RFC3339) + `">` + t.UTC().Format("2 Jan 2006, 15:04 UTC") + `</time>`)
 		},
-		"clock":       func(t time.Time) string { return t.UTC().Format("15:04:05") },
+		// clock renders a time of day as a <time> the page script shows in the reader's zone.
+		"clock": func(t time.Time) template.HTML {
+			return template.HTML(`<time data-clock datetime="` + t.UTC().Format(time.RFC3339) + `">` + t.UTC().Format("15:04:05 UTC") + `</time>`)
+		},
 		"kind":        kindLabel,
 		"join":        strings.Join,
 		"jsonText":    func(b json.RawMessage) string { return string(b) },

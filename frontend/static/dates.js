@@ -6,6 +6,14 @@ const format = new Intl.DateTimeFormat(undefined, {
   day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
 });
 
+const clockFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
+
+// formatClock returns the time of day of an ISO timestamp, in the reader's zone.
+export function formatClock(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : clockFormat.format(d);
+}
+
 // formatDate returns an ISO timestamp as the reader should see it ('' for none).
 export function formatDate(iso) {
   if (!iso) return '';
@@ -24,7 +32,7 @@ export function timeElement(iso) {
 // localiseTimes rewrites every server-rendered <time datetime> under root.
 export function localiseTimes(root = document) {
   for (const el of root.querySelectorAll('time[datetime]')) {
-    const text = formatDate(el.dateTime);
+    const text = el.hasAttribute('data-clock') ? formatClock(el.dateTime) : formatDate(el.dateTime);
     if (text) el.textContent = text;
   }
 }
