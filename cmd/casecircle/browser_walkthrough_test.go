@@ -71,7 +71,7 @@ func TestNewUserWalkthroughInBrowser(t *testing.T) {
 		chromedp.WaitVisible(`//li[@data-testid="unread-marker"]/following-sibling::li[1]//div[@data-testid="message-body"][normalize-space()="A third thought, while you were away."]`))
 
 	// The search page's two search landmarks are told apart by their labels.
-	b.Do(chromedp.Navigate(base + "/search"), chromedp.WaitVisible(chromedp.CSS(`[data-search-form]`)))
+	b.Do(chromedp.Navigate(base+"/search"), chromedp.WaitVisible(chromedp.CSS(`[data-search-form]`)))
 	if labels := browsertest.Get(b, chromedp.Evaluate[string](`[...document.querySelectorAll('[role="search"]')].map((f) => f.getAttribute('aria-label')).join('|')`)); labels != "Search all your communities|Search and filter cases" {
 		t.Errorf("the search landmarks are labelled %q", labels)
 	}
