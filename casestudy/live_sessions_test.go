@@ -334,6 +334,7 @@ func TestSessionEventsStaySmall(t *testing.T) {
 		b, _ := json.Marshal(ev)
 		largest = max(largest, len(b))
 	}
+	t.Logf("%d events, the largest %d bytes", len(events), largest)
 	if largest > 8<<10 {
 		t.Fatalf("largest of %d session events is %d bytes; events must not carry every learning point", len(events), largest)
 	}
