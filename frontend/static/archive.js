@@ -52,9 +52,15 @@ form.addEventListener('submit', (e) => {
 fetch(form.dataset.archiveApi, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
   .then((r) => r.json())
   .then(({ summary, records }) => {
-    $('[name="themes"]').value = (summary.themes || []).join(', ');
-    $('[name="learning_points"]').value = summary.learning_points || '';
-    $('[name="actions"]').value = summary.actions || '';
+    // Pre-fill only what is still empty: the facilitator may have started writing before the
+    // draft arrived, and what they wrote wins.
+    const fill = (name, value) => {
+      const el = $(`[name="${name}"]`);
+      if (!el.value) el.value = value || '';
+    };
+    fill('themes', (summary.themes || []).join(', '));
+    fill('learning_points', summary.learning_points);
+    fill('actions', summary.actions);
     const box = $('[data-records]');
     if (records && records.length) $('[data-no-records]').remove();
     for (const r of records || []) {
