@@ -73,7 +73,8 @@ type Bus struct {
 	closeErr    error
 }
 
-// busCloseTimeout bounds Close: shutdown must finish whatever the LISTEN connection does.
+// busCloseTimeout bounds Close after the connection is cut: shutdown must finish whatever the
+// LISTEN connection does.
 const busCloseTimeout = 3 * time.Second
 
 // cuttableDialer dials the listener's connections and keeps the latest, so that a connection
@@ -138,18 +139,25 @@ func StartBus(h *Hub, db *sql.DB, databaseURL, roomChannel string) (*Bus, error)
 	return b, nil
 }
 
-// Close stops listening and sending, within busCloseTimeout whatever the connection does; a
-// second call does nothing.
+// Close stops listening and sending, within busCloseTimeout (and 100 ms) whatever the
+// connection does; a second call does nothing.
 func (b *Bus) Close() error {
 	b.closeOnce.Do(func() {
 		close(b.stop)
-		b.dialer.cut() // a ping stuck on the connection holds the listener's lock: free it
 		done := make(chan error, 1)
 		go func() { // owned here: it ends when the listener and the bus's goroutines have
 			err := b.listener.Close()
 			b.wg.Wait()
 			done <- err
 		}()
+		select {
+		case b.closeErr = <-done: // the usual case: closed at once
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		// A ping stuck on the connection holds the listener's lock that Close needs: cut the
+		// connection under it, so the ping fails and lets go.
+		b.dialer.cut()
 		select {
 		case b.closeErr = <-done:
 		case <-time.After(busCloseTimeout):
@@ -193,6 +201,11 @@ func (b *Bus) watchListener() {
 }
 
 func (b *Bus) onListenerEvent(ev pq.ListenerEventType, err error) {
+	select {
+	case <-b.stop:
+		return // closing: the connection goes on purpose
+	default:
+	}
 	switch ev {
 	case pq.ListenerEventDisconnected:
 		b.hub.metrics.busResets.WithLabelValues("lost").Inc()
