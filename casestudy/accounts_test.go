@@ -69,7 +69,7 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	db := pgtest.NewDB(t)
 	f := &fixture{db: db, clock: newClock(), events: &recorder{}}
-	f.svc = casestudy.NewService(db.DB, casestudy.WithClock(f.clock.Now), casestudy.WithEvents(f.events))
+	f.svc = closedAtEnd(t, casestudy.NewService(db.DB, casestudy.WithClock(f.clock.Now), casestudy.WithEvents(f.events)))
 	return f
 }
 
@@ -289,4 +289,11 @@ func TestAuditLogIsAppendOnlyAndHoldsNoSecrets(t *testing.T) {
 			t.Errorf("%s: %v, want refusal", stmt, err)
 		}
 	}
+}
+
+// closedAtEnd closes a service when the test ends, so that its writer goroutine ends too.
+func closedAtEnd(t testing.TB, s *casestudy.Service) *casestudy.Service {
+	t.Helper()
+	t.Cleanup(s.Close)
+	return s
 }

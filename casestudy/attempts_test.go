@@ -15,7 +15,7 @@ import (
 func TestSignInLockoutHoldsUnderConcurrencyAcrossProcesses(t *testing.T) {
 	f := newFixture(t)
 	f.mustRegister(t, "cleo")
-	other := casestudy.NewService(f.db.DB, casestudy.WithClock(f.clock.Now))
+	other := closedAtEnd(t, casestudy.NewService(f.db.DB, casestudy.WithClock(f.clock.Now)))
 	var mu sync.Mutex
 	codes := map[string]int{}
 	var wg sync.WaitGroup

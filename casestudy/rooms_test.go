@@ -199,3 +199,25 @@ func TestRoomStream(t *testing.T) {
 		wantCode(t, err, casestudy.ENOTFOUND, "")
 	})
 }
+
+// Closing the service stores what was queued, stops its writer goroutine and refuses later
+// messages as unavailable; closing again does nothing.
+func TestServiceCloseStopsTheWriter(t *testing.T) {
+	sf := newSessionFixture(t)
+	ctx := context.Background()
+	room := publishedRoom(t, sf.f, sf.cid, sf.author)
+	if _, err := sf.post(room, sf.bob, "Before closing.", 0); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { sf.f.svc.Close(); sf.f.svc.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	_, err := sf.f.svc.PostMessage(ctx, sf.bob.ID, sf.cid, room, casestudy.NewMessage{ClientID: "after", Body: "After closing."})
+	if casestudy.ErrorCode(err) != casestudy.EUNAVAILABLE {
+		t.Fatalf("a message after Close: %v, want unavailable", err)
+	}
+}

@@ -251,7 +251,7 @@ func TestSearchCommonWordsListMessagesNewestFirst(t *testing.T) {
 	if len(ranked) != 6 || ranked[0] != posted[0] {
 		t.Fatalf("ranked: %v, want 6 with %d first", ranked, posted[0])
 	}
-	common := casestudy.NewService(f.db.DB, casestudy.WithSearchNewestAbove(3))
+	common := closedAtEnd(t, casestudy.NewService(f.db.DB, casestudy.WithSearchNewestAbove(3)))
 	newest, ranks := messages(common, `"echo"`, 2)
 	want := []int64{posted[5], posted[4], posted[3], posted[2], posted[1], posted[0]}
 	if fmt.Sprint(newest) != fmt.Sprint(want) {

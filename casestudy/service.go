@@ -89,6 +89,10 @@ func requestIDFrom(ctx context.Context) string {
 	return id
 }
 
+// Close stops the service's message writer after storing what was queued; messages submitted
+// later are refused as unavailable. It waits for the writer, and may be called more than once.
+func (s *Service) Close() { s.writer.close() }
+
 // inTx runs fn in a transaction, committed only if fn succeeds.
 func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := s.db.BeginTxx(ctx, nil)

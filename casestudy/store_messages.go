@@ -36,24 +36,57 @@ type postResult struct {
 	err error
 }
 
+// messageWriter is the one goroutine that stores messages, started with the first one and
+// stopped by close (Service.Close), which waits for it.
 type messageWriter struct {
-	s     *Service
-	queue chan *postRequest
-	start sync.Once
+	s         *Service
+	queue     chan *postRequest
+	start     sync.Once
+	stopOnce  sync.Once
+	stop      chan struct{} // closed by close: take no more
+	done      chan struct{} // closed when run has returned
+	started   bool          // the goroutine was started; guarded by startedMu
+	startedMu sync.Mutex
 }
 
 func newMessageWriter(s *Service) *messageWriter {
-	return &messageWriter{s: s, queue: make(chan *postRequest, 4*maxBatch)}
+	return &messageWriter{s: s, queue: make(chan *postRequest, 4*maxBatch), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+var errWriterClosed = &Error{Code: EUNAVAILABLE, Message: "The server is shutting down; send it again in a moment.", RetryAfter: time.Second}
+
+// close stops the writer: messages already queued are stored, later ones are refused. It
+// waits until the writer has returned, and may be called more than once.
+func (w *messageWriter) close() {
+	w.stopOnce.Do(func() { close(w.stop) })
+	w.startedMu.Lock()
+	started := w.started
+	w.startedMu.Unlock()
+	if started {
+		<-w.done
+	}
 }
 
 // submit queues a request and returns a function that waits for its outcome. Requests are
 // stored in the order they are submitted: one writer takes them in turn, so one person's
 // messages keep their order even when sent without waiting.
 func (w *messageWriter) submit(ctx context.Context, r *postRequest) (wait func() (RoomEvent, error), err error) {
-	w.start.Do(func() { go w.run() })
+	select {
+	case <-w.stop:
+		return nil, errWriterClosed
+	default:
+	}
+	w.startedMu.Lock()
+	w.start.Do(func() {
+		w.started = true
+		go w.run()
+	})
+	w.startedMu.Unlock()
 	r.done = make(chan postResult, 1)
 	select {
 	case w.queue <- r:
+	case <-w.stop:
+		return nil, errWriterClosed
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -61,6 +94,13 @@ func (w *messageWriter) submit(ctx context.Context, r *postRequest) (wait func()
 		select {
 		case res := <-r.done:
 			return res.ev, res.err
+		case <-w.done: // stopped; it may have answered just before
+			select {
+			case res := <-r.done:
+				return res.ev, res.err
+			default:
+				return RoomEvent{}, errWriterClosed
+			}
 		case <-ctx.Done():
 			return RoomEvent{}, ctx.Err()
 		}
@@ -68,7 +108,19 @@ func (w *messageWriter) submit(ctx context.Context, r *postRequest) (wait func()
 }
 
 func (w *messageWriter) run() {
-	for first := range w.queue {
+	defer close(w.done)
+	for {
+		var first *postRequest
+		select {
+		case first = <-w.queue:
+		case <-w.stop:
+			// Store what was queued before the stop, then return.
+			select {
+			case first = <-w.queue:
+			default:
+				return
+			}
+		}
 		batch := []*postRequest{first}
 	gather:
 		for len(batch) < maxBatch {

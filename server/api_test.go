@@ -61,7 +61,7 @@ func newAPIServerOn(t *testing.T, db *pgtest.DB, mutate func(*server.Config)) *a
 	events := &relay{}
 	node := fmt.Sprintf("node-%d", nodeCounter.Add(1))
 	cfg := server.Config{
-		DB: db.DB, Service: casestudy.NewService(db.DB, casestudy.WithEvents(events), casestudy.WithNodeID(node)),
+		DB: db.DB, Service: closedAtEnd(t, casestudy.NewService(db.DB, casestudy.WithEvents(events), casestudy.WithNodeID(node))),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now,
 		DatabaseURL: db.URL, NodeID: node,
 	}
@@ -486,4 +486,11 @@ func TestSignOutClosesTheUsersSockets(t *testing.T) {
 	if _, _, err := conn.ReadMessage(); !websocket.IsCloseError(err, realtime.CloseSessionEnded) {
 		t.Fatalf("socket after sign-out: %v, want close %d within a second", err, realtime.CloseSessionEnded)
 	}
+}
+
+// closedAtEnd closes a service when the test ends, so that its writer goroutine ends too.
+func closedAtEnd(t testing.TB, s *casestudy.Service) *casestudy.Service {
+	t.Helper()
+	t.Cleanup(s.Close)
+	return s
 }

@@ -24,8 +24,8 @@ import (
 // lostAnswers is a process's service whose commits reach the database but whose answers never
 // reach the process: it stores events under the server's node id and delivers nothing, as a
 // COMMIT whose answer was lost does.
-func lostAnswers(s *apiServer) *casestudy.Service {
-	return casestudy.NewService(s.db.DB, casestudy.WithNodeID(s.node))
+func lostAnswers(t testing.TB, s *apiServer) *casestudy.Service {
+	return closedAtEnd(t, casestudy.NewService(s.db.DB, casestudy.WithNodeID(s.node)))
 }
 
 // An event this node stored without hearing so (the answer to its COMMIT lost) reaches this
@@ -36,7 +36,7 @@ func TestOwnEventsWhoseAnswerWasLostAreDelivered(t *testing.T) {
 	f := newRoomFixture(t, s)
 	a := f.author.dialWS(s.URL)
 	a.subscribe(f.room, 0)
-	lost := lostAnswers(s)
+	lost := lostAnswers(t, s)
 	ctx := context.Background()
 	ev, err := lost.PostMessage(ctx, f.member.id, f.cid, f.room, casestudy.NewMessage{ClientID: "lost-1", Body: "stored, answer lost"})
 	if err != nil {
@@ -68,7 +68,7 @@ func TestResentMessageIsDeliveredOnTheResendPath(t *testing.T) {
 	a, b := f.author.dialWS(s.URL), f.member.dialWS(s.URL)
 	a.subscribe(f.room, 0)
 	b.subscribe(f.room, 0)
-	if _, err := lostAnswers(s).PostMessage(context.Background(), f.member.id, f.cid, f.room,
+	if _, err := lostAnswers(t, s).PostMessage(context.Background(), f.member.id, f.cid, f.room,
 		casestudy.NewMessage{ClientID: "retry-1", Body: "first try, answer lost"}); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestDatabaseDownAnswers503(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = dead.Close() })
 	var logs syncBuffer
-	srv, err := server.New(server.Config{DB: dead, Service: casestudy.NewService(dead), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	srv, err := server.New(server.Config{DB: dead, Service: closedAtEnd(t, casestudy.NewService(dead)), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,12 +44,13 @@ func newTestServer(t *testing.T) *testServer {
 	t.Helper()
 	db := pgtest.NewDB(t)
 	logs := &syncBuffer{}
-	srv, err := server.New(server.Config{DB: db.DB, Service: casestudy.NewService(db.DB), Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	srv, err := server.New(server.Config{DB: db.DB, Service: closedAtEnd(t, casestudy.NewService(db.DB)), Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
+	t.Cleanup(srv.Close) // first: the hub's goroutines and any sockets
 	return &testServer{Server: ts, logs: logs}
 }
 

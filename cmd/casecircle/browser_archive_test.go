@@ -22,7 +22,7 @@ func TestArchiveInBrowser(t *testing.T) {
 	m := bootWithTestDB(t)
 	base := strings.TrimSuffix(m.URL(), "/")
 	ctx := context.Background()
-	svc := casestudy.NewService(m.DB())
+	svc := closedAtEnd(t, casestudy.NewService(m.DB()))
 	ada, bo, group := twoMemberCommunity(t, svc) // Ada facilitates, Bo is a member
 	cs, err := svc.CreateCase(ctx, bo.ID, group.ID, casestudy.SaveCase{Action: casestudy.SavePublish, Attest: true,
 		Input: casestudy.CaseInput{Title: "A sponsor who wants reports", Kind: casestudy.KindCoaching, Tags: []string{"contracting"},

@@ -26,7 +26,7 @@ func TestCaseComposerInBrowser(t *testing.T) {
 	base := strings.TrimSuffix(m.URL(), "/")
 
 	// Accounts and the community come from the service: the community flow has its own test.
-	_, _, group := twoMemberCommunity(t, casestudy.NewService(m.DB()))
+	_, _, group := twoMemberCommunity(t, closedAtEnd(t, casestudy.NewService(m.DB())))
 
 	signIn := func(b *browsertest.Browser, email string) { signInAs(b, base, email) }
 
@@ -183,4 +183,11 @@ func openRoom(t *testing.T, base, email, name, caseURL string) *browsertest.Brow
 	b.Do(chromedp.Navigate(caseURL),
 		chromedp.WaitVisible(fmt.Sprintf(`//ul[@data-testid="presence"]/li[.="%s (you)"]`, name)))
 	return b
+}
+
+// closedAtEnd closes a service when the test ends, so that its writer goroutine ends too.
+func closedAtEnd(t testing.TB, s *casestudy.Service) *casestudy.Service {
+	t.Helper()
+	t.Cleanup(s.Close)
+	return s
 }

@@ -16,8 +16,8 @@ import (
 
 // testService is a service over the test server's database with the test server's key, for
 // setting up what a test does not drive through the browser.
-func testService(m *Main) *casestudy.Service {
-	return casestudy.NewService(m.DB(), casestudy.WithSecretKey(testSecretKey))
+func testService(t testing.TB, m *Main) *casestudy.Service {
+	return closedAtEnd(t, casestudy.NewService(m.DB(), casestudy.WithSecretKey(testSecretKey)))
 }
 
 // holdsWord reports whether a dump holds word as a whole word.
@@ -33,7 +33,7 @@ func holdsWord(dump, word string) bool {
 func TestLabelBookInBrowser(t *testing.T) {
 	m := bootWithTestDB(t)
 	base := strings.TrimSuffix(m.URL(), "/")
-	_, _, group := twoMemberCommunity(t, testService(m)) // Ada facilitates, Bo is a member
+	_, _, group := twoMemberCommunity(t, testService(t, m)) // Ada facilitates, Bo is a member
 
 	// Bo writes and publishes the case in the composer.
 	bo := browsertest.New(t)
@@ -127,7 +127,7 @@ func TestRedactionInBrowser(t *testing.T) {
 	m := bootWithTestDB(t)
 	base := strings.TrimSuffix(m.URL(), "/")
 	ctx := context.Background()
-	svc := testService(m)
+	svc := testService(t, m)
 	ada, bo, group := twoMemberCommunity(t, svc)
 	addMember(t, svc, ada, group)
 	// Bo kept the name when he published ("not identifying", he thought then).

@@ -31,7 +31,7 @@ func TestCaseRoomInBrowser(t *testing.T) {
 	t.Cleanup(func() { node2.Close() })
 	base1, base2 := strings.TrimSuffix(node1.URL(), "/"), strings.TrimSuffix(node2.URL(), "/")
 
-	svc := casestudy.NewService(node1.DB())
+	svc := closedAtEnd(t, casestudy.NewService(node1.DB()))
 	ada, bo, group := twoMemberCommunity(t, svc)
 	cs, err := svc.CreateCase(context.Background(), ada.ID, group.ID, casestudy.SaveCase{Action: casestudy.SavePublish, Attest: true,
 		Input: casestudy.CaseInput{Title: "A team lead who cannot delegate", Kind: casestudy.KindCoaching, Question: "What keeps me rescuing?"}})

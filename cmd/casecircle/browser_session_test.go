@@ -19,7 +19,7 @@ func TestLiveSessionInBrowser(t *testing.T) {
 	m := bootWithTestDB(t)
 	base := strings.TrimSuffix(m.URL(), "/")
 	ctx := context.Background()
-	svc := casestudy.NewService(m.DB())
+	svc := closedAtEnd(t, casestudy.NewService(m.DB()))
 	ada, bo, group := twoMemberCommunity(t, svc) // Ada supervises (a facilitator), Bo presents
 	addMember(t, svc, ada, group)
 	cs, err := svc.CreateCase(ctx, bo.ID, group.ID, casestudy.SaveCase{Action: casestudy.SavePublish, Attest: true,

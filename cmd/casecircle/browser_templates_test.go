@@ -16,7 +16,7 @@ import (
 func TestTemplateEditorInBrowser(t *testing.T) {
 	m := bootWithTestDB(t)
 	base := strings.TrimSuffix(m.URL(), "/")
-	_, _, group := twoMemberCommunity(t, casestudy.NewService(m.DB()))
+	_, _, group := twoMemberCommunity(t, closedAtEnd(t, casestudy.NewService(m.DB())))
 	b := browsertest.New(t)
 	signInAs(b, base, "ada@example.org")
 	b.Do(chromedp.Navigate(fmt.Sprintf("%s/communities/%d", base, group.ID)),

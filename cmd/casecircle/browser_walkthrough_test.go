@@ -20,7 +20,7 @@ func TestNewUserWalkthroughInBrowser(t *testing.T) {
 	m := bootWithTestDB(t)
 	base := strings.TrimSuffix(m.URL(), "/")
 	ctx := context.Background()
-	svc := casestudy.NewService(m.DB())
+	svc := closedAtEnd(t, casestudy.NewService(m.DB()))
 	ada, bo, group := twoMemberCommunity(t, svc) // Ada facilitates, Bo is a member
 	cs, err := svc.CreateCase(ctx, ada.ID, group.ID, casestudy.SaveCase{Action: casestudy.SavePublish, Attest: true,
 		Input: casestudy.CaseInput{Title: "A mentor who over-prepares", Kind: casestudy.KindMentoring, Question: "What is the preparing for?"}})

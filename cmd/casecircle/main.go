@@ -21,6 +21,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -186,6 +187,12 @@ type Main struct {
 	serveErr chan error
 	closing  chan struct{}
 	demoOut  io.Writer // where demo credentials are printed
+	svc      *casestudy.Service
+	// jobs are Main's own goroutines (serving, the session clock, retention, the cluster
+	// watch): Close stops them through closing and waits for them.
+	jobs      sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // NewMain returns a Main that has not started yet.
@@ -247,9 +254,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.server = srv
 	relay.target = srv.Events()
-	go func() { m.serveErr <- m.server.Serve(m.listener) }()
-	go m.runSessionClock(svc)
-	go m.runRetention(svc)
+	m.svc = svc
+	m.jobs.Go(func() { m.serveErr <- m.server.Serve(m.listener) })
+	m.jobs.Go(func() { m.runSessionClock(svc) })
+	m.jobs.Go(func() { m.runRetention(svc) })
 	m.Logger.Info("serving HTTP", "addr", m.listener.Addr().String())
 	return nil
 }
@@ -266,7 +274,7 @@ func (m *Main) openDatabase(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("embedded PostgreSQL: %w", err)
 		}
-		go m.watchCluster()
+		m.jobs.Go(m.watchCluster)
 		// Migrations run as the schema's owner; the server connects as a plain role that
 		// cannot switch off the audit log's triggers (docs/security.md).
 		ownerDSN, appDSN, err := m.cluster.PrepareDatabase(ctx, "casecircle")
@@ -340,8 +348,14 @@ func (m *Main) DB() *sqlx.DB { return m.db }
 func (m *Main) Cluster() *embeddedpg.Cluster { return m.cluster }
 
 // Close shuts down in order: stop taking requests and let in-flight ones finish, close
-// WebSockets with a close frame, close the database pool, stop the embedded cluster.
+// WebSockets with a close frame, stop the message writer and Main's jobs and wait for them,
+// close the database pool, stop the embedded cluster. A second call returns the first's result.
 func (m *Main) Close() error {
+	m.closeOnce.Do(func() { m.closeErr = m.close() })
+	return m.closeErr
+}
+
+func (m *Main) close() error {
 	close(m.closing)
 	var errs []error
 	if m.server != nil {
@@ -350,6 +364,9 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("HTTP shutdown: %w", err))
 		}
 		cancel()
+	}
+	if m.svc != nil {
+		m.svc.Close()
 	}
 	if m.db != nil {
 		if err := m.db.Close(); err != nil {
@@ -363,6 +380,7 @@ func (m *Main) Close() error {
 		}
 		cancel()
 	}
+	m.jobs.Wait() // the cluster watch ends once the cluster has stopped
 	return errors.Join(errs...)
 }
 

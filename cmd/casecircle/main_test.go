@@ -379,3 +379,24 @@ func TestDemoSeedIsIdempotent(t *testing.T) {
 		}
 	}
 }
+
+// Close stops Main's jobs and waits for them, and a second Close (a test's cleanup after a
+// signal, say) returns the first's result instead of panicking.
+func TestMainCloseIsIdempotent(t *testing.T) {
+	url, _ := pgtest.NewDatabaseURL(t)
+	m := mustRun(t, Config{Addr: "127.0.0.1:0", DatabaseURL: url, LogFormat: "text"})
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatalf("a second Close: %v", err)
+	}
+	select {
+	case err := <-m.ServeErr():
+		if err != nil {
+			t.Fatalf("serving ended with %v", err)
+		}
+	default:
+		t.Fatal("Close returned before the HTTP server had stopped")
+	}
+}

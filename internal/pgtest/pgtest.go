@@ -17,6 +17,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"go.uber.org/goleak"
 	"io"
 	"log/slog"
 	"net/url"
@@ -53,6 +54,14 @@ var shared server
 func Main(m *testing.M) {
 	code := m.Run()
 	shared.close()
+	if code == 0 {
+		// Every goroutine a test started has an owner that stopped it: none may outlive the
+		// tests (database/sql's own pool goroutines end with their pools).
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "pgtest: goroutines outlived the tests:", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 
