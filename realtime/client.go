@@ -97,6 +97,7 @@ func (c *client) run() {
 			Burst: c.hub.opts.Burst, ResumeWindow: c.hub.opts.ResumeWindow,
 		},
 		PingIntervalMS: PingInterval.Milliseconds(), TypingTimeoutMS: TypingTimeout.Milliseconds(),
+		TypingEveryMS: typingEvery.Milliseconds(), MaxMessageChars: c.hub.opts.MaxMessageChars,
 	})
 	c.readLoop()
 	if c.writes != nil {

@@ -82,6 +82,9 @@ type Options struct {
 	// SessionSweep is how often sockets are matched against their sessions, so that a session
 	// that timed out closes its sockets (4001); default a minute.
 	SessionSweep time.Duration
+	// MaxMessageChars is announced in hello so that the composer knows the body limit (the
+	// backend enforces it); 0 announces none.
+	MaxMessageChars int
 	// Clock drives the frame rate limit; default time.Now.
 	Clock func() time.Time
 	// BusPingEvery and BusPingTimeout: how often the LISTEN connection is pinged, and how long

@@ -130,6 +130,11 @@ type HelloFrame struct {
 	Limits          Limits `json:"limits"`
 	PingIntervalMS  int64  `json:"ping_interval_ms"`
 	TypingTimeoutMS int64  `json:"typing_timeout_ms"`
+	// TypingEveryMS is how often a client's typing notices are passed on; more are dropped,
+	// so the client need not send them.
+	TypingEveryMS int64 `json:"typing_every_ms"`
+	// MaxMessageChars is the longest message body the server accepts, in characters.
+	MaxMessageChars int `json:"max_message_chars,omitempty"`
 }
 
 // Member is a person as others in a room see them.

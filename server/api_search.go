@@ -98,10 +98,11 @@ func (s *Server) handleSearchPage(c echo.Context) error {
 			}
 		}
 		if err != nil {
-			if casestudy.ErrorCode(err) != casestudy.EVALIDATION {
+			e := casestudy.AsError(err)
+			if e == nil || e.Code != casestudy.EVALIDATION {
 				return err
 			}
-			p.Error = err.(*casestudy.Error).Message
+			p.Error = e.Message // a wrapped validation error too, not only a bare one
 		}
 	}
 	return s.render(c, http.StatusOK, "search", newPageData(c, p))

@@ -114,7 +114,7 @@ func New(cfg Config) (*Server, error) {
 		MessagesPerSec: cfg.WSMessagesPerSec, Burst: cfg.WSBurst,
 		ResumeWindow: cfg.WSResumeWindow, SendQueue: cfg.WSSendQueue, SendQueueBytes: cfg.WSSendQueueBytes,
 		SocketSendBuffer: cfg.WSSocketSendBuffer, MaxSocketsPerUser: cfg.WSMaxSocketsPerUser, MaxSocketsPerIP: cfg.WSMaxSocketsPerIP,
-		SessionSweep: cfg.WSSessionSweep, Clock: cfg.WSClock, BusPingEvery: cfg.BusPingEvery, BusPingTimeout: cfg.BusPingTimeout,
+		SessionSweep: cfg.WSSessionSweep, Clock: cfg.WSClock, MaxMessageChars: casestudy.MaxMessageLength, BusPingEvery: cfg.BusPingEvery, BusPingTimeout: cfg.BusPingTimeout,
 	})
 	if cfg.DatabaseURL != "" {
 		if s.bus, err = realtime.StartBus(s.hub, cfg.DB.DB, cfg.DatabaseURL, casestudy.RoomEventsChannel); err != nil {

@@ -102,7 +102,12 @@ export class RoomConnection {
           this.ws.close();
           return;
         }
+        // The server says its limits and timings; the client uses them rather than copies.
         this.limits = f.limits;
+        this.typingEveryMS = f.typing_every_ms;
+        this.typingTimeoutMS = f.typing_timeout_ms;
+        this.maxMessageChars = f.max_message_chars;
+        this.h.onHello?.(f);
         this.subscribe();
         break;
       case 'subscribed':
@@ -197,7 +202,7 @@ export class RoomConnection {
 
   typing() {
     const now = Date.now();
-    if (!this.ready || now - this.typingSentAt < 2000) return;
+    if (!this.ready || now - this.typingSentAt < (this.typingEveryMS ?? 0)) return;
     this.typingSentAt = now;
     this.send({ type: 'typing', room: this.room });
   }

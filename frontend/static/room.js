@@ -26,7 +26,7 @@ const LENS_LABELS = {
   practitioner: 'The practitioner', parallel_process: 'Parallel process', supervisor: "The supervisor's process",
   wider_context: 'The wider context',
 };
-const TYPING_SHOWN_MS = 6000;
+let typingShownMS = 6000; // until hello says how long a typing notice lasts
 
 let lastSeq = 0; // the last event shown: the socket resumes after it
 let readSeq = 0;
@@ -65,6 +65,11 @@ const conn = new RoomConnection(room, {
   onTyping: showTyping,
   onState: showConnection,
   onResync: async () => { await loadSnapshot(); conn.subscribe(); },
+  onHello: (hello) => {
+    typingShownMS = hello.typing_timeout_ms || typingShownMS;
+    const area = composer?.querySelector('textarea');
+    if (area && hello.max_message_chars) area.maxLength = hello.max_message_chars;
+  },
   onError: (f) => { $('[data-room-error]').textContent = f.message; },
 }, () => lastSeq);
 
@@ -398,9 +403,9 @@ function showPresence(members) {
 
 function showTyping(user) {
   if (user.id === me) return;
-  typing.set(user.id, { name: user.name, until: Date.now() + TYPING_SHOWN_MS });
+  typing.set(user.id, { name: user.name, until: Date.now() + typingShownMS });
   renderTyping();
-  setTimeout(renderTyping, TYPING_SHOWN_MS + 50);
+  setTimeout(renderTyping, typingShownMS + 50);
 }
 
 function renderTyping() {
@@ -498,7 +503,7 @@ function startEdit(article, msg) {
   const area = document.createElement('textarea');
   area.value = msg.body;
   area.rows = 3;
-  area.maxLength = 8000;
+  area.maxLength = conn.maxMessageChars || 8000;
   label.append(area);
   const error = document.createElement('p');
   error.className = 'form-error';
