@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/casecircle/casecircle/casestudy/anonymise"
 	"github.com/casecircle/casecircle/casestudy/markup"
@@ -193,108 +192,6 @@ func (s *Service) SubmitMessage(ctx context.Context, userID, communityID, caseID
 	body := dec.texts["body"]
 	return s.writer.submit(ctx, &postRequest{userID: userID, communityID: communityID, caseID: caseID, parentID: in.ParentID,
 		clientID: in.ClientID, body: body, html: markup.Render(body), lens: in.Lens})
-}
-
-// postMessageAlone stores one message in its own transaction: the fallback when a batch
-// fails as a whole (a resend racing on another process).
-func (s *Service) postMessageAlone(ctx context.Context, r *postRequest) (RoomEvent, error) {
-	if ev, err := s.resentMessage(ctx, r.userID, r.communityID, r.caseID, r.clientID); err == nil || !errors.Is(err, sql.ErrNoRows) {
-		return ev, err
-	}
-	var ev, turn RoomEvent
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := requireOpenRoom(ctx, tx, r.userID, r.communityID, r.caseID); err != nil {
-			return err
-		}
-		var parent *int64
-		if r.parentID != 0 {
-			if err := checkParent(ctx, tx, r.caseID, r.parentID); err != nil {
-				return err
-			}
-			parent = &r.parentID
-		}
-		var lens *Lens
-		if r.lens != "" {
-			lens = &r.lens
-		}
-		var sessionID *int64
-		var phase *int
-		facilitation := false
-		session, err := liveSessionForUpdate(ctx, tx, r.caseID)
-		turned := false
-		switch {
-		case err == nil:
-			if turned, err = (&speakingCheck{tx: tx, ctx: ctx}).check(&session, r.userID, r.parentID != 0); err != nil {
-				return err
-			}
-			sessionID, phase = &session.ID, &session.State.Phase
-			facilitation = session.roleOf(r.userID) == SessionSupervisor
-		case ErrorCode(err) != ENOTFOUND:
-			return err
-		}
-		now := s.now()
-		seq, err := nextRoomSeq(ctx, tx, r.caseID)
-		if err != nil {
-			return err
-		}
-		var id int64
-		err = sqlx.GetContext(ctx, tx, &id, `
-			INSERT INTO messages (case_id, seq, author_id, parent_id, body, body_html, lens, client_id, session_id, phase, facilitation, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-			r.caseID, seq, r.userID, parent, r.body, r.html, lens, r.clientID, sessionID, phase, facilitation, now)
-		if err != nil {
-			return err
-		}
-		if ev, err = insertRoomEvent(ctx, tx, s.node, r.caseID, seq, EventMessageCreated, id, now); err != nil {
-			return err
-		}
-		if turned {
-			turn, err = saveTurn(ctx, tx, s.node, session, r.userID, now.UTC())
-		}
-		return err
-	})
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
-		// The same client_id arrived twice at once: the other request stored it.
-		return s.resentMessage(ctx, r.userID, r.communityID, r.caseID, r.clientID)
-	}
-	if err == nil {
-		s.events.RoomEventCommitted(ev)
-		if turn.Seq != 0 {
-			s.events.RoomEventCommitted(turn)
-		}
-	}
-	return ev, err
-}
-
-// resentMessage returns the created event of the user's message with this client_id in this
-// room, or sql.ErrNoRows.
-func (s *Service) resentMessage(ctx context.Context, userID, communityID, caseID int64, clientID string) (RoomEvent, error) {
-	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
-		return RoomEvent{}, err
-	}
-	var seq int64
-	err := sqlx.GetContext(ctx, s.db, &seq, `
-		SELECT e.seq FROM messages m JOIN room_events e ON e.message_id = m.id AND e.type = 'message.created'
-		WHERE m.author_id = $1 AND m.client_id = $2 AND m.case_id = $3`, userID, clientID, caseID)
-	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			var other int
-			// The same client_id used in another room is a client bug, not a resend.
-			if err2 := sqlx.GetContext(ctx, s.db, &other, `SELECT 1 FROM messages WHERE author_id = $1 AND client_id = $2`, userID, clientID); err2 == nil {
-				return RoomEvent{}, FieldErrorf("client_id", "This client_id was already used for another message.")
-			}
-		}
-		return RoomEvent{}, err
-	}
-	events, err := roomEvents(ctx, s.db, caseID, seq-1, 1)
-	if err != nil || len(events) == 0 {
-		return RoomEvent{}, errors.Join(err, errors.New("room event vanished"))
-	}
-	// Delivered again here (a seq already delivered is skipped): the first try may have
-	// been stored without its answer, and so without its delivery.
-	s.events.RoomEventCommitted(events[0])
-	return events[0], nil
 }
 
 // EditMessage replaces the text of the user's own message (re-anonymised), keeping the earlier

@@ -47,6 +47,8 @@ type messageWriter struct {
 	done      chan struct{} // closed when run has returned
 	started   bool          // the goroutine was started; guarded by startedMu
 	startedMu sync.Mutex
+	// fault, in tests, fails a batch's transaction before it stores anything.
+	fault func(batchSize int) error
 }
 
 func newMessageWriter(s *Service) *messageWriter {
@@ -148,7 +150,17 @@ type item struct {
 	dupOf        *item // the same client_id earlier in this batch
 }
 
-func (w *messageWriter) commit(batch []*postRequest) {
+// maxAlone is how often one message alone is tried again after a race (see commit).
+const maxAlone = 3
+
+func (w *messageWriter) commit(batch []*postRequest) { w.commitTry(batch, 0) }
+
+// commitTry stores a batch in one transaction. A batch that fails on a race (another process
+// stored the same client_id first, or a deadlock) is tried again one message at a time,
+// through this same code: the message that raced finds the stored row and answers as a
+// resend, the others are stored; a message alone that races again is tried up to maxAlone
+// times. Any other failure answers every message of the batch with it.
+func (w *messageWriter) commitTry(batch []*postRequest, alone int) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	items := make([]*item, len(batch))
@@ -165,17 +177,25 @@ func (w *messageWriter) commit(batch []*postRequest) {
 	now := w.s.now().UTC().Truncate(time.Microsecond) // as PostgreSQL keeps it
 	var created []RoomEvent
 	err := w.s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if w.fault != nil {
+			if err := w.fault(len(batch)); err != nil {
+				return err
+			}
+		}
 		var err error
 		created, err = storeBatch(ctx, tx, w.s.node, items, now)
 		return err
 	})
 	if err != nil {
 		var pqErr *pq.Error
-		if errors.As(err, &pqErr) && (pqErr.Code == "23505" || pqErr.Code == "40P01") {
-			// A racing resend on another process, or a deadlock: store one by one.
-			for _, it := range items {
-				ev, err := w.s.postMessageAlone(ctx, it.postRequest)
-				it.done <- postResult{ev, err}
+		if errors.As(err, &pqErr) && (pqErr.Code == "23505" || pqErr.Code == "40P01") && alone < maxAlone {
+			cancel()
+			if len(batch) > 1 {
+				for _, r := range batch {
+					w.commitTry([]*postRequest{r}, 1)
+				}
+			} else {
+				w.commitTry(batch, alone+1)
 			}
 			return
 		}
