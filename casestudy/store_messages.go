@@ -39,14 +39,15 @@ type postResult struct {
 // messageWriter is the one goroutine that stores messages, started with the first one and
 // stopped by close (Service.Close), which waits for it.
 type messageWriter struct {
-	s         *Service
-	queue     chan *postRequest
-	start     sync.Once
-	stopOnce  sync.Once
-	stop      chan struct{} // closed by close: take no more
-	done      chan struct{} // closed when run has returned
-	started   bool          // the goroutine was started; guarded by startedMu
-	startedMu sync.Mutex
+	s     *Service
+	queue chan *postRequest
+	stop  chan struct{} // closed by close: take no more
+	done  chan struct{} // closed when run has returned
+
+	mu      sync.Mutex // guards started and closed, so that no writer starts after close
+	started bool
+	closed  bool
+
 	// fault, in tests, fails a batch's transaction before it stores anything.
 	fault func(batchSize int) error
 }
@@ -60,10 +61,13 @@ var errWriterClosed = &Error{Code: EUNAVAILABLE, Message: "The server is shuttin
 // close stops the writer: messages already queued are stored, later ones are refused. It
 // waits until the writer has returned, and may be called more than once.
 func (w *messageWriter) close() {
-	w.stopOnce.Do(func() { close(w.stop) })
-	w.startedMu.Lock()
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.stop)
+	}
 	started := w.started
-	w.startedMu.Unlock()
+	w.mu.Unlock()
 	if started {
 		<-w.done
 	}
@@ -73,17 +77,16 @@ func (w *messageWriter) close() {
 // stored in the order they are submitted: one writer takes them in turn, so one person's
 // messages keep their order even when sent without waiting.
 func (w *messageWriter) submit(ctx context.Context, r *postRequest) (wait func() (RoomEvent, error), err error) {
-	select {
-	case <-w.stop:
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
 		return nil, errWriterClosed
-	default:
 	}
-	w.startedMu.Lock()
-	w.start.Do(func() {
+	if !w.started {
 		w.started = true
 		go w.run()
-	})
-	w.startedMu.Unlock()
+	}
+	w.mu.Unlock()
 	r.done = make(chan postResult, 1)
 	select {
 	case w.queue <- r:

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -126,9 +127,7 @@ func (s *Server) logPanic(c echo.Context, err error, stack []byte) error {
 // or the database sees it. PostgreSQL refuses both in text and would answer a 500.
 func validateParams(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		bad := func(s string) bool {
-			return !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) })
-		}
+		bad := func(s string) bool { return !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) }
 		for name, values := range c.QueryParams() {
 			if bad(name) {
 				return casestudy.FieldErrorf(strings.ToValidUTF8(name, "?"), "Unknown parameter.")

@@ -56,7 +56,6 @@ func newPages(a *assets) (*pages, error) {
 			}
 			return strings.ReplaceAll(p, "_", " ")
 		},
-		"roleLabel":   func(r casestudy.SessionRole) string { return string(r) },
 		"auditTarget": auditTarget,
 		"auditDetail": auditDetail,
 		"policyNames": func(ps []casestudy.SpeakingPolicy) []string {
