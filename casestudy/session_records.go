@@ -131,10 +131,7 @@ func (s *Service) AddLearningPoint(ctx context.Context, userID, communityID, cas
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, view.ID, userID, in.Kind, function, body, now); err != nil {
 			return err
 		}
-		var name string
-		if err := sqlx.GetContext(ctx, tx, &name, `SELECT display_name FROM users WHERE id = $1`, userID); err != nil {
-			return err
-		}
+		name := displayName(ctx, tx, userID)
 		point.AuthorName = &name
 		ev, err = appendSessionEvent(ctx, tx, s.node, EventSessionChanged, "learning_point", userID, view, &point, now)
 		return err
