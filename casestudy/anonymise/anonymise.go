@@ -58,6 +58,10 @@ type Finding struct {
 	local  bool   // not propagated to other copies of its text
 }
 
+// Local says the finding names nothing beyond its own spot (a state code after a town, an
+// ordinary word used as a name once): its other copies are judged each by their own context.
+func (f Finding) Local() bool { return f.local }
+
 // Result is the outcome for one text.
 type Result struct {
 	Normalised string    // the text the offsets refer to: what would be stored, before redaction
