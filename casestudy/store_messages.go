@@ -238,112 +238,145 @@ func (w *messageWriter) commitTry(batch []*postRequest, alone int) {
 
 // storeBatch stores a batch's new messages and events and returns the events, in seq order per
 // room. Refused items get their err; resends are marked. A fixed number of statements, whatever
-// the batch's size.
+// the batch's size: each step below is one or two statements over the whole batch.
 func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, now time.Time) ([]RoomEvent, error) {
-	live := func() []*item {
-		var out []*item
-		for _, it := range items {
-			if it.err == nil && it.dupOf == nil && !it.resent {
-				out = append(out, it)
-			}
-		}
-		return out
-	}
-
-	// Access: a member of the case's community, and the case's room open.
-	users, cases, communities := make([]int64, len(items)), make([]int64, len(items)), make([]int64, len(items))
-	for i, it := range items {
-		users[i], cases[i], communities[i] = it.userID, it.caseID, it.communityID
-	}
-	rows, err := tx.QueryContext(ctx, `
-		SELECT r.i, c.status, ms.user_id IS NOT NULL
-		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(user_id, case_id, community_id, i)
-		LEFT JOIN cases c ON c.id = r.case_id AND c.community_id = r.community_id
-		LEFT JOIN memberships ms ON ms.community_id = r.community_id AND ms.user_id = r.user_id`,
-		pq.Array(users), pq.Array(cases), pq.Array(communities))
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var i int
-		var status sql.NullString
-		var member bool
-		if err := rows.Scan(&i, &status, &member); err != nil {
-			rows.Close()
+	b := &batch{ctx: ctx, tx: tx, node: node, items: items, now: now}
+	steps := []func() error{b.checkAccess, b.checkParents, b.checkSpeaking, b.lockHeads, b.findResends}
+	for _, step := range steps {
+		if err := step(); err != nil {
 			return nil, err
 		}
-		it := items[i-1]
-		switch {
-		case !member:
-			it.err = Errorf(ENOTFOUND, "No such community.")
-		case status.String == string(StatusArchived):
-			it.err = Errorf(ECONFLICT, "This case is archived; its room is read-only.")
-		case status.String != string(StatusPublished):
-			it.err = Errorf(ENOTFOUND, "No such room.")
+		if len(b.live()) == 0 {
+			return nil, nil
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
+	return b.store()
+}
 
-	// Replies go to a top-level message of the same room.
-	var parents []int64
-	for _, it := range live() {
-		if it.parentID != 0 {
-			parents = append(parents, it.parentID)
-		}
-	}
-	if len(parents) > 0 {
-		var found []struct {
-			ID     int64         `db:"id"`
-			CaseID int64         `db:"case_id"`
-			Parent sql.NullInt64 `db:"parent_id"`
-		}
-		if err := sqlx.SelectContext(ctx, tx, &found, `SELECT id, case_id, parent_id FROM messages WHERE id = ANY($1)`, pq.Array(parents)); err != nil {
-			return nil, err
-		}
-		for _, it := range live() {
-			if it.parentID == 0 {
-				continue
-			}
-			i := slices.IndexFunc(found, func(f struct {
-				ID     int64         `db:"id"`
-				CaseID int64         `db:"case_id"`
-				Parent sql.NullInt64 `db:"parent_id"`
-			}) bool {
-				return f.ID == it.parentID
-			})
-			switch {
-			case i < 0 || found[i].CaseID != it.caseID:
-				it.err = FieldErrorf("parent_id", "Reply to a message of this room.")
-			case found[i].Parent.Valid:
-				it.err = FieldErrorf("parent_id", "Reply to the thread's first message: threads are one level deep.")
-			}
-		}
-	}
+// batch is one transaction of storeBatch: the items still to store, and what the steps
+// learned about their rooms.
+type batch struct {
+	ctx   context.Context
+	tx    *sqlx.Tx
+	node  string
+	items []*item
+	now   time.Time
 
+	rooms    []int64                // the rooms written to, in id order
+	sessions map[int64]*SessionView // room → its running session
+	turned   map[int64]int64        // room → who passed the session's turn last
+	head     map[int64]int64        // room → its last seq, locked
+}
+
+// live lists the items still to store: not refused, not a resend, not a repeat in the batch.
+func (b *batch) live() []*item {
+	var out []*item
+	for _, it := range b.items {
+		if it.err == nil && it.dupOf == nil && !it.resent {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// liveRooms lists the rooms of the live items, in id order.
+func (b *batch) liveRooms() []int64 {
 	var rooms []int64
-	for _, it := range live() {
+	for _, it := range b.live() {
 		if !slices.Contains(rooms, it.caseID) {
 			rooms = append(rooms, it.caseID)
 		}
 	}
-	if len(rooms) == 0 {
-		return nil, nil
-	}
 	slices.Sort(rooms)
+	return rooms
+}
 
-	// Live sessions (locked before the heads, as ControlSession does): each post must suit the
-	// phase's speaking policy, in arrival order, since a post can pass the turn.
-	sessions, err := liveSessionsForUpdate(ctx, tx, rooms)
-	if err != nil {
-		return nil, err
+// checkAccess refuses items whose author is not a member of the case's community, or whose
+// case's room is not open.
+func (b *batch) checkAccess() error {
+	users, cases, communities := make([]int64, len(b.items)), make([]int64, len(b.items)), make([]int64, len(b.items))
+	for i, it := range b.items {
+		users[i], cases[i], communities[i] = it.userID, it.caseID, it.communityID
 	}
-	turned := map[int64]int64{} // room → who passed the turn last
-	check := &speakingCheck{tx: tx, ctx: ctx}
-	for _, it := range live() {
-		v := sessions[it.caseID]
+	var rows []struct {
+		I      int            `db:"i"`
+		Status sql.NullString `db:"status"`
+		Member bool           `db:"member"`
+	}
+	if err := sqlx.SelectContext(b.ctx, b.tx, &rows, `
+		SELECT r.i, c.status, ms.user_id IS NOT NULL AS member
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(user_id, case_id, community_id, i)
+		LEFT JOIN cases c ON c.id = r.case_id AND c.community_id = r.community_id
+		LEFT JOIN memberships ms ON ms.community_id = r.community_id AND ms.user_id = r.user_id`,
+		pq.Array(users), pq.Array(cases), pq.Array(communities)); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		it := b.items[r.I-1]
+		switch {
+		case !r.Member:
+			it.err = Errorf(ENOTFOUND, "No such community.")
+		case r.Status.String == string(StatusArchived):
+			it.err = Errorf(ECONFLICT, "This case is archived; its room is read-only.")
+		case r.Status.String != string(StatusPublished):
+			it.err = Errorf(ENOTFOUND, "No such room.")
+		}
+	}
+	return nil
+}
+
+// checkParents refuses replies to anything but a top-level message of the same room.
+func (b *batch) checkParents() error {
+	var replies []*item
+	var parents []int64
+	for _, it := range b.live() {
+		if it.parentID != 0 {
+			replies, parents = append(replies, it), append(parents, it.parentID)
+		}
+	}
+	if len(replies) == 0 {
+		return nil
+	}
+	var found []struct {
+		ID     int64         `db:"id"`
+		CaseID int64         `db:"case_id"`
+		Parent sql.NullInt64 `db:"parent_id"`
+	}
+	if err := sqlx.SelectContext(b.ctx, b.tx, &found, `SELECT id, case_id, parent_id FROM messages WHERE id = ANY($1)`, pq.Array(parents)); err != nil {
+		return err
+	}
+	type parent struct {
+		caseID  int64
+		isReply bool
+	}
+	byID := make(map[int64]parent, len(found))
+	for _, f := range found {
+		byID[f.ID] = parent{f.CaseID, f.Parent.Valid}
+	}
+	for _, it := range replies {
+		p, ok := byID[it.parentID]
+		switch {
+		case !ok || p.caseID != it.caseID:
+			it.err = FieldErrorf("parent_id", "Reply to a message of this room.")
+		case p.isReply:
+			it.err = FieldErrorf("parent_id", "Reply to the thread's first message: threads are one level deep.")
+		}
+	}
+	return nil
+}
+
+// checkSpeaking locks the rooms' running sessions (before the heads, as ControlSession does)
+// and applies each phase's speaking policy to the posts in arrival order, since a post can
+// pass the turn.
+func (b *batch) checkSpeaking() error {
+	var err error
+	if b.sessions, err = liveSessionsForUpdate(b.ctx, b.tx, b.liveRooms()); err != nil {
+		return err
+	}
+	b.turned = map[int64]int64{}
+	check := &speakingCheck{tx: b.tx, ctx: b.ctx}
+	for _, it := range b.live() {
+		v := b.sessions[it.caseID]
 		if v == nil {
 			continue
 		}
@@ -355,37 +388,40 @@ func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, no
 		it.sessionID, it.phase = v.ID, v.State.Phase
 		it.facilitation = v.roleOf(it.userID) == SessionSupervisor
 		if changed {
-			turned[it.caseID] = it.userID
+			b.turned[it.caseID] = it.userID
 		}
 	}
-	rooms = slices.DeleteFunc(rooms, func(r int64) bool {
-		return !slices.ContainsFunc(live(), func(it *item) bool { return it.caseID == r })
-	})
-	if len(rooms) == 0 {
-		return nil, nil
-	}
+	return nil
+}
 
-	// Lock the heads of the rooms written to, in id order.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO room_heads (case_id, last_seq) SELECT unnest($1::bigint[]), 0 ON CONFLICT DO NOTHING`, pq.Array(rooms)); err != nil {
-		return nil, err
+// lockHeads locks the head rows of the rooms written to, in id order, so that batches and
+// single writers never deadlock.
+func (b *batch) lockHeads() error {
+	b.rooms = b.liveRooms()
+	if _, err := b.tx.ExecContext(b.ctx, `INSERT INTO room_heads (case_id, last_seq) SELECT unnest($1::bigint[]), 0 ON CONFLICT DO NOTHING`, pq.Array(b.rooms)); err != nil {
+		return err
 	}
 	var heads []struct {
 		CaseID  int64 `db:"case_id"`
 		LastSeq int64 `db:"last_seq"`
 	}
-	if err := sqlx.SelectContext(ctx, tx, &heads, `SELECT case_id, last_seq FROM room_heads WHERE case_id = ANY($1) ORDER BY case_id FOR UPDATE`, pq.Array(rooms)); err != nil {
-		return nil, err
+	if err := sqlx.SelectContext(b.ctx, b.tx, &heads, `SELECT case_id, last_seq FROM room_heads WHERE case_id = ANY($1) ORDER BY case_id FOR UPDATE`, pq.Array(b.rooms)); err != nil {
+		return err
 	}
-	head := map[int64]int64{}
+	b.head = make(map[int64]int64, len(heads))
 	for _, h := range heads {
-		head[h.CaseID] = h.LastSeq
+		b.head[h.CaseID] = h.LastSeq
 	}
+	return nil
+}
 
-	// Resends: the same author and client_id stored before (checked under the head locks).
-	var authors []int64
-	var clientIDs []string
-	for _, it := range live() {
-		authors, clientIDs = append(authors, it.userID), append(clientIDs, it.clientID)
+// findResends marks items whose author stored the same client_id before (checked under the
+// head locks): the same room's message is answered again, another room's is refused.
+func (b *batch) findResends() error {
+	live := b.live()
+	authors, clientIDs := make([]int64, len(live)), make([]string, len(live))
+	for i, it := range live {
+		authors[i], clientIDs[i] = it.userID, it.clientID
 	}
 	var earlier []struct {
 		AuthorID int64  `db:"author_id"`
@@ -393,141 +429,191 @@ func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, no
 		CaseID   int64  `db:"case_id"`
 		Seq      int64  `db:"seq"`
 	}
-	if err := sqlx.SelectContext(ctx, tx, &earlier, `
+	if err := sqlx.SelectContext(b.ctx, b.tx, &earlier, `
 		SELECT m.author_id, m.client_id, m.case_id, m.seq
 		FROM messages m JOIN unnest($1::bigint[], $2::text[]) AS r(author_id, client_id)
 		  ON m.author_id = r.author_id AND m.client_id = r.client_id`, pq.Array(authors), pq.Array(clientIDs)); err != nil {
-		return nil, err
+		return err
+	}
+	type key struct {
+		author   int64
+		clientID string
+	}
+	byKey := make(map[key]*item, len(live))
+	for _, it := range live {
+		byKey[key{it.userID, it.clientID}] = it // repeats in the batch are not live: keys are unique
 	}
 	for _, e := range earlier {
-		for _, it := range live() {
-			if it.userID == e.AuthorID && it.clientID == e.ClientID {
-				if e.CaseID != it.caseID {
-					it.err = FieldErrorf("client_id", "This client_id was already used for another message.")
-				} else {
-					it.resent, it.seq = true, e.Seq
-				}
-			}
+		it := byKey[key{e.AuthorID, e.ClientID}]
+		switch {
+		case it == nil:
+		case e.CaseID != it.caseID:
+			it.err = FieldErrorf("client_id", "This client_id was already used for another message.")
+		default:
+			it.resent, it.seq = true, e.Seq
 		}
 	}
+	return nil
+}
 
-	// Number the new messages and store them with their events.
-	fresh := live()
-	if len(fresh) == 0 {
-		return nil, nil
-	}
+// messageArrays are the live items as the arrays that one INSERT … unnest stores.
+type messageArrays struct {
+	cases, seqs, authors []int64
+	parents              []sql.NullInt64
+	bodies, html, client []string
+	lenses               []sql.NullString
+	sessions, phases     []sql.NullInt64
+	facilitation         []bool
+}
+
+func newMessageArrays(fresh []*item) messageArrays {
 	n := len(fresh)
-	var (
-		mCase, mSeq, mAuthor  = make([]int64, n), make([]int64, n), make([]int64, n)
-		mParent               = make([]sql.NullInt64, n)
-		mBody, mHTML, mClient = make([]string, n), make([]string, n), make([]string, n)
-		mLens                 = make([]sql.NullString, n)
-		mSession              = make([]sql.NullInt64, n)
-		mPhase                = make([]sql.NullInt64, n)
-		mFacilitation         = make([]bool, n)
-	)
+	c := messageArrays{
+		cases: make([]int64, n), seqs: make([]int64, n), authors: make([]int64, n),
+		parents: make([]sql.NullInt64, n), bodies: make([]string, n), html: make([]string, n), client: make([]string, n),
+		lenses: make([]sql.NullString, n), sessions: make([]sql.NullInt64, n), phases: make([]sql.NullInt64, n),
+		facilitation: make([]bool, n),
+	}
 	for i, it := range fresh {
-		head[it.caseID]++
-		it.seq = head[it.caseID]
-		mCase[i], mSeq[i], mAuthor[i] = it.caseID, it.seq, it.userID
-		mParent[i] = sql.NullInt64{Int64: it.parentID, Valid: it.parentID != 0}
-		mBody[i], mHTML[i], mClient[i] = it.body, it.html, it.clientID
-		mLens[i] = sql.NullString{String: string(it.lens), Valid: it.lens != ""}
-		mSession[i] = sql.NullInt64{Int64: it.sessionID, Valid: it.sessionID != 0}
-		mPhase[i] = sql.NullInt64{Int64: int64(it.phase), Valid: it.sessionID != 0}
-		mFacilitation[i] = it.facilitation
+		c.cases[i], c.seqs[i], c.authors[i] = it.caseID, it.seq, it.userID
+		c.parents[i] = sql.NullInt64{Int64: it.parentID, Valid: it.parentID != 0}
+		c.bodies[i], c.html[i], c.client[i] = it.body, it.html, it.clientID
+		c.lenses[i] = sql.NullString{String: string(it.lens), Valid: it.lens != ""}
+		c.sessions[i] = sql.NullInt64{Int64: it.sessionID, Valid: it.sessionID != 0}
+		c.phases[i] = sql.NullInt64{Int64: int64(it.phase), Valid: it.sessionID != 0}
+		c.facilitation[i] = it.facilitation
+	}
+	return c
+}
+
+// store numbers the new messages, stores them with their events, moves the heads, notifies
+// the other processes and returns the events, with a passed turn after its room's messages.
+func (b *batch) store() ([]RoomEvent, error) {
+	fresh := b.live()
+	rooms := b.liveRooms() // a room whose every item was refused since lockHeads keeps its head
+	for _, it := range fresh {
+		b.head[it.caseID]++
+		it.seq = b.head[it.caseID]
 	}
 	newHeads := make([]int64, len(rooms))
 	for i, r := range rooms {
-		newHeads[i] = head[r]
+		newHeads[i] = b.head[r]
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE room_heads h SET last_seq = v.last_seq
+	if _, err := b.tx.ExecContext(b.ctx, `UPDATE room_heads h SET last_seq = v.last_seq
 		FROM unnest($1::bigint[], $2::bigint[]) AS v(case_id, last_seq) WHERE h.case_id = v.case_id`, pq.Array(rooms), pq.Array(newHeads)); err != nil {
 		return nil, err
 	}
-	// RETURNING gives no order guarantee: match ids back by (room, seq).
-	var stored []struct {
-		ID     int64 `db:"id"`
-		CaseID int64 `db:"case_id"`
-		Seq    int64 `db:"seq"`
-	}
-	if err := sqlx.SelectContext(ctx, tx, &stored, `
-		INSERT INTO messages (case_id, seq, author_id, parent_id, body, body_html, lens, client_id, session_id, phase, facilitation, created_at)
-		SELECT *, $12::timestamptz FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[],
-			$9::bigint[], $10::integer[], $11::boolean[])
-		RETURNING id, case_id, seq`,
-		pq.Array(mCase), pq.Array(mSeq), pq.Array(mAuthor), pq.GenericArray{A: mParent}, pq.Array(mBody), pq.Array(mHTML),
-		pq.GenericArray{A: mLens}, pq.Array(mClient), pq.GenericArray{A: mSession}, pq.GenericArray{A: mPhase}, pq.Array(mFacilitation), now); err != nil {
+	cols := newMessageArrays(fresh)
+	ids, err := b.insertMessages(cols)
+	if err != nil {
 		return nil, err
 	}
-	if len(stored) != n {
-		return nil, errors.New("message batch: fewer rows stored than sent")
-	}
-	idOf := map[[2]int64]int64{}
-	for _, s := range stored {
-		idOf[[2]int64{s.CaseID, s.Seq}] = s.ID
-	}
-	eMessage := make([]int64, n)
-	for i := range fresh {
-		eMessage[i] = idOf[[2]int64{mCase[i], mSeq[i]}]
-	}
-	if _, err := tx.ExecContext(ctx, `
+	if _, err := b.tx.ExecContext(b.ctx, `
 		INSERT INTO room_events (case_id, seq, type, message_id, at)
 		SELECT c, s, 'message.created', m, $4 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS v(c, s, m)`,
-		pq.Array(mCase), pq.Array(mSeq), pq.Array(eMessage), now); err != nil {
+		pq.Array(cols.cases), pq.Array(cols.seqs), pq.Array(ids), b.now); err != nil {
 		return nil, err
 	}
 	notices := make([]string, len(rooms))
 	for i, r := range rooms {
-		notices[i] = roomNotice(node, r, head[r])
+		notices[i] = roomNotice(b.node, r, b.head[r])
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, x) FROM unnest($2::text[]) AS x`, RoomEventsChannel, pq.Array(notices)); err != nil {
+	if _, err := b.tx.ExecContext(b.ctx, `SELECT pg_notify($1, x) FROM unnest($2::text[]) AS x`, RoomEventsChannel, pq.Array(notices)); err != nil {
 		return nil, err
 	}
-
-	names := map[int64]*string{}
-	var people []struct {
-		ID   int64  `db:"id"`
-		Name string `db:"display_name"`
-	}
-	if err := sqlx.SelectContext(ctx, tx, &people, `SELECT id, display_name FROM users WHERE id = ANY($1)`, pq.Array(authors)); err != nil {
+	events, err := b.messageEvents(fresh, ids)
+	if err != nil {
 		return nil, err
 	}
-	for _, p := range people {
-		names[p.ID] = &p.Name
-	}
-	events := make([]RoomEvent, n)
-	for i, it := range fresh {
-		author := it.userID
-		m := Message{ID: eMessage[i], CaseID: it.caseID, Seq: it.seq, AuthorID: &author, AuthorName: names[it.userID],
-			Body: it.body, HTML: it.html, ClientID: it.clientID, Version: 1, CreatedAt: now, Facilitation: it.facilitation}
-		if it.parentID != 0 {
-			parent := it.parentID
-			m.ParentID = &parent
-		}
-		if it.lens != "" {
-			lens := it.lens
-			m.Lens = &lens
-		}
-		if it.sessionID != 0 {
-			sid, phase := it.sessionID, it.phase
-			m.SessionID, m.Phase = &sid, &phase
-		}
-		events[i] = RoomEvent{Room: it.caseID, Seq: it.seq, Type: EventMessageCreated, At: now, Message: &m}
-	}
-	// A passed turn is an event after the batch's messages of its room.
 	for _, r := range rooms {
-		by, ok := turned[r]
+		by, ok := b.turned[r]
 		if !ok {
 			continue
 		}
-		ev, err := saveTurn(ctx, tx, node, *sessions[r], by, now)
+		ev, err := saveTurn(b.ctx, b.tx, b.node, *b.sessions[r], by, b.now)
 		if err != nil {
 			return nil, err
 		}
 		events = append(events, ev)
 	}
 	return events, nil
+}
+
+// insertMessages stores the numbered messages and returns their ids, in the arrays' order.
+func (b *batch) insertMessages(c messageArrays) ([]int64, error) {
+	// RETURNING gives no order guarantee: match ids back by (room, seq).
+	var stored []struct {
+		ID     int64 `db:"id"`
+		CaseID int64 `db:"case_id"`
+		Seq    int64 `db:"seq"`
+	}
+	if err := sqlx.SelectContext(b.ctx, b.tx, &stored, `
+		INSERT INTO messages (case_id, seq, author_id, parent_id, body, body_html, lens, client_id, session_id, phase, facilitation, created_at)
+		SELECT *, $12::timestamptz FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[],
+			$9::bigint[], $10::integer[], $11::boolean[])
+		RETURNING id, case_id, seq`,
+		pq.Array(c.cases), pq.Array(c.seqs), pq.Array(c.authors), pq.GenericArray{A: c.parents}, pq.Array(c.bodies), pq.Array(c.html),
+		pq.GenericArray{A: c.lenses}, pq.Array(c.client), pq.GenericArray{A: c.sessions}, pq.GenericArray{A: c.phases}, pq.Array(c.facilitation), b.now); err != nil {
+		return nil, err
+	}
+	if len(stored) != len(c.cases) {
+		return nil, errors.New("message batch: fewer rows stored than sent")
+	}
+	idOf := make(map[[2]int64]int64, len(stored))
+	for _, s := range stored {
+		idOf[[2]int64{s.CaseID, s.Seq}] = s.ID
+	}
+	ids := make([]int64, len(c.cases))
+	for i := range ids {
+		ids[i] = idOf[[2]int64{c.cases[i], c.seqs[i]}]
+	}
+	return ids, nil
+}
+
+// messageEvents builds the message.created events of the stored messages, with their authors'
+// names.
+func (b *batch) messageEvents(fresh []*item, ids []int64) ([]RoomEvent, error) {
+	authors := make([]int64, len(fresh))
+	for i, it := range fresh {
+		authors[i] = it.userID
+	}
+	var people []struct {
+		ID   int64  `db:"id"`
+		Name string `db:"display_name"`
+	}
+	if err := sqlx.SelectContext(b.ctx, b.tx, &people, `SELECT id, display_name FROM users WHERE id = ANY($1)`, pq.Array(authors)); err != nil {
+		return nil, err
+	}
+	names := make(map[int64]*string, len(people))
+	for _, p := range people {
+		names[p.ID] = &p.Name
+	}
+	events := make([]RoomEvent, len(fresh))
+	for i, it := range fresh {
+		m := it.message(ids[i], names[it.userID], b.now)
+		events[i] = RoomEvent{Room: it.caseID, Seq: it.seq, Type: EventMessageCreated, At: b.now, Message: &m}
+	}
+	return events, nil
+}
+
+// message is the stored item as a Message.
+func (it *item) message(id int64, authorName *string, at time.Time) Message {
+	author := it.userID
+	m := Message{ID: id, CaseID: it.caseID, Seq: it.seq, AuthorID: &author, AuthorName: authorName,
+		Body: it.body, HTML: it.html, ClientID: it.clientID, Version: 1, CreatedAt: at, Facilitation: it.facilitation}
+	if it.parentID != 0 {
+		parent := it.parentID
+		m.ParentID = &parent
+	}
+	if it.lens != "" {
+		lens := it.lens
+		m.Lens = &lens
+	}
+	if it.sessionID != 0 {
+		sid, phase := it.sessionID, it.phase
+		m.SessionID, m.Phase = &sid, &phase
+	}
+	return m
 }
 
 // liveSessionsForUpdate locks the running sessions of the rooms, in id order.
