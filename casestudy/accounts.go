@@ -14,10 +14,11 @@ import (
 	"github.com/lib/pq"
 )
 
-// Session lifetimes: an idle session ends after IdleTimeout, any session after MaxSessionAge.
+// Sign-in lifetimes: an idle sign-in ends after IdleTimeout, any sign-in after MaxSignInAge.
+// ("Session" in casecircle means a supervision session; a sign-in is the cookie's.)
 const (
-	IdleTimeout   = 30 * time.Minute
-	MaxSessionAge = 12 * time.Hour
+	IdleTimeout  = 30 * time.Minute
+	MaxSignInAge = 12 * time.Hour
 	// touchEvery throttles last-seen writes: activity refreshes the idle timer at most this often.
 	touchEvery = time.Minute
 )
@@ -103,7 +104,7 @@ func (s *Service) Register(ctx context.Context, in SignUp) (User, string, error)
 		if u, err = insertUser(ctx, tx, email, name, hash, s.Now()); err != nil {
 			return err
 		}
-		if token, err = createSession(ctx, tx, u.ID, s.Now()); err != nil {
+		if token, err = createSignIn(ctx, tx, u.ID, s.Now()); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, AuditEntry{ActorID: &u.ID, Action: "account.created", TargetType: "user", TargetID: &u.ID})
@@ -150,7 +151,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (User, str
 	}
 	var token string
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if token, err = createSession(ctx, tx, u.ID, now); err != nil {
+		if token, err = createSignIn(ctx, tx, u.ID, now); err != nil {
 			return err
 		}
 		if err := clearSigninFailures(ctx, tx, key); err != nil {
@@ -177,13 +178,13 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 	}
 	now := s.Now()
 	if !now.Before(sess.LastSeenAt.Add(IdleTimeout)) || !now.Before(sess.ExpiresAt) {
-		if err := deleteSession(ctx, s.db, hash); err != nil {
+		if err := deleteSignIn(ctx, s.db, hash); err != nil {
 			return User{}, err
 		}
 		return User{}, Errorf(EUNAUTHORIZED, "Your session has ended; please sign in again.")
 	}
 	if now.Sub(sess.LastSeenAt) >= touchEvery {
-		if err := touchSession(ctx, s.db, hash, now); err != nil {
+		if err := touchSignIn(ctx, s.db, hash, now); err != nil {
 			return User{}, err
 		}
 	}
@@ -197,13 +198,13 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 		return err
 	}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := deleteSession(ctx, tx, tokenHash(token)); err != nil {
+		if err := deleteSignIn(ctx, tx, tokenHash(token)); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, AuditEntry{ActorID: &u.ID, Action: "signout", TargetType: "user", TargetID: &u.ID})
 	})
 	if err == nil {
-		s.events.SessionsRevoked(u.ID)
+		s.events.SignInsRevoked(u.ID)
 	}
 	return err
 }
@@ -258,13 +259,13 @@ func (s *Service) ChangePassword(ctx context.Context, token, current, next strin
 		if err := updatePassword(ctx, tx, u.ID, newHash, s.Now()); err != nil {
 			return err
 		}
-		if err := deleteOtherSessions(ctx, tx, u.ID, tokenHash(token)); err != nil {
+		if err := deleteOtherSignIns(ctx, tx, u.ID, tokenHash(token)); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, AuditEntry{ActorID: &u.ID, Action: "password.changed", TargetType: "user", TargetID: &u.ID})
 	})
 	if err == nil {
-		s.events.SessionsRevoked(u.ID)
+		s.events.SignInsRevoked(u.ID)
 	}
 	return err
 }
@@ -284,10 +285,10 @@ func tokenHash(token string) []byte {
 	return sum[:]
 }
 
-// LiveSessions returns which of the given session tokens are still valid, and records activity
-// on them: a tab with a live connection open is in use. Tokens of ended sessions are left out.
-// It is for the realtime hub, which closes the sockets of sessions that ended by timing out.
-func (s *Service) LiveSessions(ctx context.Context, tokens []string) (map[string]bool, error) {
+// ValidSignIns returns which of the given sign-in tokens are still valid, and records activity
+// on them: a tab with a live connection open is in use. Tokens of ended sign-ins are left out.
+// It is for the realtime hub, which closes the sockets of sign-ins that ended by timing out.
+func (s *Service) ValidSignIns(ctx context.Context, tokens []string) (map[string]bool, error) {
 	if len(tokens) == 0 {
 		return map[string]bool{}, nil
 	}

@@ -46,7 +46,7 @@ func (r *recorder) RoomEventCommitted(ev casestudy.RoomEvent) {
 	r.room = append(r.room, ev)
 }
 
-func (r *recorder) SessionsRevoked(uid int64) {
+func (r *recorder) SignInsRevoked(uid int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.revoked = append(r.revoked, uid)

@@ -179,7 +179,7 @@ func (s *Service) DeleteAccount(ctx context.Context, token, password string) err
 	if err != nil {
 		return err
 	}
-	s.events.SessionsRevoked(u.ID)
+	s.events.SignInsRevoked(u.ID)
 	for _, ev := range events {
 		s.events.RoomEventCommitted(ev)
 	}

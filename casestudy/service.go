@@ -24,11 +24,11 @@ type Service struct {
 }
 
 // Events receives notices that other parts of the system act on, such as closing a user's open
-// WebSocket connections when their sessions are revoked. It is declared here, by its producer's
+// WebSocket connections when their sign-ins are revoked. It is declared here, by its producer's
 // side, and wired in cmd; the default does nothing.
 type Events interface {
-	// SessionsRevoked: some or all sessions of the user ended (sign-out, password change).
-	SessionsRevoked(userID int64)
+	// SignInsRevoked: some or all sign-ins of the user ended (sign-out, password change).
+	SignInsRevoked(userID int64)
 	// MembershipEnded: the user left or was removed from the community.
 	MembershipEnded(userID, communityID int64)
 	// RoomEventCommitted: an event of a room was stored by this process; deliver it at once.
@@ -38,7 +38,7 @@ type Events interface {
 
 type noEvents struct{}
 
-func (noEvents) SessionsRevoked(int64)        {}
+func (noEvents) SignInsRevoked(int64)        {}
 func (noEvents) MembershipEnded(int64, int64) {}
 func (noEvents) RoomEventCommitted(RoomEvent) {}
 

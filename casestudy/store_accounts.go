@@ -52,14 +52,14 @@ func updatePassword(ctx context.Context, q sqlx.ExtContext, userID int64, hash s
 	return err
 }
 
-func createSession(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time) (string, error) {
+func createSignIn(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time) (string, error) {
 	token, err := newToken()
 	if err != nil {
 		return "", err
 	}
 	_, err = q.ExecContext(ctx, `
 		INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)`,
-		tokenHash(token), userID, now, now.Add(MaxSessionAge))
+		tokenHash(token), userID, now, now.Add(MaxSignInAge))
 	return token, err
 }
 
@@ -79,17 +79,17 @@ func sessionByHash(ctx context.Context, q sqlx.QueryerContext, hash []byte) (ses
 	return row.sessionRow, row.User, err
 }
 
-func touchSession(ctx context.Context, q sqlx.ExecerContext, hash []byte, now time.Time) error {
+func touchSignIn(ctx context.Context, q sqlx.ExecerContext, hash []byte, now time.Time) error {
 	_, err := q.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND last_seen_at < $2`, hash, now)
 	return err
 }
 
-func deleteSession(ctx context.Context, q sqlx.ExecerContext, hash []byte) error {
+func deleteSignIn(ctx context.Context, q sqlx.ExecerContext, hash []byte) error {
 	_, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash)
 	return err
 }
 
-func deleteOtherSessions(ctx context.Context, q sqlx.ExecerContext, userID int64, keep []byte) error {
+func deleteOtherSignIns(ctx context.Context, q sqlx.ExecerContext, userID int64, keep []byte) error {
 	_, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2`, userID, keep)
 	return err
 }

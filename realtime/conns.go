@@ -17,11 +17,11 @@ const (
 	CloseGoingAwayReason = "going away, resume"
 )
 
-// CloseSessionEnded is sent to a user's sockets when their session is revoked (sign-out,
+// CloseSignedOut is sent to a user's sockets when their sign-in is revoked (sign-out,
 // password change) or they lose access: the client must not reconnect without signing in again.
 const (
-	CloseSessionEnded       = 4001
-	CloseSessionEndedReason = "session ended"
+	CloseSignedOut       = 4001
+	CloseSignedOutReason = "session ended"
 )
 
 // closeWriteTimeout bounds the close frame's write, so a stalled client cannot hold up shutdown.
@@ -69,10 +69,10 @@ func (c *Conns) admit(userID int64, ip string, maxPerUser, maxPerIP int) (releas
 	}, nil
 }
 
-// connInfo is who opened a connection, with which session.
+// connInfo is who opened a connection, with which sign-in.
 type connInfo struct {
 	userID  int64
-	session string
+	signIn string
 }
 
 // NewConns returns an empty set.
@@ -80,17 +80,17 @@ func NewConns() *Conns {
 	return &Conns{open: make(map[*websocket.Conn]connInfo), perUser: map[int64]int{}, perIP: map[string]int{}}
 }
 
-// Add registers conn, opened by the user userID signed in with session. It returns a function
+// Add registers conn, opened by the user userID with the sign-in token signIn. It returns a function
 // that removes it again, or ok=false, after having closed conn, when the server is already
 // shutting down.
-func (c *Conns) Add(conn *websocket.Conn, userID int64, session string) (remove func(), ok bool) {
+func (c *Conns) Add(conn *websocket.Conn, userID int64, signIn string) (remove func(), ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		closeWith(conn, CloseGoingAway, CloseGoingAwayReason)
 		return func() {}, false
 	}
-	c.open[conn] = connInfo{userID: userID, session: session}
+	c.open[conn] = connInfo{userID: userID, signIn: signIn}
 	return func() {
 		c.mu.Lock()
 		delete(c.open, conn)
@@ -116,19 +116,19 @@ func (c *Conns) CloseAll() {
 
 // CloseUser closes every open connection of the user with "session ended".
 func (c *Conns) CloseUser(userID int64) {
-	c.closeMatching(func(i connInfo) bool { return i.userID == userID }, CloseSessionEnded, CloseSessionEndedReason)
+	c.closeMatching(func(i connInfo) bool { return i.userID == userID }, CloseSignedOut, CloseSignedOutReason)
 }
 
-// Sessions lists the distinct session tokens of the open connections.
-func (c *Conns) Sessions() []string {
+// SignIns lists the distinct sign-in tokens of the open connections.
+func (c *Conns) SignIns() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	seen := make(map[string]bool)
 	var out []string
 	for _, i := range c.open {
-		if !seen[i.session] {
-			seen[i.session] = true
-			out = append(out, i.session)
+		if !seen[i.signIn] {
+			seen[i.signIn] = true
+			out = append(out, i.signIn)
 		}
 	}
 	return out

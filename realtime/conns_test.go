@@ -92,8 +92,8 @@ func TestCloseUserClosesOnlyThatUsersSockets(t *testing.T) {
 	conns.CloseUser(7)
 
 	for _, c := range []*websocket.Conn{tab1, tab2} {
-		if ce := readClose(t, c); ce.Code != realtime.CloseSessionEnded {
-			t.Fatalf("user 7's tab: close %d, want %d", ce.Code, realtime.CloseSessionEnded)
+		if ce := readClose(t, c); ce.Code != realtime.CloseSignedOut {
+			t.Fatalf("user 7's tab: close %d, want %d", ce.Code, realtime.CloseSignedOut)
 		}
 	}
 	if n := conns.Len(); n != 1 {

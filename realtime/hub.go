@@ -41,9 +41,9 @@ type Backend interface {
 	Edit(ctx context.Context, userID int64, f EditFrame) (Event, error)
 	Delete(ctx context.Context, userID int64, f DeleteFrame) (Event, error)
 	MarkRead(ctx context.Context, userID, room, seq int64) (int64, error)
-	// LiveSessions says which session tokens are still valid, and counts an open socket as
-	// activity on its session.
-	LiveSessions(ctx context.Context, tokens []string) (map[string]bool, error)
+	// ValidSignIns says which sign-in tokens are still valid, and counts an open socket as
+	// activity on its sign-in.
+	ValidSignIns(ctx context.Context, tokens []string) (map[string]bool, error)
 }
 
 // Error is a refusal the backend wants the client to see in an error frame. Any other error is
@@ -79,9 +79,9 @@ type Options struct {
 	Logger            *slog.Logger
 	Metrics           prometheus.Registerer
 	CheckOrigin       func(*http.Request) bool
-	// SessionSweep is how often sockets are matched against their sessions, so that a session
+	// SignInSweep is how often sockets are matched against their sign-ins, so that a sign-in
 	// that timed out closes its sockets (4001); default a minute.
-	SessionSweep time.Duration
+	SignInSweep time.Duration
 	// MaxMessageChars is announced in hello so that the composer knows the body limit (the
 	// backend enforces it); 0 announces none.
 	MaxMessageChars int
@@ -133,8 +133,8 @@ func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.SessionSweep <= 0 {
-		o.SessionSweep = time.Minute
+	if o.SignInSweep <= 0 {
+		o.SignInSweep = time.Minute
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
@@ -188,7 +188,7 @@ func NewHub(backend Backend, conns *Conns, opts Options) *Hub {
 	h.presence = newPresence(h)
 	h.wg.Add(2)
 	go func() { defer h.wg.Done(); h.presence.run(ctx) }()
-	go func() { defer h.wg.Done(); h.sweepSessions(ctx) }()
+	go func() { defer h.wg.Done(); h.sweepSignIns(ctx) }()
 	return h
 }
 
@@ -201,9 +201,9 @@ func (h *Hub) Close() {
 	h.wg.Wait()
 }
 
-// Serve upgrades an HTTP request whose user (signed in with session) and origin the caller has
+// Serve upgrades an HTTP request whose user (signed in with the token signIn) and origin the caller has
 // checked, and runs the connection in the background until it ends.
-func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member, session, clientIP string) error {
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member, signIn, clientIP string) error {
 	release, err := h.conns.admit(user.ID, clientIP, h.opts.MaxSocketsPerUser, h.opts.MaxSocketsPerIP)
 	if err != nil {
 		h.metrics.refused.Inc()
@@ -220,7 +220,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member, session
 	}
 	c := newClient(h, conn, user)
 	c.cork = cw.conn
-	remove, ok := h.conns.Add(conn, user.ID, session)
+	remove, ok := h.conns.Add(conn, user.ID, signIn)
 	if !ok {
 		release()
 		return nil
@@ -238,10 +238,10 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member, session
 	return nil
 }
 
-// sweepSessions closes the sockets of sessions that have ended without a sign-out (idle or
-// absolute timeout), and keeps the sessions of open sockets alive.
-func (h *Hub) sweepSessions(ctx context.Context) {
-	tick := time.NewTicker(h.opts.SessionSweep)
+// sweepSignIns closes the sockets of sign-ins that have ended without a sign-out (idle or
+// absolute timeout), and keeps the sign-ins of open sockets alive.
+func (h *Hub) sweepSignIns(ctx context.Context) {
+	tick := time.NewTicker(h.opts.SignInSweep)
 	defer tick.Stop()
 	for {
 		select {
@@ -249,12 +249,12 @@ func (h *Hub) sweepSessions(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		tokens := h.conns.Sessions()
+		tokens := h.conns.SignIns()
 		if len(tokens) == 0 {
 			continue
 		}
 		qctx, cancel := context.WithTimeout(ctx, backendTimeout)
-		live, err := h.backend.LiveSessions(qctx, tokens)
+		live, err := h.backend.ValidSignIns(qctx, tokens)
 		cancel()
 		if err != nil {
 			h.log.Warn("checking the sessions of open sockets", "err", err)
@@ -266,7 +266,7 @@ func (h *Hub) sweepSessions(ctx context.Context) {
 		for _, t := range tokens {
 			asked[t] = true
 		}
-		h.conns.closeMatching(func(i connInfo) bool { return asked[i.session] && !live[i.session] }, CloseSessionEnded, CloseSessionEndedReason)
+		h.conns.closeMatching(func(i connInfo) bool { return asked[i.signIn] && !live[i.signIn] }, CloseSignedOut, CloseSignedOutReason)
 	}
 }
 
@@ -350,7 +350,7 @@ func (h *Hub) CloseUser(userID int64, code int) {
 
 func (h *Hub) closeUserHere(userID int64, code int) {
 	switch code {
-	case CloseSessionEnded:
+	case CloseSignedOut:
 		h.conns.CloseUser(userID)
 	default:
 		h.conns.closeMatching(func(i connInfo) bool { return i.userID == userID }, CloseAccessChanged, CloseAccessChangedReason)

@@ -33,7 +33,7 @@ func (b *sweepBackend) Delete(context.Context, int64, DeleteFrame) (Event, error
 	return Event{}, errors.New("unused")
 }
 func (b *sweepBackend) MarkRead(context.Context, int64, int64, int64) (int64, error) { return 0, nil }
-func (b *sweepBackend) LiveSessions(ctx context.Context, tokens []string) (map[string]bool, error) {
+func (b *sweepBackend) ValidSignIns(ctx context.Context, tokens []string) (map[string]bool, error) {
 	select {
 	case b.asked <- tokens:
 	case <-ctx.Done():
@@ -56,7 +56,7 @@ func (b *sweepBackend) LiveSessions(ctx context.Context, tokens []string) (map[s
 func TestSweepClosesOnlySessionsItAskedAbout(t *testing.T) {
 	backend := &sweepBackend{asked: make(chan []string), proceed: make(chan struct{})}
 	conns := NewConns()
-	h := NewHub(backend, conns, Options{SessionSweep: 20 * time.Millisecond})
+	h := NewHub(backend, conns, Options{SignInSweep: 20 * time.Millisecond})
 	t.Cleanup(h.Close)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = h.Serve(w, r, Member{ID: 1, Name: "Ann"}, r.URL.Query().Get("session"), "127.0.0.1")
@@ -92,7 +92,7 @@ func TestSweepClosesOnlySessionsItAskedAbout(t *testing.T) {
 			}
 		}
 	}
-	if code := closeCode(old); code != CloseSessionEnded {
+	if code := closeCode(old); code != CloseSignedOut {
 		t.Fatalf("the ended session's socket: %d", code)
 	}
 	drained := make(chan struct{})

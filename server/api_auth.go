@@ -72,7 +72,7 @@ func (s *Server) handleSignIn(c echo.Context) error {
 }
 
 func (s *Server) handleSignOut(c echo.Context) error {
-	if err := s.cfg.Service.SignOut(c.Request().Context(), sessionToken(c)); err != nil {
+	if err := s.cfg.Service.SignOut(c.Request().Context(), signInToken(c)); err != nil {
 		return err
 	}
 	s.clearSessionCookie(c)
@@ -89,7 +89,7 @@ func (s *Server) handleChangePassword(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	if err := s.cfg.Service.ChangePassword(c.Request().Context(), sessionToken(c), req.CurrentPassword, req.NewPassword); err != nil {
+	if err := s.cfg.Service.ChangePassword(c.Request().Context(), signInToken(c), req.CurrentPassword, req.NewPassword); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -124,7 +124,7 @@ func (s *Server) handleDeleteAccount(c echo.Context) error {
 	if req.Password == "" {
 		return casestudy.FieldErrorf("password", "Enter your password to confirm.")
 	}
-	if err := s.cfg.Service.DeleteAccount(c.Request().Context(), sessionToken(c), req.Password); err != nil {
+	if err := s.cfg.Service.DeleteAccount(c.Request().Context(), signInToken(c), req.Password); err != nil {
 		return err
 	}
 	s.clearSessionCookie(c)

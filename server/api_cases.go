@@ -111,7 +111,7 @@ func (s *Server) handleGetCase(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cs, err := s.cfg.Service.ViewCase(c.Request().Context(), sessionToken(c), currentUser(c).ID, communityID(c), id)
+	cs, err := s.cfg.Service.ViewCase(c.Request().Context(), signInToken(c), currentUser(c).ID, communityID(c), id)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ var nodeCounter atomic.Int64
 // relay forwards domain events to the server built after the service.
 type relay struct{ target casestudy.Events }
 
-func (r *relay) SessionsRevoked(u int64)                   { r.target.SessionsRevoked(u) }
+func (r *relay) SignInsRevoked(u int64)                   { r.target.SignInsRevoked(u) }
 func (r *relay) MembershipEnded(u, c int64)                { r.target.MembershipEnded(u, c) }
 func (r *relay) RoomEventCommitted(ev casestudy.RoomEvent) { r.target.RoomEventCommitted(ev) }
 
@@ -483,8 +483,8 @@ func TestSignOutClosesTheUsersSockets(t *testing.T) {
 	<-registered
 	ada.mustStatus(ada.call("POST", "/api/v1/auth/signout", nil), 204)
 	_ = conn.SetReadDeadline(time.Now().Add(time.Second))
-	if _, _, err := conn.ReadMessage(); !websocket.IsCloseError(err, realtime.CloseSessionEnded) {
-		t.Fatalf("socket after sign-out: %v, want close %d within a second", err, realtime.CloseSessionEnded)
+	if _, _, err := conn.ReadMessage(); !websocket.IsCloseError(err, realtime.CloseSignedOut) {
+		t.Fatalf("socket after sign-out: %v, want close %d within a second", err, realtime.CloseSignedOut)
 	}
 }
 

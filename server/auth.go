@@ -35,7 +35,7 @@ func (s *Server) cookieName(c echo.Context) string {
 func (s *Server) setSessionCookie(c echo.Context, token string) {
 	c.SetCookie(&http.Cookie{
 		Name: s.cookieName(c), Value: token, Path: "/", HttpOnly: true, Secure: s.secure(c),
-		SameSite: http.SameSiteLaxMode, MaxAge: int(casestudy.MaxSessionAge / time.Second),
+		SameSite: http.SameSiteLaxMode, MaxAge: int(casestudy.MaxSignInAge / time.Second),
 	})
 }
 
@@ -76,7 +76,7 @@ func currentUser(c echo.Context) *casestudy.User {
 	return u
 }
 
-func sessionToken(c echo.Context) string {
+func signInToken(c echo.Context) string {
 	t, _ := c.Get(ctxToken).(string)
 	return t
 }

@@ -22,7 +22,7 @@ func TestBrowserClientMirrorsTheProtocol(t *testing.T) {
 		t.Errorf("the client speaks protocol version %v, the server %d", m, realtime.ProtocolVersion)
 	}
 	for name, code := range map[string]int{
-		"GOING_AWAY": realtime.CloseGoingAway, "POLICY": 1008, "TOO_BIG": 1009, "SESSION_ENDED": realtime.CloseSessionEnded,
+		"GOING_AWAY": realtime.CloseGoingAway, "POLICY": 1008, "TOO_BIG": 1009, "SESSION_ENDED": realtime.CloseSignedOut,
 		"ACCESS_CHANGED": realtime.CloseAccessChanged, "SLOW": realtime.CloseSlow,
 	} {
 		if !regexp.MustCompile(`\b` + name + `: ` + strconv.Itoa(code) + `\b`).MatchString(client) {

@@ -110,7 +110,7 @@ func TestDocumentedCloseCodesMatchTheCode(t *testing.T) {
 	doc := string(b)
 	for code, reason := range map[int]string{
 		realtime.CloseGoingAway: realtime.CloseGoingAwayReason, 1008: realtime.ClosePolicyReason, 1009: "frame too big",
-		realtime.CloseSessionEnded: realtime.CloseSessionEndedReason, realtime.CloseAccessChanged: realtime.CloseAccessChangedReason,
+		realtime.CloseSignedOut: realtime.CloseSignedOutReason, realtime.CloseAccessChanged: realtime.CloseAccessChangedReason,
 		realtime.CloseSlow: realtime.CloseSlowReason,
 	} {
 		if !strings.Contains(doc, fmt.Sprintf("| %d | %s", code, reason)) {

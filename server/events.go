@@ -14,11 +14,11 @@ type Events struct {
 // Events returns the server's receiver of domain events.
 func (s *Server) Events() Events { return Events{server: s} }
 
-// SessionsRevoked closes the user's WebSockets, on every server process: a revoked session
+// SignInsRevoked closes the user's WebSockets, on every server process: a revoked session
 // must stop receiving at once. Tabs still holding a valid session reconnect and are authorized
 // afresh.
-func (e Events) SessionsRevoked(userID int64) {
-	e.server.hub.CloseUser(userID, realtime.CloseSessionEnded)
+func (e Events) SignInsRevoked(userID int64) {
+	e.server.hub.CloseUser(userID, realtime.CloseSignedOut)
 }
 
 // MembershipEnded closes the user's WebSockets, on every process, so that every subscription

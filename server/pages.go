@@ -573,7 +573,7 @@ func (s *Server) handleCasePage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	cs, err := s.cfg.Service.ViewCase(ctx, sessionToken(c), u.ID, cm.ID, id)
+	cs, err := s.cfg.Service.ViewCase(ctx, signInToken(c), u.ID, cm.ID, id)
 	if err != nil {
 		return err
 	}

@@ -59,8 +59,8 @@ type Config struct {
 	BusPingEvery, BusPingTimeout time.Duration
 	// WSClock drives the sockets' frame rate limit; nil means time.Now (tests step it).
 	WSClock func() time.Time
-	// WSSessionSweep is how often open sockets are matched with their sessions; 0: a minute.
-	WSSessionSweep time.Duration
+	// WSSignInSweep is how often open sockets are matched with their sessions; 0: a minute.
+	WSSignInSweep time.Duration
 	// AuthPerMinute is how many sign-ins and sign-ups one IP address may try a minute; 0 means 10.
 	AuthPerMinute int
 }
@@ -114,7 +114,7 @@ func New(cfg Config) (*Server, error) {
 		MessagesPerSec: cfg.WSMessagesPerSec, Burst: cfg.WSBurst,
 		ResumeWindow: cfg.WSResumeWindow, SendQueue: cfg.WSSendQueue, SendQueueBytes: cfg.WSSendQueueBytes,
 		SocketSendBuffer: cfg.WSSocketSendBuffer, MaxSocketsPerUser: cfg.WSMaxSocketsPerUser, MaxSocketsPerIP: cfg.WSMaxSocketsPerIP,
-		SessionSweep: cfg.WSSessionSweep, Clock: cfg.WSClock, MaxMessageChars: casestudy.MaxMessageLength, BusPingEvery: cfg.BusPingEvery, BusPingTimeout: cfg.BusPingTimeout,
+		SignInSweep: cfg.WSSignInSweep, Clock: cfg.WSClock, MaxMessageChars: casestudy.MaxMessageLength, BusPingEvery: cfg.BusPingEvery, BusPingTimeout: cfg.BusPingTimeout,
 	})
 	if cfg.DatabaseURL != "" {
 		if s.bus, err = realtime.StartBus(s.hub, cfg.DB.DB, cfg.DatabaseURL, casestudy.RoomEventsChannel); err != nil {

@@ -25,7 +25,7 @@ func (s *Server) handleWebSocket(c echo.Context) error {
 	if !s.originAllowed(c.Request()) {
 		return casestudy.Errorf(casestudy.EFORBIDDEN, "This origin may not open a live connection.")
 	}
-	err := s.hub.Serve(c.Response(), c.Request(), realtime.Member{ID: u.ID, Name: u.DisplayName}, sessionToken(c), c.RealIP())
+	err := s.hub.Serve(c.Response(), c.Request(), realtime.Member{ID: u.ID, Name: u.DisplayName}, signInToken(c), c.RealIP())
 	if errors.Is(err, realtime.ErrTooManySockets) {
 		return &casestudy.Error{Code: casestudy.ERATELIMITED, RetryAfter: 10 * time.Second,
 			Message: "Too many live connections are open for you or your network; close some tabs and try again."}
@@ -128,8 +128,8 @@ func (b *roomBackend) MarkRead(ctx context.Context, userID, room, seq int64) (in
 	return read, frameError(err)
 }
 
-func (b *roomBackend) LiveSessions(ctx context.Context, tokens []string) (map[string]bool, error) {
-	return b.svc.LiveSessions(ctx, tokens)
+func (b *roomBackend) ValidSignIns(ctx context.Context, tokens []string) (map[string]bool, error) {
+	return b.svc.ValidSignIns(ctx, tokens)
 }
 
 func decodeDecisions(raw json.RawMessage, d *casestudy.Decisions) error {

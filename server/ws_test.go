@@ -747,7 +747,7 @@ func TestTwoNodes(t *testing.T) {
 
 	// Signing out on node one closes the socket on node two.
 	on2.mustStatus(f.member.call("POST", "/api/v1/auth/signout", nil), 204)
-	if code := b.closeCode(time.Second); code != realtime.CloseSessionEnded {
+	if code := b.closeCode(time.Second); code != realtime.CloseSignedOut {
 		t.Fatalf("node two's socket closed with %d after sign-out on node one", code)
 	}
 }
@@ -800,7 +800,7 @@ func TestRoomSnapshotAndUnreadMarker(t *testing.T) {
 // TestWebSocketClosedWhenTheSessionTimesOut: a session that ends without a sign-out (idle
 // timeout) closes its sockets at the next sweep; a live socket keeps its session alive.
 func TestWebSocketClosedWhenTheSessionTimesOut(t *testing.T) {
-	s := newAPIServer(t, func(c *server.Config) { c.WSSessionSweep = 100 * time.Millisecond })
+	s := newAPIServer(t, func(c *server.Config) { c.WSSignInSweep = 100 * time.Millisecond })
 	f := newRoomFixture(t, s)
 	a := f.author.dialWS(s.URL)
 	a.subscribe(f.room, 0)
@@ -828,7 +828,7 @@ func TestWebSocketClosedWhenTheSessionTimesOut(t *testing.T) {
 	if _, err := s.db.Exec(`UPDATE sessions SET last_seen_at = now() - interval '31 minutes' WHERE user_id = $1`, f.member.id); err != nil {
 		t.Fatal(err)
 	}
-	if code := m.closeCode(2 * time.Second); code != realtime.CloseSessionEnded {
+	if code := m.closeCode(2 * time.Second); code != realtime.CloseSignedOut {
 		t.Fatalf("socket of a timed-out session closed with %d", code)
 	}
 	a.quiet(200 * time.Millisecond) // the other stays open

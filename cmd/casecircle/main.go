@@ -486,9 +486,9 @@ func nodeID() string {
 // eventRelay lets the domain service, built before the server, deliver events to it.
 type eventRelay struct{ target casestudy.Events }
 
-func (r *eventRelay) SessionsRevoked(userID int64) {
+func (r *eventRelay) SignInsRevoked(userID int64) {
 	if r.target != nil {
-		r.target.SessionsRevoked(userID)
+		r.target.SignInsRevoked(userID)
 	}
 }
 
