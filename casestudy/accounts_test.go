@@ -217,7 +217,7 @@ func TestSignInAndSessions(t *testing.T) {
 		_, err := f.svc.Authenticate(ctx, token)
 		wantCode(t, err, casestudy.EUNAUTHORIZED, "")
 		if len(f.events.revoked) == 0 || f.events.revoked[len(f.events.revoked)-1] != ada.ID {
-			t.Fatalf("no SessionsRevoked event: %v", f.events.revoked)
+			t.Fatalf("no SignInsRevoked event: %v", f.events.revoked)
 		}
 	})
 

@@ -12,7 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// sweepBackend answers LiveSessions only when the test says so: the session "fresh" is live,
+// sweepBackend answers ValidSignIns only when the test says so: the session "fresh" is live,
 // any other has ended.
 type sweepBackend struct {
 	asked   chan []string
