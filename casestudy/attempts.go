@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/casecircle/casecircle/internal/password"
 )
 
 // Password attempts are throttled in two ways.
@@ -107,19 +109,22 @@ func (g *workGate) do(ctx context.Context, work func() error) error {
 	return work()
 }
 
-// hashPassword is HashPassword through the process's gate.
-func hashPassword(ctx context.Context, password string) (hash string, err error) {
+// dummyHash is verified against when an e-mail has no account (see password.Dummy).
+var dummyHash = password.Dummy
+
+// hashPassword is password.Hash through the process's gate.
+func hashPassword(ctx context.Context, pw string) (hash string, err error) {
 	err = passwordWork.do(ctx, func() error {
-		hash, err = HashPassword(password)
+		hash, err = password.Hash(pw)
 		return err
 	})
 	return hash, err
 }
 
-// verifyPassword is VerifyPassword through the process's gate.
-func verifyPassword(ctx context.Context, password, hash string) (ok bool, err error) {
+// verifyPassword is password.Verify through the process's gate.
+func verifyPassword(ctx context.Context, pw, hash string) (ok bool, err error) {
 	err = passwordWork.do(ctx, func() error {
-		ok, err = VerifyPassword(password, hash)
+		ok, err = password.Verify(pw, hash)
 		return err
 	})
 	return ok, err
