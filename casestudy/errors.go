@@ -3,15 +3,13 @@
 package casestudy
 
 import (
-	"database/sql/driver"
+	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"syscall"
+	"strings"
 	"time"
 
-	"github.com/lib/pq"
+	"github.com/casecircle/casecircle/internal/postgres"
 )
 
 // Error codes, independent of any transport. The HTTP layer maps each to a status.
@@ -30,22 +28,39 @@ const (
 
 // Error is the one error type of the domain: a code, a message safe to show to the user, and
 // the field it concerns, if any. Messages never contain case text or other confidential content.
+// An error the domain did not expect (a fault of the database, or of ours) keeps the operation
+// that failed and its cause, for the log; the user sees only the code and the message.
 type Error struct {
 	Code    string
 	Message string
 	Field   string
-	// RetryAfter, with ERATELIMITED, says when trying again can succeed.
+	// RetryAfter, with ERATELIMITED or EUNAVAILABLE, says when trying again can succeed.
 	RetryAfter time.Duration
 	// Details, when set, is more for the client to act on, e.g. the open findings of a case.
 	Details any
+	// Op is the operation that failed, e.g. "casestudy.(*Service).PostMessage".
+	Op string
+	// Err is the cause, when the error classifies another one; never shown to the user.
+	Err error
 }
 
 func (e *Error) Error() string {
-	if e.Field != "" {
-		return fmt.Sprintf("%s: %s (%s)", e.Code, e.Message, e.Field)
+	var b strings.Builder
+	if e.Op != "" {
+		b.WriteString(e.Op + ": ")
 	}
-	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+	b.WriteString(e.Code + ": " + e.Message)
+	if e.Field != "" {
+		b.WriteString(" (" + e.Field + ")")
+	}
+	if e.Err != nil {
+		b.WriteString(": " + e.Err.Error())
+	}
+	return b.String()
 }
+
+// Unwrap returns the cause, so that errors.Is and errors.As see through the classification.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
@@ -69,43 +84,44 @@ func ErrorCode(err error) string {
 	return EINTERNAL
 }
 
-// errUnavailable is what a failed database connection becomes: the request was fine, the
-// database could not be reached, and trying again later can succeed.
-var errUnavailable = &Error{Code: EUNAVAILABLE, Message: "The database cannot be reached right now; try again in a few seconds.", RetryAfter: 5 * time.Second}
+// Messages of the errors that classify a database error.
+const (
+	unavailableMessage = "The database cannot be reached right now; try again in a few seconds."
+	conflictMessage    = "Someone changed this at the same moment; reload and try again."
+	internalMessage    = "Something went wrong on our side; it has been logged."
+)
 
-// AsError returns err as the domain's *Error: itself when it is one, EUNAVAILABLE when the
-// database could not be reached (classified here once, for every caller), or nil for any
-// other error, which is a fault of ours.
+// dbError is the one place where an error of the database becomes the domain's: an *Error is
+// kept as it is; a connection failure becomes EUNAVAILABLE, a unique violation nobody
+// expected ECONFLICT, anything else EINTERNAL; each keeps op and the cause for the log.
+func dbError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if e := (*Error)(nil); errors.As(err, &e) {
+		return err
+	}
+	switch {
+	case postgres.IsUnavailable(err):
+		return &Error{Code: EUNAVAILABLE, Message: unavailableMessage, RetryAfter: 5 * time.Second, Op: op, Err: err}
+	case postgres.IsUniqueViolation(err, ""):
+		return &Error{Code: ECONFLICT, Message: conflictMessage, Op: op, Err: err}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err // the caller gave up or ran out of time: not a fault to classify
+	}
+	return &Error{Code: EINTERNAL, Message: internalMessage, Op: op, Err: err}
+}
+
+// AsError returns err as the domain's *Error: itself when it is one (or wraps one), the
+// classification of a database that could not be reached, or nil for any other error, which
+// is a fault of ours.
 func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
 	}
-	if isUnavailable(err) {
-		return errUnavailable
+	if postgres.IsUnavailable(err) {
+		return dbError("", err).(*Error)
 	}
 	return nil
-}
-
-// isUnavailable says whether err means the database could not be reached or went away: a
-// refused or broken connection, a server shutting down or starting up, too many connections.
-func isUnavailable(err error) bool {
-	if err == nil {
-		return false
-	}
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		switch {
-		case pqErr.Code.Class() == "08": // connection exception
-			return true
-		case pqErr.Code == "57P01", pqErr.Code == "57P02", pqErr.Code == "57P03", pqErr.Code == "53300":
-			// admin shutdown, crash shutdown, cannot connect now, too many connections
-			return true
-		}
-		return false
-	}
-	var netErr net.Error
-	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.As(err, &netErr)
 }

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
+
+	"github.com/casecircle/casecircle/internal/postgres"
 )
 
 // A live session runs on a published case, in its room: a supervisor of the community starts
@@ -119,8 +120,7 @@ func (s *Service) StartSession(ctx context.Context, userID, communityID, caseID 
 		err = sqlx.GetContext(ctx, tx, &view.ID, `
 			INSERT INTO live_sessions (case_id, template_key, template, presenter_id, supervisor_id, state, started_by, started_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $5, $7) RETURNING id`, caseID, in.TemplateKey, tplJSON, presenter, userID, stateJSON, now)
-		var pqErr *pq.Error
-		if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+		if postgres.IsUniqueViolation(err, "") {
 			return Errorf(ECONFLICT, "A live session is already running on this case.")
 		}
 		if err != nil {

@@ -25,4 +25,3 @@ func ValidatePassword(field, pw string) error {
 	}
 	return nil
 }
-

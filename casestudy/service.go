@@ -3,6 +3,8 @@ package casestudy
 import (
 	"context"
 	"database/sql"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -38,7 +40,7 @@ type Events interface {
 
 type noEvents struct{}
 
-func (noEvents) SignInsRevoked(int64)        {}
+func (noEvents) SignInsRevoked(int64)         {}
 func (noEvents) MembershipEnded(int64, int64) {}
 func (noEvents) RoomEventCommitted(RoomEvent) {}
 
@@ -95,7 +97,16 @@ func (s *Service) Close() { s.writer.close() }
 
 // inTx runs fn in a transaction, committed only if fn succeeds.
 func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
+	return classified(runTx(ctx, s.db, nil, fn))
+}
+
+// inReadTx runs fn in a read-only repeatable-read transaction: every query sees one snapshot.
+func (s *Service) inReadTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	return classified(runTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, fn))
+}
+
+func runTx(ctx context.Context, db *sqlx.DB, opts *sql.TxOptions, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -106,15 +117,17 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	return tx.Commit()
 }
 
-// inReadTx runs fn in a read-only repeatable-read transaction: every query sees one snapshot.
-func (s *Service) inReadTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-	if err != nil {
-		return err
+// classified is dbError with the name of the operation that ran the transaction: the caller
+// of inTx or inReadTx. The name is looked up only when something failed.
+func classified(err error) error {
+	if err == nil {
+		return nil
 	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
+	op := "casestudy"
+	if pc, _, _, ok := runtime.Caller(2); ok {
+		if f := runtime.FuncForPC(pc); f != nil {
+			op = strings.TrimPrefix(f.Name(), "github.com/casecircle/casecircle/")
+		}
 	}
-	return tx.Commit()
+	return dbError(op, err)
 }

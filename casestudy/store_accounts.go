@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
+
+	"github.com/casecircle/casecircle/internal/postgres"
 )
 
 type sessionRow struct {
@@ -17,18 +18,13 @@ type sessionRow struct {
 	ExpiresAt  time.Time `db:"expires_at"`
 }
 
-func isUniqueViolation(err error, constraint string) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == "23505" && (constraint == "" || pqErr.Constraint == constraint)
-}
-
 func insertUser(ctx context.Context, q sqlx.ExtContext, email, name, hash string, now time.Time) (User, error) {
 	var u User
 	err := sqlx.GetContext(ctx, q, &u, `
 		INSERT INTO users (email, display_name, password_hash, password_changed_at, created_at)
 		VALUES ($1, $2, $3, $4, $4)
 		RETURNING id, email, display_name, created_at`, email, name, hash, now)
-	if isUniqueViolation(err, "users_email_key") {
+	if postgres.IsUniqueViolation(err, "users_email_key") {
 		return User{}, &Error{Code: ECONFLICT, Message: "An account with this e-mail address exists already; sign in instead.", Field: "email"}
 	}
 	return u, err

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/casecircle/casecircle/internal/postgres"
 )
 
 // New messages are stored by group commit: requests from every connection queue up, and a
@@ -190,8 +192,7 @@ func (w *messageWriter) commitTry(batch []*postRequest, alone int) {
 		return err
 	})
 	if err != nil {
-		var pqErr *pq.Error
-		if errors.As(err, &pqErr) && (pqErr.Code == "23505" || pqErr.Code == "40P01") && alone < maxAlone {
+		if postgres.IsRace(err) && alone < maxAlone {
 			cancel()
 			if len(batch) > 1 {
 				for _, r := range batch {

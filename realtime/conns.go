@@ -71,7 +71,7 @@ func (c *Conns) admit(userID int64, ip string, maxPerUser, maxPerIP int) (releas
 
 // connInfo is who opened a connection, with which sign-in.
 type connInfo struct {
-	userID  int64
+	userID int64
 	signIn string
 }
 

@@ -45,7 +45,7 @@ var nodeCounter atomic.Int64
 // relay forwards domain events to the server built after the service.
 type relay struct{ target casestudy.Events }
 
-func (r *relay) SignInsRevoked(u int64)                   { r.target.SignInsRevoked(u) }
+func (r *relay) SignInsRevoked(u int64)                    { r.target.SignInsRevoked(u) }
 func (r *relay) MembershipEnded(u, c int64)                { r.target.MembershipEnded(u, c) }
 func (r *relay) RoomEventCommitted(ev casestudy.RoomEvent) { r.target.RoomEventCommitted(ev) }
 

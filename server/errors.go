@@ -80,6 +80,13 @@ func (s *Server) describe(err error, c echo.Context) (int, errorDetail) {
 		if !ok {
 			status = http.StatusInternalServerError
 		}
+		switch {
+		case status == http.StatusInternalServerError:
+			// A database fault the domain classified: its operation and cause go to the log.
+			s.logger(c).Error("internal error", "route", routeLabel(c), "err", err)
+		case status == http.StatusServiceUnavailable && domainErr.Err != nil:
+			s.logger(c).Warn("database unavailable", "route", routeLabel(c), "op", domainErr.Op, "err", domainErr.Err)
+		}
 		detail := errorDetail{Code: domainErr.Code, Message: domainErr.Message, Field: domainErr.Field}
 		if open, ok := domainErr.Details.(casestudy.OpenFindingsError); ok {
 			detail.Findings = open.Findings

@@ -29,6 +29,7 @@ import (
 
 	"github.com/casecircle/casecircle/casestudy"
 	"github.com/casecircle/casecircle/internal/embeddedpg"
+	"github.com/casecircle/casecircle/internal/postgres"
 	"github.com/casecircle/casecircle/server"
 )
 
@@ -288,7 +289,7 @@ func (m *Main) openDatabase(ctx context.Context) error {
 			return err
 		}
 		m.Logger.Info("database: embedded PostgreSQL", "version", m.cluster.Version(), "dir", dir, "role", embeddedpg.AppRole)
-		db, err := casestudy.OpenDB(ctx, appDSN)
+		db, err := postgres.Open(ctx, appDSN)
 		if err != nil {
 			return err
 		}
@@ -297,22 +298,22 @@ func (m *Main) openDatabase(ctx context.Context) error {
 	} else {
 		m.Logger.Info("database: external PostgreSQL", "url", redactURL(dsn))
 	}
-	db, err := casestudy.OpenDB(ctx, dsn)
+	db, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		return err
 	}
 	m.db, m.dsn = db, dsn
-	return casestudy.Migrate(ctx, db, m.Logger)
+	return postgres.Migrate(ctx, db, m.Logger)
 }
 
 // migrateWith migrates the database at dsn over a connection of its own.
 func migrateWith(ctx context.Context, dsn string, log *slog.Logger) error {
-	db, err := casestudy.OpenDB(ctx, dsn)
+	db, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return casestudy.Migrate(ctx, db, log)
+	return postgres.Migrate(ctx, db, log)
 }
 
 // watchCluster reports an embedded PostgreSQL that stops on its own; /readyz then says 503.

@@ -31,8 +31,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
-	"github.com/casecircle/casecircle/casestudy"
 	"github.com/casecircle/casecircle/internal/embeddedpg"
+	"github.com/casecircle/casecircle/internal/postgres"
 )
 
 // server is the state shared by the tests of one binary.
@@ -76,7 +76,7 @@ type DB struct {
 func NewDB(t testing.TB) *DB {
 	t.Helper()
 	url, name := NewDatabaseURL(t)
-	db, err := casestudy.OpenDB(context.Background(), url) // the pool settings the server uses
+	db, err := postgres.Open(context.Background(), url) // the pool settings the server uses
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
@@ -160,13 +160,13 @@ func (s *server) start() {
 	if s.err = s.exec(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(s.template)); s.err != nil {
 		return
 	}
-	db, err := casestudy.OpenDB(ctx, s.urlFor(s.template))
+	db, err := postgres.Open(ctx, s.urlFor(s.template))
 	if err != nil {
 		s.err = err
 		return
 	}
 	defer db.Close()
-	s.err = casestudy.Migrate(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s.err = postgres.Migrate(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 func (s *server) exec(ctx context.Context, stmt string) error {

@@ -1,4 +1,4 @@
-package casestudy_test
+package postgres_test
 
 import (
 	"context"
@@ -7,15 +7,15 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/casecircle/casecircle/casestudy"
 	"github.com/casecircle/casecircle/internal/pgtest"
+	"github.com/casecircle/casecircle/internal/postgres"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func schemaVersion(t *testing.T, url string) int64 {
 	t.Helper()
-	db, err := casestudy.OpenDB(context.Background(), url)
+	db, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,12 +30,12 @@ func schemaVersion(t *testing.T, url string) int64 {
 func TestMigrateIsIdempotent(t *testing.T) {
 	url := pgtest.NewEmptyDatabaseURL(t)
 	ctx := context.Background()
-	db, err := casestudy.OpenDB(ctx, url)
+	db, err := postgres.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := casestudy.Migrate(ctx, db, quietLogger()); err != nil {
+	if err := postgres.Migrate(ctx, db, quietLogger()); err != nil {
 		t.Fatalf("first migration: %v", err)
 	}
 	first := schemaVersion(t, url)
@@ -46,7 +46,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	if err := db.Get(&rowsBefore, `SELECT count(*) FROM goose_db_version`); err != nil {
 		t.Fatal(err)
 	}
-	if err := casestudy.Migrate(ctx, db, quietLogger()); err != nil {
+	if err := postgres.Migrate(ctx, db, quietLogger()); err != nil {
 		t.Fatalf("second migration: %v", err)
 	}
 	var rowsAfter int
@@ -75,14 +75,14 @@ func TestConcurrentMigratorsDoNotFail(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			ctx := context.Background()
-			db, err := casestudy.OpenDB(ctx, url)
+			db, err := postgres.Open(ctx, url)
 			if err != nil {
 				errs <- err
 				return
 			}
 			defer db.Close()
 			<-start // all connected: race for the lock
-			errs <- casestudy.Migrate(ctx, db, quietLogger())
+			errs <- postgres.Migrate(ctx, db, quietLogger())
 		}()
 	}
 	close(start)
@@ -93,7 +93,7 @@ func TestConcurrentMigratorsDoNotFail(t *testing.T) {
 			t.Errorf("a concurrent migrator failed: %v", err)
 		}
 	}
-	db, err := casestudy.OpenDB(context.Background(), url)
+	db, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
