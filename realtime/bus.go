@@ -66,7 +66,7 @@ type Bus struct {
 	listener    *pq.Listener
 	dialer      *cuttableDialer
 	roomChannel string
-	out         chan notice
+	out         chan []byte
 	stop        chan struct{}
 	wg          sync.WaitGroup
 	closeOnce   sync.Once
@@ -121,7 +121,7 @@ func (c *cuttableDialer) cut() {
 // HubChannel, using its own connection to databaseURL, and sends notices through db. It returns
 // once listening.
 func StartBus(h *Hub, db *sql.DB, databaseURL, roomChannel string) (*Bus, error) {
-	b := &Bus{hub: h, db: db, roomChannel: roomChannel, out: make(chan notice, 1024), stop: make(chan struct{}), dialer: &cuttableDialer{}}
+	b := &Bus{hub: h, db: db, roomChannel: roomChannel, out: make(chan []byte, 1024), stop: make(chan struct{}), dialer: &cuttableDialer{}}
 	b.listener = pq.NewDialListener(b.dialer, withApplicationName(databaseURL), 100*time.Millisecond, 5*time.Second, b.onListenerEvent)
 	for _, ch := range []string{roomChannel, HubChannel} {
 		if err := b.listener.Listen(ch); err != nil {
@@ -130,12 +130,11 @@ func StartBus(h *Hub, db *sql.DB, databaseURL, roomChannel string) (*Bus, error)
 			return nil, err
 		}
 	}
-	h.bus.Store(b)
 	b.wg.Add(3)
 	go func() { defer b.wg.Done(); b.receive() }()
 	go func() { defer b.wg.Done(); b.sendLoop() }()
 	go func() { defer b.wg.Done(); b.watchListener() }()
-	b.send(notice{Op: opSync})
+	h.setBroker(b)
 	return b, nil
 }
 
@@ -227,10 +226,7 @@ func (b *Bus) receive() {
 				return
 			}
 			if n == nil {
-				// Reconnected: notices sent meanwhile are lost, so read every room's events
-				// from the database.
-				b.hub.catchUpAll()
-				b.send(notice{Op: opSync})
+				b.hub.reconnected()
 				continue
 			}
 			b.dispatch(n)
@@ -250,35 +246,18 @@ func (b *Bus) dispatch(n *pq.Notification) {
 		// stored but never delivered here. announced does nothing for a seq already delivered.
 		b.hub.announced(rn.Room, rn.Seq)
 	case HubChannel:
-		var hn notice
-		if err := json.Unmarshal([]byte(n.Extra), &hn); err != nil {
-			b.hub.log.Warn("bus: unreadable hub notice", "err", err)
-			return
-		}
-		if hn.Node == b.hub.opts.NodeID {
-			return
-		}
-		switch hn.Op {
-		case opTyping:
-			b.hub.typingHere(hn.Room, Member{ID: hn.User, Name: hn.Name}, nil)
-		case opCloseUser:
-			b.hub.closeUserHere(hn.User, hn.Code)
-		case opSync:
-			b.hub.presence.sendBeat()
-		default:
-			b.hub.presence.fromBus(hn, time.Now())
-		}
+		b.hub.receive([]byte(n.Extra))
 	}
 }
 
-// send queues a notice for the other processes; if the queue is full (the database is slow)
+// Send queues a notice for the other processes; if the queue is full (the database is slow)
 // it is dropped: notices are ephemeral and presence repeats itself.
-func (b *Bus) send(n notice) {
-	n.Node = b.hub.opts.NodeID
+func (b *Bus) Send(payload []byte) {
 	select {
-	case b.out <- n:
+	case b.out <- payload:
 	default:
-		b.hub.log.Warn("bus: notice queue full; dropping", "op", n.Op)
+		b.hub.metrics.noticesDropped.Inc()
+		b.hub.log.Warn("bus: notice queue full; dropping")
 	}
 }
 
@@ -287,28 +266,13 @@ func (b *Bus) sendLoop() {
 		select {
 		case <-b.stop:
 			return
-		case n := <-b.out:
-			payload, err := json.Marshal(n)
-			if err != nil {
-				continue
-			}
-			if len(payload) >= maxNoticeBytes { // PostgreSQL would refuse it; say so, once per notice
-				b.hub.log.Error("bus: notice too large for NOTIFY; dropped", "op", n.Op, "bytes", len(payload))
-				continue
-			}
+		case payload := <-b.out:
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if _, err := b.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, HubChannel, string(payload)); err != nil {
-				b.hub.log.Warn("bus: sending notice", "op", n.Op, "err", err)
+				b.hub.log.Warn("bus: sending notice", "err", err)
 			}
 			cancel()
 		}
-	}
-}
-
-// busSend sends a notice if the hub has a bus.
-func (h *Hub) busSend(n notice) {
-	if b := h.bus.Load(); b != nil {
-		b.send(n)
 	}
 }
 

@@ -46,6 +46,18 @@ type Backend interface {
 	ValidSignIns(ctx context.Context, tokens []string) (map[string]bool, error)
 }
 
+// Broker carries notices between the server processes that share the work: presence, typing
+// and closed sign-ins. Notices are ephemeral and small (under 8,000 bytes encoded); a broker
+// may drop one when it is behind, since presence repeats itself. A broker hands what it
+// receives to its hub (receive, announced, reconnected). The PostgreSQL bus (LISTEN/NOTIFY,
+// bus.go) is the one in production; MemoryNetwork joins hubs of one process, for tests.
+type Broker interface {
+	// Send passes an encoded notice to the other processes, or drops it.
+	Send(payload []byte)
+	// Close stops the broker and waits for its goroutines; a second call does nothing.
+	Close() error
+}
+
 // Error is a refusal the backend wants the client to see in an error frame. Any other error is
 // reported as "internal" and logged.
 type Error struct {
@@ -158,14 +170,16 @@ type Hub struct {
 	metrics  *hubMetrics
 	upgrader websocket.Upgrader
 	presence *presence
-	bus      atomic.Pointer[Bus] // nil on a hub without one (a single process)
+	broker   atomic.Pointer[Broker] // nil on a hub without one (a single process)
 
-	mu    sync.Mutex
-	rooms map[int64]*room
+	mu     sync.Mutex
+	rooms  map[int64]*room
+	closed bool // set by Close: no connection starts after it
 
-	ctx    context.Context // ends when the hub closes
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx     context.Context // ends when the hub closes
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // the hub's own goroutines: presence, sign-in sweep
+	clients sync.WaitGroup // one per connection, from Serve until its goroutines have ended
 }
 
 // NewHub returns a hub that answers through backend and closes sockets through conns.
@@ -195,9 +209,16 @@ func NewHub(backend Backend, conns *Conns, opts Options) *Hub {
 // NodeID is this process's name on the bus.
 func (h *Hub) NodeID() string { return h.opts.NodeID }
 
-// Close stops the hub's background work. Sockets are closed by Conns.CloseAll.
+// Close closes every socket ("going away, resume"), stops the hub's background work and waits
+// until every connection's goroutines have ended. The server calls Conns.CloseAll first, when
+// it shuts down; a second Close does nothing more.
 func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
 	h.cancel()
+	h.conns.CloseAll()
+	h.clients.Wait()
 	h.wg.Wait()
 }
 
@@ -220,8 +241,14 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member, signIn,
 	}
 	c := newClient(h, conn, user)
 	c.cork = cw.conn
+	if !h.track() {
+		release()
+		closeWith(conn, CloseGoingAway, CloseGoingAwayReason)
+		return nil
+	}
 	remove, ok := h.conns.Add(conn, user.ID, signIn)
 	if !ok {
+		h.clients.Done()
 		release()
 		return nil
 	}
@@ -229,13 +256,25 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member, signIn,
 	// The connection lives on in a goroutine of its own, so the HTTP server's goroutine, with
 	// its deep middleware stack, ends here: an idle socket then costs a small stack, not a
 	// large one (measured in docs/benchmarks.md).
-	go func() {
+	go func() { // owned by the hub: Close closes the socket and waits (h.clients)
+		defer h.clients.Done()
 		defer h.metrics.connections.Dec()
 		defer release()
 		defer remove()
 		c.run()
 	}()
 	return nil
+}
+
+// track counts a new connection's goroutines in h.clients, unless the hub is closed.
+func (h *Hub) track() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.clients.Add(1)
+	return true
 }
 
 // sweepSignIns closes the sockets of sign-ins that have ended without a sign-out (idle or
@@ -342,10 +381,10 @@ func (h *Hub) detach(s *subscription) {
 	}
 }
 
-// CloseUser closes the user's sockets on this process and, through the bus, on every other.
+// CloseUser closes the user's sockets on this process and, through the broker, on every other.
 func (h *Hub) CloseUser(userID int64, code int) {
 	h.closeUserHere(userID, code)
-	h.busSend(notice{Op: opCloseUser, User: userID, Code: code})
+	h.sendNotice(notice{Op: opCloseUser, User: userID, Code: code})
 }
 
 func (h *Hub) closeUserHere(userID int64, code int) {

@@ -9,6 +9,8 @@ type hubMetrics struct {
 	closes      *prometheus.CounterVec
 	refused     prometheus.Counter
 	busResets   *prometheus.CounterVec
+	// noticesDropped counts notices a broker dropped because it was behind.
+	noticesDropped prometheus.Counter
 }
 
 func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
@@ -25,9 +27,11 @@ func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
 			Name: "casecircle_ws_refused_total", Help: "Upgrades refused because the user or address had too many sockets open."}),
 		busResets: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "casecircle_bus_listener_resets_total", Help: "LISTEN connections lost (lost) or cut after an unanswered ping (hung)."}, []string{"reason"}),
+		noticesDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "casecircle_bus_notices_dropped_total", Help: "Presence, typing and sign-out notices dropped because the queue to the other processes was full."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connections, m.deliveries, m.fetches, m.closes, m.refused, m.busResets)
+		reg.MustRegister(m.connections, m.deliveries, m.fetches, m.closes, m.refused, m.busResets, m.noticesDropped)
 	}
 	return m
 }

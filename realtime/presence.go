@@ -61,7 +61,7 @@ func (p *presence) join(roomID int64, u Member) {
 	p.mu.Unlock()
 	if first {
 		p.changed(roomID)
-		p.hub.busSend(notice{Op: opJoin, Room: roomID, User: u.ID, Name: u.Name})
+		p.hub.sendNotice(notice{Op: opJoin, Room: roomID, User: u.ID, Name: u.Name})
 	}
 }
 
@@ -84,7 +84,7 @@ func (p *presence) leave(roomID int64, u Member) {
 	p.mu.Unlock()
 	if last {
 		p.changed(roomID)
-		p.hub.busSend(notice{Op: opLeave, Room: roomID, User: u.ID})
+		p.hub.sendNotice(notice{Op: opLeave, Room: roomID, User: u.ID})
 	}
 }
 
@@ -203,7 +203,7 @@ func (p *presence) sendBeat() {
 	}
 	p.mu.Unlock()
 	for _, n := range beatNotices(rooms) {
-		p.hub.busSend(n)
+		p.hub.sendNotice(n)
 	}
 }
 
@@ -289,7 +289,7 @@ func (p *presence) fromBus(n notice, now time.Time) {
 // typing tells the room, here and on other processes, that u is typing.
 func (h *Hub) typing(roomID int64, u Member, from *client) {
 	h.typingHere(roomID, u, from)
-	h.busSend(notice{Op: opTyping, Room: roomID, User: u.ID, Name: u.Name})
+	h.sendNotice(notice{Op: opTyping, Room: roomID, User: u.ID, Name: u.Name})
 }
 
 func (h *Hub) typingHere(roomID int64, u Member, from *client) {
