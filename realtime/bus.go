@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
@@ -71,6 +73,8 @@ type Bus struct {
 	wg          sync.WaitGroup
 	closeOnce   sync.Once
 	closeErr    error
+	started     atomic.Bool // listening: connection failures are retried from now on
+	startFailed chan error  // the first failed connection attempt while starting
 }
 
 // busCloseTimeout bounds Close after the connection is cut: shutdown must finish whatever the
@@ -121,21 +125,50 @@ func (c *cuttableDialer) cut() {
 // HubChannel, using its own connection to databaseURL, and sends notices through db. It returns
 // once listening.
 func StartBus(h *Hub, db *sql.DB, databaseURL, roomChannel string) (*Bus, error) {
-	b := &Bus{hub: h, db: db, roomChannel: roomChannel, out: make(chan []byte, 1024), stop: make(chan struct{}), dialer: &cuttableDialer{}}
+	b := &Bus{hub: h, db: db, roomChannel: roomChannel, out: make(chan []byte, 1024), stop: make(chan struct{}),
+		dialer: &cuttableDialer{}, startFailed: make(chan error, 1)}
 	b.listener = pq.NewDialListener(b.dialer, withApplicationName(databaseURL), 100*time.Millisecond, 5*time.Second, b.onListenerEvent)
-	for _, ch := range []string{roomChannel, HubChannel} {
-		if err := b.listener.Listen(ch); err != nil {
-			b.dialer.cut()
-			_ = b.listener.Close()
-			return nil, err
-		}
+	if err := b.listen(roomChannel, HubChannel); err != nil {
+		b.dialer.cut()
+		_ = b.listener.Close()
+		return nil, fmt.Errorf("bus: listening: %w", err)
 	}
+	b.started.Store(true)
 	b.wg.Add(3)
 	go func() { defer b.wg.Done(); b.receive() }()
 	go func() { defer b.wg.Done(); b.sendLoop() }()
 	go func() { defer b.wg.Done(); b.watchListener() }()
 	h.setBroker(b)
 	return b, nil
+}
+
+// busStartTimeout bounds StartBus: pq's Listen waits for a connection without end.
+const busStartTimeout = 10 * time.Second
+
+// listen listens on the channels, failing at the first refused connection or after
+// busStartTimeout rather than waiting for the database for ever.
+func (b *Bus) listen(channels ...string) error {
+	listening := make(chan error, 1)
+	go func() { // owned here: it ends once listening, or when the listener is closed below
+		for _, ch := range channels {
+			if err := b.listener.Listen(ch); err != nil {
+				listening <- err
+				return
+			}
+		}
+		listening <- nil
+	}()
+	var err error
+	select {
+	case err = <-listening:
+		return err
+	case err = <-b.startFailed:
+	case <-time.After(busStartTimeout):
+		err = errors.New("no connection within " + busStartTimeout.String())
+	}
+	_ = b.listener.Close() // Listen returns at once
+	<-listening
+	return err
 }
 
 // Close stops listening and sending, within busCloseTimeout (and 100 ms) whatever the
@@ -200,6 +233,15 @@ func (b *Bus) watchListener() {
 }
 
 func (b *Bus) onListenerEvent(ev pq.ListenerEventType, err error) {
+	if !b.started.Load() {
+		if ev == pq.ListenerEventConnectionAttemptFailed {
+			select {
+			case b.startFailed <- err:
+			default:
+			}
+		}
+		return
+	}
 	select {
 	case <-b.stop:
 		return // closing: the connection goes on purpose

@@ -1,11 +1,12 @@
-package realtime
+package realtime_test
 
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/casecircle/casecircle/internal/pgtest"
 )
 
 // Every goroutine the hub, its clients and the bus start has an owner that stops it: none may
-// outlive the tests.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// outlive the tests (pgtest.Main checks with goleak). PostgreSQL starts only for the bus's
+// tests.
+func TestMain(m *testing.M) { pgtest.Main(m) }
