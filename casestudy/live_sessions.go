@@ -169,45 +169,12 @@ func (s *Service) ControlSession(ctx context.Context, userID, communityID, caseI
 			return err
 		}
 		now := s.now().UTC()
-		st, tpl := view.State, view.Template
-		members := membersOnly(present, view.PresenterID, view.SupervisorID)
-		supervises := role == RoleSupervisor || role == RoleFacilitator
-		switch {
-		case slices.Contains(supervisorCommands, cmd.Action) && userID != view.SupervisorID:
-			return Errorf(EFORBIDDEN, "Only the session's supervisor steers it; another supervisor can take over.")
-		case slices.Contains(supervisorCommands, cmd.Action) && !supervises:
-			return Errorf(EFORBIDDEN, "You are no longer a supervisor of this community; another supervisor can take over.")
-		case cmd.Action == SessionTakeOver && !supervises:
-			return Errorf(EFORBIDDEN, "Only a supervisor can take over a session.")
+		if err := mayCommand(cmd.Action, userID, role, view); err != nil {
+			return err
 		}
+		st := view.State
 		switch cmd.Action {
-		case SessionAdvance:
-			st, err = st.Advance(tpl, now, members)
-		case SessionBack:
-			st, err = st.Back(tpl, now, members)
-		case SessionPause:
-			st, err = st.Pause(now)
-		case SessionResume:
-			st, err = st.Resume(now)
-		case SessionExtend:
-			st, err = st.Extend(now, time.Duration(cmd.Minutes)*time.Minute)
-		case SessionSkipTurn:
-			st, err = st.SkipTurn(tpl)
-		case SessionGrantFloor:
-			st, err = st.GrantFloor(tpl, cmd.UserID)
-		case SessionWithdrawFloor:
-			st, err = st.WithdrawFloor()
-		case SessionRaiseHand:
-			st, err = st.RaiseHand(tpl, Speaker{UserID: userID, Role: view.roleOf(userID)})
-		case SessionLowerHand:
-			st, err = st.LowerHand(userID)
 		case SessionTakeOver:
-			if userID == view.SupervisorID {
-				return Errorf(ECONFLICT, "You are already this session's supervisor.")
-			}
-			if userID == view.PresenterID {
-				return Errorf(ECONFLICT, "The presenter cannot supervise their own case.")
-			}
 			previous := view.SupervisorID
 			view.SupervisorID, view.SupervisorName = userID, displayName(ctx, tx, userID)
 			// Audited with the displaced supervisor as the target.
@@ -219,10 +186,10 @@ func (s *Service) ControlSession(ctx context.Context, userID, communityID, caseI
 			st.Ended = true
 			view.EndedAt = &now
 		default:
-			return FieldErrorf("action", "Unknown session action.")
-		}
-		if err != nil {
-			return err
+			members := membersOnly(present, view.PresenterID, view.SupervisorID)
+			if st, err = st.Apply(view.Template, cmd, Speaker{UserID: userID, Role: view.roleOf(userID)}, now, members); err != nil {
+				return err
+			}
 		}
 		view.State = st
 		if cmd.Action == SessionEnd {
@@ -241,6 +208,26 @@ func (s *Service) ControlSession(ctx context.Context, userID, communityID, caseI
 		s.events.RoomEventCommitted(ev)
 	}
 	return ev, err
+}
+
+// mayCommand says whether the user, with their community role, may give the command to the
+// session: its supervisor steers it; another supervisor may take over; anyone raises a hand.
+func mayCommand(action string, userID int64, role Role, view SessionView) error {
+	supervises := role == RoleSupervisor || role == RoleFacilitator
+	steering := slices.Contains(supervisorCommands, action)
+	switch {
+	case steering && userID != view.SupervisorID:
+		return Errorf(EFORBIDDEN, "Only the session's supervisor steers it; another supervisor can take over.")
+	case steering && !supervises:
+		return Errorf(EFORBIDDEN, "You are no longer a supervisor of this community; another supervisor can take over.")
+	case action == SessionTakeOver && !supervises:
+		return Errorf(EFORBIDDEN, "Only a supervisor can take over a session.")
+	case action == SessionTakeOver && userID == view.SupervisorID:
+		return Errorf(ECONFLICT, "You are already this session's supervisor.")
+	case action == SessionTakeOver && userID == view.PresenterID:
+		return Errorf(ECONFLICT, "The presenter cannot supervise their own case.")
+	}
+	return nil
 }
 
 // endSession ends a running session in tx: its record is kept, the room hears of it (action:

@@ -331,18 +331,6 @@ func roomStatus(ctx context.Context, q sqlx.QueryerContext, userID, communityID,
 	return status, err
 }
 
-func checkParent(ctx context.Context, q sqlx.QueryerContext, caseID, parentID int64) error {
-	var grand *int64
-	err := sqlx.GetContext(ctx, q, &grand, `SELECT parent_id FROM messages WHERE id = $1 AND case_id = $2`, parentID, caseID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return FieldErrorf("parent_id", "Reply to a message of this room.")
-	}
-	if err == nil && grand != nil {
-		return FieldErrorf("parent_id", "Reply to the thread's first message: threads are one level deep.")
-	}
-	return err
-}
-
 // RoomAccess is what a member entering a room learns: its community, whether it is read-only,
 // and the last seq at that moment.
 type RoomAccess struct {

@@ -212,105 +212,151 @@ const newestMessagesAbove = 10000
 
 // Search runs a search for the user.
 func (s *Service) Search(ctx context.Context, userID int64, q SearchQuery) (SearchPage, error) {
-	text := strings.TrimSpace(q.Text)
-	if n := utf8.RuneCountInString(text); n == 0 || n > maxSearchLength {
-		return SearchPage{}, FieldErrorf("q", "Search for 1 to %d characters.", maxSearchLength)
-	}
-	if q.Kind != "" && !slices.Contains(CaseKinds, q.Kind) {
-		return SearchPage{}, FieldErrorf("kind", "Choose one of the kinds of case.")
-	}
-	if q.Limit <= 0 || q.Limit > 50 {
-		q.Limit = 20
-	}
-	// The last word, if the user is still typing it, matches as a prefix too.
-	prefix := ""
-	if m := lastWord.FindStringSubmatch(text); m != nil && !strings.ContainsAny(text, `"`) {
-		prefix = strings.ToLower(m[1]) + ":*"
-	}
-	var after *searchCursor
-	if q.Cursor != "" {
-		c, err := parseSearchCursor(q.Cursor)
-		if err != nil {
-			return SearchPage{}, err
-		}
-		after = &c
-	}
-	var communities []int64
-	if err := sqlx.SelectContext(ctx, s.db, &communities, `SELECT community_id FROM memberships WHERE user_id = $1`, userID); err != nil {
+	p, err := newSearchPlan(q)
+	if err != nil {
 		return SearchPage{}, err
 	}
-	if q.CommunityID != 0 {
-		if _, err := requireRole(ctx, s.db, userID, q.CommunityID); err != nil {
-			return SearchPage{}, err
-		}
-		communities = []int64{q.CommunityID}
-	}
-	var archived any
-	if q.Archived != nil {
-		archived = *q.Archived
-	}
-	var from, to any
-	if !q.From.IsZero() {
-		from = q.From
-	}
-	if !q.To.IsZero() {
-		to = q.To
-	}
-	var afterRank any
-	afterOrd, afterID := 0, int64(0)
-	if after != nil {
-		afterRank, afterOrd, afterID = after.rank, after.ord, after.id
+	if p.communities, err = s.searchableCommunities(ctx, userID, q.CommunityID); err != nil {
+		return SearchPage{}, err
 	}
 	var hits []SearchHit
-	newest := after != nil && after.newest
-	err := s.inReadTx(ctx, func(tx *sqlx.Tx) error {
-		// Parallel workers cost more than they save on a small machine serving many users.
-		if _, err := tx.ExecContext(ctx, `SET LOCAL max_parallel_workers_per_gather = 0`); err != nil {
-			return err
-		}
-		var tsquery string
-		if err := tx.GetContext(ctx, &tsquery, searchQuerySQL, text, prefix); err != nil {
-			return err
-		}
-		// Whether messages come ranked or newest first is decided on the first page, and the
-		// cursor keeps it, so that pages follow one order. Not with filters (kind, tag,
-		// archived, dates): they can leave few of the newest messages, and the walk from the
-		// newest would then read them all; ranking costs at most one read per match.
-		if after == nil && q.Kind == "" && q.Tag == "" && archived == nil && from == nil && to == nil {
-			matches, err := estimateMessageMatches(ctx, tx, tsquery, communities)
-			if err != nil {
-				return err
-			}
-			newest = matches > s.newestAbove
-		}
-		var newestIDs any // NULL: rank them
-		if newest {
-			var ids []int64
-			if err := tx.SelectContext(ctx, &ids, newestMessagesSQL, tsquery, pq.Array(communities), archived,
-				string(q.Kind), strings.ToLower(q.Tag), from, to, afterRank, afterOrd, afterID, q.Limit+1); err != nil {
-				return err
-			}
-			newestIDs = pq.Array(ids)
-		}
-		// The planner prices a scan of a few thousand cases, sequential or along a b-tree, as
-		// cheap, not knowing that matching each one's text (and trigram similarity above all) is
-		// not: bitmap scans of the GIN indexes are what it should use. Measured in
-		// BenchmarkSearch (docs/benchmarks.md).
-		if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off`); err != nil {
-			return err
-		}
-		return tx.SelectContext(ctx, &hits, searchSQL,
-			text, tsquery, pq.Array(communities), userID, string(q.Kind), strings.ToLower(q.Tag), archived, from, to,
-			afterRank, afterOrd, afterID, q.Limit+1, newestIDs)
+	err = s.inReadTx(ctx, func(tx *sqlx.Tx) error {
+		hits, err = s.runSearch(ctx, tx, userID, &p)
+		return err
 	})
 	if err != nil {
 		return SearchPage{}, err
 	}
+	return p.page(hits), nil
+}
+
+// searchPlan is a validated search: the text, its filters as query arguments, and where the
+// page starts.
+type searchPlan struct {
+	q           SearchQuery
+	text        string
+	prefix      string // the last word as a prefix query ("word:*"), or ""
+	after       *searchCursor
+	communities []int64
+	// The filters as arguments: nil means "any".
+	archived, from, to any
+	// newest: messages come newest first rather than ranked.
+	newest bool
+}
+
+func newSearchPlan(q SearchQuery) (searchPlan, error) {
+	p := searchPlan{q: q, text: strings.TrimSpace(q.Text)}
+	if n := utf8.RuneCountInString(p.text); n == 0 || n > maxSearchLength {
+		return p, FieldErrorf("q", "Search for 1 to %d characters.", maxSearchLength)
+	}
+	if q.Kind != "" && !slices.Contains(CaseKinds, q.Kind) {
+		return p, FieldErrorf("kind", "Choose one of the kinds of case.")
+	}
+	if q.Limit <= 0 || q.Limit > 50 {
+		p.q.Limit = 20
+	}
+	// The last word, if the user is still typing it, matches as a prefix too.
+	if m := lastWord.FindStringSubmatch(p.text); m != nil && !strings.ContainsAny(p.text, `"`) {
+		p.prefix = strings.ToLower(m[1]) + ":*"
+	}
+	if q.Cursor != "" {
+		c, err := parseSearchCursor(q.Cursor)
+		if err != nil {
+			return p, err
+		}
+		p.after, p.newest = &c, c.newest
+	}
+	if q.Archived != nil {
+		p.archived = *q.Archived
+	}
+	if !q.From.IsZero() {
+		p.from = q.From
+	}
+	if !q.To.IsZero() {
+		p.to = q.To
+	}
+	return p, nil
+}
+
+// filtered says whether the search narrows by kind, tag, archive or dates.
+func (p *searchPlan) filtered() bool {
+	return p.q.Kind != "" || p.q.Tag != "" || p.archived != nil || p.from != nil || p.to != nil
+}
+
+// cursorArgs are the last hit's rank, kind and id (NULL rank on the first page).
+func (p *searchPlan) cursorArgs() (rank any, ord int, id int64) {
+	if p.after == nil {
+		return nil, 0, 0
+	}
+	return p.after.rank, p.after.ord, p.after.id
+}
+
+// searchableCommunities are the user's communities, or the one asked for if they belong to it.
+func (s *Service) searchableCommunities(ctx context.Context, userID, communityID int64) ([]int64, error) {
+	if communityID != 0 {
+		if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
+			return nil, err
+		}
+		return []int64{communityID}, nil
+	}
+	var communities []int64
+	err := sqlx.SelectContext(ctx, s.db, &communities, `SELECT community_id FROM memberships WHERE user_id = $1`, userID)
+	return communities, err
+}
+
+// runSearch runs the plan's statements in one read-only snapshot.
+func (s *Service) runSearch(ctx context.Context, tx *sqlx.Tx, userID int64, p *searchPlan) ([]SearchHit, error) {
+	// Parallel workers cost more than they save on a small machine serving many users.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL max_parallel_workers_per_gather = 0`); err != nil {
+		return nil, err
+	}
+	var tsquery string
+	if err := tx.GetContext(ctx, &tsquery, searchQuerySQL, p.text, p.prefix); err != nil {
+		return nil, err
+	}
+	// Whether messages come ranked or newest first is decided on the first page, and the
+	// cursor keeps it, so that pages follow one order. Not with filters (kind, tag,
+	// archived, dates): they can leave few of the newest messages, and the walk from the
+	// newest would then read them all; ranking costs at most one read per match.
+	if p.after == nil && !p.filtered() {
+		matches, err := estimateMessageMatches(ctx, tx, tsquery, p.communities)
+		if err != nil {
+			return nil, err
+		}
+		p.newest = matches > s.newestAbove
+	}
+	afterRank, afterOrd, afterID := p.cursorArgs()
+	kind, tag := string(p.q.Kind), strings.ToLower(p.q.Tag)
+	var newestIDs any // NULL: rank them
+	if p.newest {
+		var ids []int64
+		if err := tx.SelectContext(ctx, &ids, newestMessagesSQL, tsquery, pq.Array(p.communities), p.archived,
+			kind, tag, p.from, p.to, afterRank, afterOrd, afterID, p.q.Limit+1); err != nil {
+			return nil, err
+		}
+		newestIDs = pq.Array(ids)
+	}
+	// The planner prices a scan of a few thousand cases, sequential or along a b-tree, as
+	// cheap, not knowing that matching each one's text (and trigram similarity above all) is
+	// not: bitmap scans of the GIN indexes are what it should use. Measured in
+	// BenchmarkSearch (docs/benchmarks.md).
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off`); err != nil {
+		return nil, err
+	}
+	var hits []SearchHit
+	err := tx.SelectContext(ctx, &hits, searchSQL,
+		p.text, tsquery, pq.Array(p.communities), userID, kind, tag, p.archived, p.from, p.to,
+		afterRank, afterOrd, afterID, p.q.Limit+1, newestIDs)
+	return hits, err
+}
+
+// page cuts the hits to the limit, with the cursor of the next page, and marks the snippets.
+func (p *searchPlan) page(hits []SearchHit) SearchPage {
 	page := SearchPage{Hits: hits}
-	if len(hits) > q.Limit {
-		page.Hits = hits[:q.Limit]
-		last := page.Hits[q.Limit-1]
-		page.Next = searchCursor{rank: last.Rank, ord: last.Ord, id: last.HitID, newest: newest}.String()
+	if len(hits) > p.q.Limit {
+		page.Hits = hits[:p.q.Limit]
+		last := page.Hits[p.q.Limit-1]
+		page.Next = searchCursor{rank: last.Rank, ord: last.Ord, id: last.HitID, newest: p.newest}.String()
 	}
 	for i := range page.Hits {
 		page.Hits[i].Snippet = markSnippet(page.Hits[i].Snippet)
@@ -318,7 +364,7 @@ func (s *Service) Search(ctx context.Context, userID int64, q SearchQuery) (Sear
 	if page.Hits == nil {
 		page.Hits = []SearchHit{}
 	}
-	return page, nil
+	return page
 }
 
 // Markdown's marks, which a snippet shows as the words they mark: "**keen**" reads "keen".

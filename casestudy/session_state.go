@@ -189,6 +189,35 @@ func (s SessionState) WithdrawFloor() (SessionState, error) {
 	return s, nil
 }
 
+// Apply gives the next state after a command that changes only the state (not take_over or
+// end, which change the session around it); present are the members in the room, for a new
+// phase's turns. Who may give which command is checked before (mayCommand).
+func (s SessionState) Apply(t Template, cmd SessionCommand, by Speaker, now time.Time, present []int64) (SessionState, error) {
+	switch cmd.Action {
+	case SessionAdvance:
+		return s.Advance(t, now, present)
+	case SessionBack:
+		return s.Back(t, now, present)
+	case SessionPause:
+		return s.Pause(now)
+	case SessionResume:
+		return s.Resume(now)
+	case SessionExtend:
+		return s.Extend(now, time.Duration(cmd.Minutes)*time.Minute)
+	case SessionSkipTurn:
+		return s.SkipTurn(t)
+	case SessionGrantFloor:
+		return s.GrantFloor(t, cmd.UserID)
+	case SessionWithdrawFloor:
+		return s.WithdrawFloor()
+	case SessionRaiseHand:
+		return s.RaiseHand(t, by)
+	case SessionLowerHand:
+		return s.LowerHand(by.UserID)
+	}
+	return s, FieldErrorf("action", "Unknown session action.")
+}
+
 // MayPost says whether who may post now (a reply when isReply), and if not, why: the error says
 // who may speak, for the composer to show.
 func (s SessionState) MayPost(t Template, who Speaker, isReply bool, names func(int64) string) error {

@@ -48,6 +48,41 @@ func (r Result) Line() string {
 		r.DurableMsgsPerSec, r.DeliveriesPerSec, r.P50, r.P99, r.Max, r.ServerRSSMB, r.BaselineInsertsPerSec)
 }
 
+// measureIdle opens idle connections to a room of their own and returns the server's memory per
+// connection; closeIdle closes them (call it also on error).
+func measureIdle(ctx context.Context, base string, n int, log io.Writer) (kb float64, closeIdle func(), err error) {
+	var conns []io.Closer
+	closeIdle = func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}
+	idle, err := setupRooms(ctx, base, 1, 10, "idle")
+	if err != nil {
+		return 0, closeIdle, err
+	}
+	before, err := serverRSS(base)
+	if err != nil {
+		return 0, closeIdle, err
+	}
+	opened, err := openIdle(ctx, base, idle[0], n)
+	for _, c := range opened {
+		conns = append(conns, c)
+	}
+	if err != nil {
+		return 0, closeIdle, err
+	}
+	time.Sleep(2 * time.Second) // let the server settle
+	after, err := serverRSS(base)
+	if err != nil {
+		return 0, closeIdle, err
+	}
+	kb = (after - before) / 1024 / float64(n)
+	fmt.Fprintf(log, "idle: server RSS %.1f MB before, %.1f MB with %d idle connections: %.1f KB each\n",
+		before/1e6, after/1e6, n, kb)
+	return kb, closeIdle, nil
+}
+
 // Run performs one benchmark: setup, baseline, idle connections, load, drain and checks.
 func Run(ctx context.Context, p Params, log io.Writer) (Result, error) {
 	say := func(format string, args ...any) {
@@ -83,31 +118,12 @@ func Run(ctx context.Context, p Params, log io.Writer) (Result, error) {
 
 	if p.Idle > 0 {
 		say("opening %d idle connections", p.Idle)
-		idle, err := setupRooms(ctx, base, 1, 10, "idle")
+		kb, closeIdle, err := measureIdle(ctx, base, p.Idle, log)
+		defer closeIdle()
 		if err != nil {
 			return res, err
 		}
-		before, err := serverRSS(base)
-		if err != nil {
-			return res, err
-		}
-		conns, err := openIdle(ctx, base, idle[0], p.Idle)
-		defer func() {
-			for _, c := range conns {
-				_ = c.Close()
-			}
-		}()
-		if err != nil {
-			return res, err
-		}
-		time.Sleep(2 * time.Second) // let the server settle
-		after, err := serverRSS(base)
-		if err != nil {
-			return res, err
-		}
-		res.IdleKBPerConn = (after - before) / 1024 / float64(p.Idle)
-		fmt.Fprintf(log, "idle: server RSS %.1f MB before, %.1f MB with %d idle connections: %.1f KB each\n",
-			before/1e6, after/1e6, p.Idle, res.IdleKBPerConn)
+		res.IdleKBPerConn = kb
 	}
 
 	say("connecting %d clients", p.Rooms*p.Members)
@@ -160,36 +176,8 @@ func Run(ctx context.Context, p Params, log io.Writer) (Result, error) {
 		res.ServerRSSMB /= 1e6
 	}
 
-	// Every member of a room, sender included, must have received each acked event once.
 	for _, rm := range rooms {
-		acked := map[int64]bool{}
-		for _, c := range clients {
-			if c.room == rm {
-				c.mu.Lock()
-				for _, seq := range c.ackedSeqs {
-					acked[seq] = true
-				}
-				c.mu.Unlock()
-			}
-		}
-		res.Acked += int64(len(acked))
-		res.Expected += int64(len(acked)) * int64(len(rm.members))
-		for _, c := range clients {
-			if c.room != rm {
-				continue
-			}
-			c.mu.Lock()
-			for seq := range acked {
-				switch n := c.received[seq]; {
-				case n == 0:
-					res.Lost++
-				default:
-					res.Delivered += int64(n)
-					res.Duplicated += int64(n - 1)
-				}
-			}
-			c.mu.Unlock()
-		}
+		countDeliveries(&res, rm, clients)
 	}
 	var ackedInWindow int64
 	for _, c := range clients {
@@ -204,6 +192,39 @@ func Run(ctx context.Context, p Params, log io.Writer) (Result, error) {
 		fmt.Fprintf(log, "%d error frames (see above)\n", res.Errors)
 	}
 	return res, nil
+}
+
+// countDeliveries checks one room: every member, sender included, must have received each
+// acked event once.
+func countDeliveries(res *Result, rm *benchRoom, clients []*benchClient) {
+	acked := map[int64]bool{}
+	for _, c := range clients {
+		if c.room == rm {
+			c.mu.Lock()
+			for _, seq := range c.ackedSeqs {
+				acked[seq] = true
+			}
+			c.mu.Unlock()
+		}
+	}
+	res.Acked += int64(len(acked))
+	res.Expected += int64(len(acked)) * int64(len(rm.members))
+	for _, c := range clients {
+		if c.room != rm {
+			continue
+		}
+		c.mu.Lock()
+		for seq := range acked {
+			switch n := c.received[seq]; {
+			case n == 0:
+				res.Lost++
+			default:
+				res.Delivered += int64(n)
+				res.Duplicated += int64(n - 1)
+			}
+		}
+		c.mu.Unlock()
+	}
 }
 
 func allSettled(clients []*benchClient) bool {

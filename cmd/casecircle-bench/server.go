@@ -67,7 +67,8 @@ func startPrivateServer(ctx context.Context, bin string, log io.Writer) (*privat
 	}
 	s.url = fmt.Sprintf("http://127.0.0.1:%d", port)
 	s.cmd = exec.Command(bin, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data-dir", filepath.Join(dir, "data"),
-		"--ws-message-rate", "1000000", "--ws-message-burst", "1000000", "--auth-rate", "1000000")
+		"--ws-message-rate", "1000000", "--ws-message-burst", "1000000", "--auth-rate", "1000000",
+		"--ws-max-sockets-per-user", "1000000", "--ws-max-sockets-per-ip", "1000000")
 	s.cmd.Env = append(os.Environ(), "DATABASE_URL="+s.dbURL)
 	s.cmd.Stdout = log
 	s.cmd.Stderr = log

@@ -110,8 +110,6 @@ func sumDup(rs []Result) (n int64) {
 	return n
 }
 
-func (r Result) met() bool { return r.Lost == 0 && r.Duplicated == 0 }
-
 func ratio(r Result) string {
 	if r.BaselineInsertsPerSec == 0 || r.ratio == 0 {
 		return "–"

@@ -28,9 +28,11 @@ type Config struct {
 	RequireDatabaseURL bool
 	WSMessageRate      float64 // frames a second per WebSocket (publish, edit, delete, read, subscribe)
 	WSMessageBurst     int
-	AuthRate           int           // sign-ins and sign-ups a minute per client IP
-	DebugAddr          string        // serves the Go profiler there when set (e.g. 127.0.0.1:6060)
-	RetentionEvery     time.Duration // how often retention policies are applied
+	// WSMaxSocketsPerUser and WSMaxSocketsPerIP cap open sockets on this process.
+	WSMaxSocketsPerUser, WSMaxSocketsPerIP int
+	AuthRate                               int           // sign-ins and sign-ups a minute per client IP
+	DebugAddr                              string        // serves the Go profiler there when set (e.g. 127.0.0.1:6060)
+	RetentionEvery                         time.Duration // how often retention policies are applied
 	// SecretKey keys the label books' digests (from CASECIRCLE_SECRET_KEY; nil: the data
 	// directory's secret.key). Never a flag, never logged.
 	SecretKey []byte
@@ -56,6 +58,8 @@ var serveFlags = []flagSpec{
 	{"demo", "CASECIRCLE_DEMO", "false", "seed a demo community with demo accounts (never on a real deployment)"},
 	{"ws-message-rate", "CASECIRCLE_WS_MESSAGE_RATE", "10", "frames a second each WebSocket may send (publish, edit, delete, read, subscribe); more get an error frame"},
 	{"ws-message-burst", "CASECIRCLE_WS_MESSAGE_BURST", "20", "frames a WebSocket may send at once before --ws-message-rate applies"},
+	{"ws-max-sockets-per-user", "CASECIRCLE_WS_MAX_SOCKETS_PER_USER", "20", "open WebSockets one account may hold on this process; more are refused with 429"},
+	{"ws-max-sockets-per-ip", "CASECIRCLE_WS_MAX_SOCKETS_PER_IP", "200", "open WebSockets one client address may hold on this process (behind a proxy, set --trusted-proxy); more are refused with 429"},
 	{"auth-rate", "CASECIRCLE_AUTH_RATE", "10", "sign-ins and sign-ups a minute per client IP address"},
 	{"retention-every", "CASECIRCLE_RETENTION_EVERY", "1h", "how often the communities' retention policies are applied (a Go duration: 1h, 30m); one process at a time does it"},
 	{"debug-addr", "CASECIRCLE_DEBUG_ADDR", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; keep it private"},
@@ -107,7 +111,10 @@ func parseConfig(command string, args []string, env envLookup, usageOut io.Write
 	fs.Float64Var(&cfg.WSMessageRate, "ws-message-rate", 0, "")
 	fs.IntVar(&cfg.WSMessageBurst, "ws-message-burst", 0, "")
 	fs.IntVar(&cfg.AuthRate, "auth-rate", 0, "")
-	for name, target := range map[string]any{"ws-message-rate": &cfg.WSMessageRate, "ws-message-burst": &cfg.WSMessageBurst, "auth-rate": &cfg.AuthRate} {
+	fs.IntVar(&cfg.WSMaxSocketsPerUser, "ws-max-sockets-per-user", 0, "")
+	fs.IntVar(&cfg.WSMaxSocketsPerIP, "ws-max-sockets-per-ip", 0, "")
+	for name, target := range map[string]any{"ws-message-rate": &cfg.WSMessageRate, "ws-message-burst": &cfg.WSMessageBurst, "auth-rate": &cfg.AuthRate,
+		"ws-max-sockets-per-user": &cfg.WSMaxSocketsPerUser, "ws-max-sockets-per-ip": &cfg.WSMaxSocketsPerIP} {
 		if err := setNumber(name, value(name), target); err != nil {
 			return cfg, err
 		}
@@ -167,8 +174,8 @@ func (cfg Config) validate() error {
 	if cfg.Addr == "" {
 		return errors.New("--addr must not be empty")
 	}
-	if cfg.WSMessageRate <= 0 || cfg.WSMessageBurst < 1 || cfg.AuthRate < 1 {
-		return errors.New("--ws-message-rate, --ws-message-burst and --auth-rate must be positive")
+	if cfg.WSMessageRate <= 0 || cfg.WSMessageBurst < 1 || cfg.AuthRate < 1 || cfg.WSMaxSocketsPerUser < 1 || cfg.WSMaxSocketsPerIP < 1 {
+		return errors.New("--ws-message-rate, --ws-message-burst, --ws-max-sockets-per-user, --ws-max-sockets-per-ip and --auth-rate must be positive")
 	}
 	if cfg.RetentionEvery < time.Minute {
 		return errors.New("--retention-every must be at least a minute")
@@ -183,19 +190,23 @@ func (cfg Config) validate() error {
 		return errors.New("CASECIRCLE_SECRET_KEY is required here (as in the container image, where no data directory keeps a key file): " +
 			"the same key on every process, made once with: openssl rand -hex 32")
 	}
-	if cfg.PublicURL != "" {
-		u, err := url.Parse(cfg.PublicURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
-			return fmt.Errorf("--public-url %q must be a URL like https://supervision.example.org", cfg.PublicURL)
-		}
+	if cfg.PublicURL != "" && !isOrigin(cfg.PublicURL, false) {
+		return fmt.Errorf("--public-url %q must be a URL like https://supervision.example.org", cfg.PublicURL)
 	}
 	for _, o := range cfg.AllowedOrigins {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		if !isOrigin(o, true) {
 			return fmt.Errorf("--allowed-origin %q must be an origin like https://supervision.example.org", o)
 		}
 	}
 	return nil
+}
+
+// isOrigin says whether s is an http(s) URL with a host and no path, query (or, unless
+// userAllowed, user info).
+func isOrigin(s string, userAllowed bool) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && (userAllowed || u.User == nil)
 }
 
 func parseBool(name, v string) (bool, error) {

@@ -20,7 +20,7 @@ func TestParseConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogFormat: "text", WSMessageRate: 10, WSMessageBurst: 20, AuthRate: 10, RetentionEvery: time.Hour}
+		want := Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogFormat: "text", WSMessageRate: 10, WSMessageBurst: 20, WSMaxSocketsPerUser: 20, WSMaxSocketsPerIP: 200, AuthRate: 10, RetentionEvery: time.Hour}
 		if !reflect.DeepEqual(cfg, want) {
 			t.Fatalf("got %+v, want %+v", cfg, want)
 		}
@@ -32,13 +32,14 @@ func TestParseConfig(t *testing.T) {
 			"CASECIRCLE_DATA_DIR": "/var/lib/cc", "CASECIRCLE_LOG_FORMAT": "json",
 			"CASECIRCLE_ALLOWED_ORIGINS": "https://a.example, https://b.example/", "CASECIRCLE_DEMO": "true",
 			"CASECIRCLE_WS_MESSAGE_RATE": "2.5", "CASECIRCLE_WS_MESSAGE_BURST": "5", "CASECIRCLE_AUTH_RATE": "100", "CASECIRCLE_RETENTION_EVERY": "15m",
+			"CASECIRCLE_WS_MAX_SOCKETS_PER_USER": "3", "CASECIRCLE_WS_MAX_SOCKETS_PER_IP": "4000",
 		}), &bytes.Buffer{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := Config{Addr: "0.0.0.0:9000", DatabaseURL: "postgres://u:p@db/cc", DataDir: "/var/lib/cc",
 			LogFormat: "json", AllowedOrigins: []string{"https://a.example", "https://b.example"}, Demo: true,
-			WSMessageRate: 2.5, WSMessageBurst: 5, AuthRate: 100, RetentionEvery: 15 * time.Minute}
+			WSMessageRate: 2.5, WSMessageBurst: 5, WSMaxSocketsPerUser: 3, WSMaxSocketsPerIP: 4000, AuthRate: 100, RetentionEvery: 15 * time.Minute}
 		if !reflect.DeepEqual(cfg, want) {
 			t.Fatalf("got %+v, want %+v", cfg, want)
 		}

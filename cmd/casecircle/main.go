@@ -247,7 +247,8 @@ func (m *Main) Run(ctx context.Context) error {
 		DB: m.db, Service: svc, Logger: m.Logger, PublicURL: publicURL,
 		AllowedOrigins: allowed, TrustedProxies: m.Config.TrustedProxies, SecureCookies: m.Config.SecureCookies,
 		DatabaseURL: m.dsn, NodeID: node,
-		WSMessagesPerSec: m.Config.WSMessageRate, WSBurst: m.Config.WSMessageBurst, AuthPerMinute: m.Config.AuthRate,
+		WSMessagesPerSec: m.Config.WSMessageRate, WSBurst: m.Config.WSMessageBurst,
+		WSMaxSocketsPerUser: m.Config.WSMaxSocketsPerUser, WSMaxSocketsPerIP: m.Config.WSMaxSocketsPerIP, AuthPerMinute: m.Config.AuthRate,
 	})
 	if err != nil {
 		_ = m.listener.Close()

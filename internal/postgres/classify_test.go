@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 
 	"github.com/casecircle/casecircle/internal/pgtest"
 	"github.com/casecircle/casecircle/internal/postgres"
 )
 
 func TestClassifyingErrors(t *testing.T) {
-	unique := &pq.Error{Code: postgres.UniqueViolation, Constraint: "users_email_key"}
+	unique := &pq.Error{Code: pqerror.UniqueViolation, Constraint: "users_email_key"}
 	for _, c := range []struct {
 		name                      string
 		err                       error
@@ -23,10 +24,10 @@ func TestClassifyingErrors(t *testing.T) {
 	}{
 		{"nil", nil, false, false, false},
 		{"unique, wrapped", fmt.Errorf("insert: %w", unique), false, true, true},
-		{"deadlock", &pq.Error{Code: postgres.DeadlockDetected}, false, true, false},
+		{"deadlock", &pq.Error{Code: pqerror.TRDeadlockDetected}, false, true, false},
 		{"connection failure", &pq.Error{Code: "08006"}, true, false, false},
-		{"too many connections", &pq.Error{Code: postgres.TooManyConnections}, true, false, false},
-		{"shutting down", &pq.Error{Code: postgres.AdminShutdown}, true, false, false},
+		{"too many connections", &pq.Error{Code: pqerror.TooManyConnections}, true, false, false},
+		{"shutting down", &pq.Error{Code: pqerror.AdminShutdown}, true, false, false},
 		{"syntax", &pq.Error{Code: "42601"}, false, false, false},
 		{"bad connection", driver.ErrBadConn, true, false, false},
 		{"cut short", io.ErrUnexpectedEOF, true, false, false},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq" // the PostgreSQL driver, registered as "postgres"
+	"github.com/lib/pq/pqerror"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
@@ -71,20 +72,12 @@ func Migrate(ctx context.Context, db *sqlx.DB, log *slog.Logger) error {
 	return nil
 }
 
-// PostgreSQL error codes that casecircle acts on (Appendix A of the PostgreSQL manual).
-const (
-	UniqueViolation      = pq.ErrorCode("23505")
-	DeadlockDetected     = pq.ErrorCode("40P01")
-	AdminShutdown        = pq.ErrorCode("57P01")
-	CrashShutdown        = pq.ErrorCode("57P02")
-	CannotConnectNow     = pq.ErrorCode("57P03")
-	TooManyConnections   = pq.ErrorCode("53300")
-	connectionExceptions = "08" // the class of connection failures
-)
+// connectionExceptions is the class of the codes of connection failures (08xxx).
+const connectionExceptions = "08"
 
 // Code returns the PostgreSQL error code of err, or "" when err is not (and wraps no) error
 // from the server.
-func Code(err error) pq.ErrorCode {
+func Code(err error) pqerror.Code {
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) {
 		return pqErr.Code
@@ -96,14 +89,14 @@ func Code(err error) pq.ErrorCode {
 // constraint when constraint is "").
 func IsUniqueViolation(err error, constraint string) bool {
 	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == UniqueViolation && (constraint == "" || pqErr.Constraint == constraint)
+	return errors.As(err, &pqErr) && pqErr.Code == pqerror.UniqueViolation && (constraint == "" || pqErr.Constraint == constraint)
 }
 
 // IsRace says whether err is what two transactions racing for the same rows give: a unique
 // violation or a deadlock. Trying again, after the other has committed, can succeed.
 func IsRace(err error) bool {
 	code := Code(err)
-	return code == UniqueViolation || code == DeadlockDetected
+	return code == pqerror.UniqueViolation || code == pqerror.TRDeadlockDetected
 }
 
 // IsUnavailable says whether err means the database could not be reached or went away: a
@@ -115,7 +108,7 @@ func IsUnavailable(err error) bool {
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) {
 		switch pqErr.Code {
-		case AdminShutdown, CrashShutdown, CannotConnectNow, TooManyConnections:
+		case pqerror.AdminShutdown, pqerror.CrashShutdown, pqerror.CannotConnectNow, pqerror.TooManyConnections:
 			return true
 		}
 		return pqErr.Code.Class() == connectionExceptions
