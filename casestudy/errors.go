@@ -5,72 +5,37 @@ package casestudy
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
+	"github.com/casecircle/casecircle/casestudy/errs"
 	"github.com/casecircle/casecircle/internal/postgres"
 )
 
+// The domain's error type and codes live in the leaf package errs, so that the rule packages
+// (casestudy/session) can return them too; here they keep their names.
+
 // Error codes, independent of any transport. The HTTP layer maps each to a status.
 const (
-	ECONFLICT     = "conflict"     // the request clashes with current state, e.g. e-mail taken
-	EFORBIDDEN    = "forbidden"    // signed in, a member, but lacking the role
-	EINTERNAL     = "internal"     // a fault of ours; the message is generic
-	EINVALID      = "invalid"      // malformed request
-	ENOTFOUND     = "not_found"    // absent, or not visible to this user
-	ERATELIMITED  = "rate_limited" // too many requests; try again later
-	ETOOLARGE     = "too_large"    // request body or field beyond its limit
-	EUNAUTHORIZED = "unauthorized" // not signed in
-	EUNAVAILABLE  = "unavailable"  // a dependency (the database) cannot be reached
-	EVALIDATION   = "validation"   // well-formed but a field breaks a rule; Field names it
+	ECONFLICT     = errs.ECONFLICT
+	EFORBIDDEN    = errs.EFORBIDDEN
+	EINTERNAL     = errs.EINTERNAL
+	EINVALID      = errs.EINVALID
+	ENOTFOUND     = errs.ENOTFOUND
+	ERATELIMITED  = errs.ERATELIMITED
+	ETOOLARGE     = errs.ETOOLARGE
+	EUNAUTHORIZED = errs.EUNAUTHORIZED
+	EUNAVAILABLE  = errs.EUNAVAILABLE
+	EVALIDATION   = errs.EVALIDATION
 )
 
-// Error is the one error type of the domain: a code, a message safe to show to the user, and
-// the field it concerns, if any. Messages never contain case text or other confidential content.
-// An error the domain did not expect (a fault of the database, or of ours) keeps the operation
-// that failed and its cause, for the log; the user sees only the code and the message.
-type Error struct {
-	Code    string
-	Message string
-	Field   string
-	// RetryAfter, with ERATELIMITED or EUNAVAILABLE, says when trying again can succeed.
-	RetryAfter time.Duration
-	// Details, when set, is more for the client to act on, e.g. the open findings of a case.
-	Details any
-	// Op is the operation that failed, e.g. "casestudy.(*Service).PostMessage".
-	Op string
-	// Err is the cause, when the error classifies another one; never shown to the user.
-	Err error
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.Op != "" {
-		b.WriteString(e.Op + ": ")
-	}
-	b.WriteString(e.Code + ": " + e.Message)
-	if e.Field != "" {
-		b.WriteString(" (" + e.Field + ")")
-	}
-	if e.Err != nil {
-		b.WriteString(": " + e.Err.Error())
-	}
-	return b.String()
-}
-
-// Unwrap returns the cause, so that errors.Is and errors.As see through the classification.
-func (e *Error) Unwrap() error { return e.Err }
+// Error is the one error type of the domain (see errs.Error).
+type Error = errs.Error
 
 // Errorf returns an *Error with the given code and a formatted message.
-func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
+func Errorf(code, format string, args ...any) *Error { return errs.Errorf(code, format, args...) }
 
 // FieldErrorf returns a validation *Error that names the offending field.
-func FieldErrorf(field, format string, args ...any) *Error {
-	return &Error{Code: EVALIDATION, Message: fmt.Sprintf(format, args...), Field: field}
-}
+func FieldErrorf(field, format string, args ...any) *Error { return errs.FieldErrorf(field, format, args...) }
 
 // ErrorCode returns the code of err when it is (or wraps) an *Error, EUNAVAILABLE when the
 // database could not be reached, and EINTERNAL otherwise.

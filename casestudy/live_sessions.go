@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/casecircle/casecircle/casestudy/session"
 	"github.com/casecircle/casecircle/internal/postgres"
 )
 
@@ -46,34 +46,6 @@ type sessionPayload struct {
 	By            int64          `json:"by"`
 	Session       SessionView    `json:"session"`
 	LearningPoint *LearningPoint `json:"learning_point,omitempty"`
-}
-
-// Session commands.
-const (
-	SessionAdvance       = "advance"
-	SessionBack          = "back"
-	SessionPause         = "pause"
-	SessionResume        = "resume"
-	SessionExtend        = "extend"
-	SessionSkipTurn      = "skip_turn"
-	SessionGrantFloor    = "grant_floor"
-	SessionWithdrawFloor = "withdraw_floor"
-	SessionTakeOver      = "take_over"
-	SessionEnd           = "end"
-	SessionRaiseHand     = "raise_hand"
-	SessionLowerHand     = "lower_hand"
-)
-
-// supervisorCommands may be given only by the session's supervisor (take_over: by another
-// supervisor or facilitator of the community).
-var supervisorCommands = []string{SessionAdvance, SessionBack, SessionPause, SessionResume, SessionExtend,
-	SessionSkipTurn, SessionGrantFloor, SessionWithdrawFloor, SessionEnd}
-
-// SessionCommand is a change asked of a live session.
-type SessionCommand struct {
-	Action  string `json:"action"`
-	Minutes int    `json:"minutes,omitempty"` // extend
-	UserID  int64  `json:"user_id,omitempty"` // grant_floor (0: the first raised hand)
 }
 
 // StartSessionInput starts a live session.
@@ -113,7 +85,7 @@ func (s *Service) StartSession(ctx context.Context, userID, communityID, caseID 
 		}
 		now := s.now().UTC()
 		view := SessionView{Room: caseID, TemplateKey: in.TemplateKey, Template: tpl, PresenterID: presenter, SupervisorID: userID,
-			State: NewSessionState(tpl, now, membersOnly(present, presenter, userID)), StartedAt: now}
+			State: NewSessionState(tpl, now, session.People{Presenter: presenter, Supervisor: userID}.MembersOnly(present)), StartedAt: now}
 		view.PresenterName, view.SupervisorName = displayName(ctx, tx, presenter), displayName(ctx, tx, userID)
 		tplJSON, _ := json.Marshal(tpl)
 		stateJSON, _ := json.Marshal(view.State)
@@ -138,18 +110,6 @@ func (s *Service) StartSession(ctx context.Context, userID, communityID, caseID 
 	return ev, err
 }
 
-// membersOnly drops the presenter and the supervisor from the people present: they take no
-// turns.
-func membersOnly(present []int64, presenter, supervisor int64) []int64 {
-	var out []int64
-	for _, id := range present {
-		if id != presenter && id != supervisor && !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
 // ControlSession applies a command to the case's live session: supervisors steer it; anyone in
 // the community raises and lowers their own hand.
 func (s *Service) ControlSession(ctx context.Context, userID, communityID, caseID int64, cmd SessionCommand, present []int64) (RoomEvent, error) {
@@ -169,7 +129,8 @@ func (s *Service) ControlSession(ctx context.Context, userID, communityID, caseI
 			return err
 		}
 		now := s.now().UTC()
-		if err := mayCommand(cmd.Action, userID, role, view); err != nil {
+		supervises := role == RoleSupervisor || role == RoleFacilitator
+		if err := session.MayCommand(cmd.Action, userID, supervises, view.people()); err != nil {
 			return err
 		}
 		st := view.State
@@ -186,7 +147,7 @@ func (s *Service) ControlSession(ctx context.Context, userID, communityID, caseI
 			st.Ended = true
 			view.EndedAt = &now
 		default:
-			members := membersOnly(present, view.PresenterID, view.SupervisorID)
+			members := view.people().MembersOnly(present)
 			if st, err = st.Apply(view.Template, cmd, Speaker{UserID: userID, Role: view.roleOf(userID)}, now, members); err != nil {
 				return err
 			}
@@ -208,26 +169,6 @@ func (s *Service) ControlSession(ctx context.Context, userID, communityID, caseI
 		s.events.RoomEventCommitted(ev)
 	}
 	return ev, err
-}
-
-// mayCommand says whether the user, with their community role, may give the command to the
-// session: its supervisor steers it; another supervisor may take over; anyone raises a hand.
-func mayCommand(action string, userID int64, role Role, view SessionView) error {
-	supervises := role == RoleSupervisor || role == RoleFacilitator
-	steering := slices.Contains(supervisorCommands, action)
-	switch {
-	case steering && userID != view.SupervisorID:
-		return Errorf(EFORBIDDEN, "Only the session's supervisor steers it; another supervisor can take over.")
-	case steering && !supervises:
-		return Errorf(EFORBIDDEN, "You are no longer a supervisor of this community; another supervisor can take over.")
-	case action == SessionTakeOver && !supervises:
-		return Errorf(EFORBIDDEN, "Only a supervisor can take over a session.")
-	case action == SessionTakeOver && userID == view.SupervisorID:
-		return Errorf(ECONFLICT, "You are already this session's supervisor.")
-	case action == SessionTakeOver && userID == view.PresenterID:
-		return Errorf(ECONFLICT, "The presenter cannot supervise their own case.")
-	}
-	return nil
 }
 
 // endSession ends a running session in tx: its record is kept, the room hears of it (action:
@@ -253,15 +194,11 @@ func endSession(ctx context.Context, tx *sqlx.Tx, node string, view SessionView,
 	return appendSessionEvent(ctx, tx, node, EventSessionEnded, action, by, view, nil, now)
 }
 
-func (v SessionView) roleOf(userID int64) SessionRole {
-	switch userID {
-	case v.PresenterID:
-		return SessionPresenter
-	case v.SupervisorID:
-		return SessionSupervisor
-	}
-	return SessionMember
+func (v SessionView) people() session.People {
+	return session.People{Presenter: v.PresenterID, Supervisor: v.SupervisorID}
 }
+
+func (v SessionView) roleOf(userID int64) SessionRole { return v.people().RoleOf(userID) }
 
 // LiveSession returns the case's running session, for a member; ENOTFOUND when none runs.
 func (s *Service) LiveSession(ctx context.Context, userID, communityID, caseID int64) (SessionView, error) {

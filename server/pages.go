@@ -17,6 +17,7 @@ import (
 
 	"github.com/casecircle/casecircle/casestudy"
 	"github.com/casecircle/casecircle/casestudy/markup"
+	"github.com/casecircle/casecircle/casestudy/session"
 	"github.com/casecircle/casecircle/frontend"
 )
 
@@ -295,7 +296,7 @@ func (s *Server) handleTemplatePage(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, "template", newPageData(c, templatePage{Community: cm, Template: t,
-		Facilitator: cm.MyRole == casestudy.RoleFacilitator, Policies: casestudy.SpeakingPolicies, Products: casestudy.Products}))
+		Facilitator: cm.MyRole == casestudy.RoleFacilitator, Policies: session.SpeakingPolicies, Products: session.Products}))
 }
 
 // newPageData fills in what the layout needs about the signed-in user.

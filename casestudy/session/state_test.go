@@ -1,16 +1,18 @@
-package casestudy_test
+package session_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/casecircle/casecircle/casestudy"
+	"github.com/casecircle/casecircle/casestudy/errs"
+	"github.com/casecircle/casecircle/casestudy/session"
 )
 
 func TestBuiltinTemplatesAreValid(t *testing.T) {
 	want := []string{"default", "balint", "action-learning", "kollegiale-beratung", "intervision-incident", "solution-focused"}
-	got := casestudy.BuiltinTemplates()
+	got := session.BuiltinTemplates()
 	if len(got) != len(want) {
 		t.Fatalf("%d built-in templates, want %d", len(got), len(want))
 	}
@@ -22,38 +24,38 @@ func TestBuiltinTemplatesAreValid(t *testing.T) {
 			t.Errorf("%s: %v", tpl.Key, err)
 		}
 	}
-	if sf, _ := casestudy.BuiltinTemplate("solution-focused"); sf.Total() != 35 {
+	if sf, _ := session.BuiltinTemplate("solution-focused"); sf.Total() != 35 {
 		t.Errorf("the solution-focused reflecting team lasts %d minutes, want 35", sf.Total())
 	}
-	if _, ok := casestudy.BuiltinTemplate("nope"); ok {
+	if _, ok := session.BuiltinTemplate("nope"); ok {
 		t.Error("an unknown key found a template")
 	}
 }
 
 func TestTemplateValidation(t *testing.T) {
-	base := func() casestudy.Template {
-		d, _ := casestudy.BuiltinTemplate("default")
+	base := func() session.Template {
+		d, _ := session.BuiltinTemplate("default")
 		return d
 	}
 	cases := []struct {
 		field  string
-		mutate func(*casestudy.Template)
+		mutate func(*session.Template)
 	}{
-		{"name", func(t *casestudy.Template) { t.Name = "  " }},
-		{"phases", func(t *casestudy.Template) { t.Phases = nil }},
-		{"phases", func(t *casestudy.Template) {
+		{"name", func(t *session.Template) { t.Name = "  " }},
+		{"phases", func(t *session.Template) { t.Phases = nil }},
+		{"phases", func(t *session.Template) {
 			for range 21 {
 				t.Phases = append(t.Phases, t.Phases[0])
 			}
 		}},
-		{"phases[1].minutes", func(t *casestudy.Template) { t.Phases[1].Minutes = 0 }},
-		{"phases[1].minutes", func(t *casestudy.Template) { t.Phases[1].Minutes = 121 }},
-		{"phases[0].name", func(t *casestudy.Template) { t.Phases[0].Name = "" }},
-		{"phases[2].policy", func(t *casestudy.Template) { t.Phases[2].Policy = "shouting" }},
-		{"phases[0].roles", func(t *casestudy.Template) { t.Phases[0].Roles = nil }},
-		{"phases[0].roles", func(t *casestudy.Template) { t.Phases[0].Roles = []casestudy.SessionRole{"king"} }},
-		{"phases[0].produces", func(t *casestudy.Template) { t.Phases[0].Produces = "gossip" }},
-		{"phases", func(t *casestudy.Template) {
+		{"phases[1].minutes", func(t *session.Template) { t.Phases[1].Minutes = 0 }},
+		{"phases[1].minutes", func(t *session.Template) { t.Phases[1].Minutes = 121 }},
+		{"phases[0].name", func(t *session.Template) { t.Phases[0].Name = "" }},
+		{"phases[2].policy", func(t *session.Template) { t.Phases[2].Policy = "shouting" }},
+		{"phases[0].roles", func(t *session.Template) { t.Phases[0].Roles = nil }},
+		{"phases[0].roles", func(t *session.Template) { t.Phases[0].Roles = []session.Role{"king"} }},
+		{"phases[0].produces", func(t *session.Template) { t.Phases[0].Produces = "gossip" }},
+		{"phases", func(t *session.Template) {
 			for i := range t.Phases {
 				t.Phases[i].Minutes = 100
 			}
@@ -63,18 +65,18 @@ func TestTemplateValidation(t *testing.T) {
 		tpl := base()
 		c.mutate(&tpl)
 		err := tpl.Validate()
-		if casestudy.ErrorCode(err) != casestudy.EVALIDATION || !strings.Contains(err.Error(), "("+c.field+")") {
+		if errorCode(err) != errs.EVALIDATION || !strings.Contains(err.Error(), "("+c.field+")") {
 			t.Errorf("want a validation error on %s, got %v", c.field, err)
 		}
 	}
 }
 
-// session is a small harness: a template, a clock, a state, and the people.
-type session struct {
+// harness is a small harness: a template, a clock, a state, and the people.
+type harness struct {
 	t     *testing.T
-	tpl   casestudy.Template
+	tpl   session.Template
 	now   time.Time
-	state casestudy.SessionState
+	state session.State
 }
 
 const (
@@ -84,45 +86,45 @@ const (
 )
 
 var (
-	presenter  = casestudy.Speaker{UserID: presenterID, Role: casestudy.SessionPresenter}
-	supervisor = casestudy.Speaker{UserID: supervisorID, Role: casestudy.SessionSupervisor}
-	annS       = casestudy.Speaker{UserID: ann, Role: casestudy.SessionMember}
-	benS       = casestudy.Speaker{UserID: ben, Role: casestudy.SessionMember}
+	presenter  = session.Speaker{UserID: presenterID, Role: session.Presenter}
+	supervisor = session.Speaker{UserID: supervisorID, Role: session.Supervisor}
+	annS       = session.Speaker{UserID: ann, Role: session.Member}
+	benS       = session.Speaker{UserID: ben, Role: session.Member}
 )
 
 func names(id int64) string {
 	return map[int64]string{ann: "Ann", ben: "Ben", presenterID: "Pia", supervisorID: "Sam"}[id]
 }
 
-func newSession(t *testing.T, phases ...casestudy.Phase) *session {
-	tpl := casestudy.Template{Name: "test", Phases: phases}
+func newSession(t *testing.T, phases ...session.Phase) *harness {
+	tpl := session.Template{Name: "test", Phases: phases}
 	if err := tpl.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
-	return &session{t: t, tpl: tpl, now: now, state: casestudy.NewSessionState(tpl, now, []int64{ann, ben})}
+	return &harness{t: t, tpl: tpl, now: now, state: session.NewState(tpl, now, []int64{ann, ben})}
 }
 
-func (s *session) may(who casestudy.Speaker, reply bool) error {
+func (s *harness) may(who session.Speaker, reply bool) error {
 	return s.state.MayPost(s.tpl, who, reply, names)
 }
 
-func (s *session) allowed(who casestudy.Speaker, reply bool) {
+func (s *harness) allowed(who session.Speaker, reply bool) {
 	s.t.Helper()
 	if err := s.may(who, reply); err != nil {
 		s.t.Errorf("%s (reply %v) refused: %v", names(who.UserID), reply, err)
 	}
 }
 
-func (s *session) refused(who casestudy.Speaker, reply bool, says string) {
+func (s *harness) refused(who session.Speaker, reply bool, says string) {
 	s.t.Helper()
 	err := s.may(who, reply)
-	if casestudy.ErrorCode(err) != casestudy.EFORBIDDEN || !strings.Contains(err.Error(), says) {
+	if errorCode(err) != errs.EFORBIDDEN || !strings.Contains(err.Error(), says) {
 		s.t.Errorf("%s (reply %v): got %v, want a refusal saying %q", names(who.UserID), reply, err, says)
 	}
 }
 
-func (s *session) post(who casestudy.Speaker, reply bool) {
+func (s *harness) post(who session.Speaker, reply bool) {
 	s.t.Helper()
 	s.allowed(who, reply)
 	s.state = s.state.AfterPost(s.tpl, who, reply)
@@ -130,15 +132,15 @@ func (s *session) post(who casestudy.Speaker, reply bool) {
 
 func TestSpeakingPolicies(t *testing.T) {
 	t.Run("open, presenter listening", func(t *testing.T) {
-		s := newSession(t, casestudy.Phase{Name: "Reflective round", Minutes: 10, Policy: casestudy.PolicyOpen})
+		s := newSession(t, session.Phase{Name: "Reflective round", Minutes: 10, Policy: session.PolicyOpen})
 		s.allowed(annS, false)
 		s.allowed(supervisor, true)
 		s.refused(presenter, false, "The presenter listens")
 		s.refused(presenter, true, "The presenter listens")
 	})
 	t.Run("roles", func(t *testing.T) {
-		s := newSession(t, casestudy.Phase{Name: "Presentation", Minutes: 10, Policy: casestudy.PolicyRoles,
-			Roles: []casestudy.SessionRole{casestudy.SessionPresenter}, PresenterMayPost: true})
+		s := newSession(t, session.Phase{Name: "Presentation", Minutes: 10, Policy: session.PolicyRoles,
+			Roles: []session.Role{session.Presenter}, PresenterMayPost: true})
 		s.allowed(presenter, false)
 		s.refused(annS, false, "Only the presenter may speak")
 		// The supervisor may always speak, in every format (a facilitation note).
@@ -146,14 +148,14 @@ func TestSpeakingPolicies(t *testing.T) {
 		s.allowed(supervisor, true)
 	})
 	t.Run("ask and answer", func(t *testing.T) {
-		s := newSession(t, casestudy.Phase{Name: "Clarifying questions", Minutes: 10, Policy: casestudy.PolicyAskAnswer, PresenterMayPost: true})
+		s := newSession(t, session.Phase{Name: "Clarifying questions", Minutes: 10, Policy: session.PolicyAskAnswer, PresenterMayPost: true})
 		s.allowed(annS, false)
 		s.allowed(presenter, true)
 		s.refused(presenter, false, "the presenter answers questions in their threads")
 		s.refused(benS, true, "ask your question as a new message")
 	})
 	t.Run("round robin passes the turn after each contribution", func(t *testing.T) {
-		s := newSession(t, casestudy.Phase{Name: "Questions in turn", Minutes: 10, Policy: casestudy.PolicyRoundRobin, PresenterMayPost: true})
+		s := newSession(t, session.Phase{Name: "Questions in turn", Minutes: 10, Policy: session.PolicyRoundRobin, PresenterMayPost: true})
 		s.refused(benS, false, "It is Ann's turn.")
 		s.post(annS, false)
 		s.refused(annS, false, "It is Ben's turn.")
@@ -164,7 +166,7 @@ func TestSpeakingPolicies(t *testing.T) {
 		s.refused(annS, false, "Everyone has had their turn")
 	})
 	t.Run("round robin: skip, and a late joiner", func(t *testing.T) {
-		s := newSession(t, casestudy.Phase{Name: "Advice in turn", Minutes: 10, Policy: casestudy.PolicyRoundRobin})
+		s := newSession(t, session.Phase{Name: "Advice in turn", Minutes: 10, Policy: session.PolicyRoundRobin})
 		var err error
 		if s.state, err = s.state.SkipTurn(s.tpl); err != nil {
 			t.Fatal(err)
@@ -176,12 +178,12 @@ func TestSpeakingPolicies(t *testing.T) {
 			t.Fatalf("after Ben comes %d, want the late joiner", got)
 		}
 		s.state, _ = s.state.SkipTurn(s.tpl)
-		if _, err := s.state.SkipTurn(s.tpl); casestudy.ErrorCode(err) != casestudy.ECONFLICT {
+		if _, err := s.state.SkipTurn(s.tpl); errorCode(err) != errs.ECONFLICT {
 			t.Fatalf("skipping past the end: %v", err)
 		}
 	})
 	t.Run("hand raise queue and floor", func(t *testing.T) {
-		s := newSession(t, casestudy.Phase{Name: "Reflection", Minutes: 10, Policy: casestudy.PolicyHandRaise})
+		s := newSession(t, session.Phase{Name: "Reflection", Minutes: 10, Policy: session.PolicyHandRaise})
 		s.refused(annS, false, "Raise your hand")
 		s.allowed(supervisor, false)
 		var err error
@@ -191,10 +193,10 @@ func TestSpeakingPolicies(t *testing.T) {
 		if s.state, err = s.state.RaiseHand(s.tpl, annS); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.state.RaiseHand(s.tpl, annS); casestudy.ErrorCode(err) != casestudy.ECONFLICT {
+		if _, err := s.state.RaiseHand(s.tpl, annS); errorCode(err) != errs.ECONFLICT {
 			t.Fatalf("raising twice: %v", err)
 		}
-		if _, err := s.state.RaiseHand(s.tpl, presenter); casestudy.ErrorCode(err) != casestudy.EFORBIDDEN {
+		if _, err := s.state.RaiseHand(s.tpl, presenter); errorCode(err) != errs.EFORBIDDEN {
 			t.Fatalf("the listening presenter raised a hand: %v", err)
 		}
 		if s.state, err = s.state.GrantFloor(s.tpl, 0); err != nil || s.state.Floor != ben {
@@ -209,7 +211,7 @@ func TestSpeakingPolicies(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.refused(annS, false, "Raise your hand")
-		if _, err := s.state.GrantFloor(s.tpl, 0); casestudy.ErrorCode(err) != casestudy.ECONFLICT {
+		if _, err := s.state.GrantFloor(s.tpl, 0); errorCode(err) != errs.ECONFLICT {
 			t.Fatalf("granting with no hands up: %v", err)
 		}
 		s.state, _ = s.state.RaiseHand(s.tpl, annS)
@@ -221,8 +223,8 @@ func TestSpeakingPolicies(t *testing.T) {
 
 func TestSessionTimer(t *testing.T) {
 	s := newSession(t,
-		casestudy.Phase{Name: "One", Minutes: 10, Policy: casestudy.PolicyOpen, PresenterMayPost: true},
-		casestudy.Phase{Name: "Two", Minutes: 5, Policy: casestudy.PolicyRoundRobin})
+		session.Phase{Name: "One", Minutes: 10, Policy: session.PolicyOpen, PresenterMayPost: true},
+		session.Phase{Name: "Two", Minutes: 5, Policy: session.PolicyRoundRobin})
 	start := s.now
 	if !s.state.Deadline.Equal(start.Add(10 * time.Minute)) {
 		t.Fatalf("deadline %v", s.state.Deadline)
@@ -232,7 +234,7 @@ func TestSessionTimer(t *testing.T) {
 	if s.state, err = s.state.Pause(start.Add(4 * time.Minute)); err != nil || !s.state.Paused || s.state.Remaining != 6*time.Minute {
 		t.Fatalf("pause: %+v %v", s.state, err)
 	}
-	if _, err := s.state.Pause(start); casestudy.ErrorCode(err) != casestudy.ECONFLICT {
+	if _, err := s.state.Pause(start); errorCode(err) != errs.ECONFLICT {
 		t.Fatalf("pausing twice: %v", err)
 	}
 	if s.state, err = s.state.Extend(start, 2*time.Minute); err != nil || s.state.Remaining != 8*time.Minute {
@@ -248,7 +250,7 @@ func TestSessionTimer(t *testing.T) {
 	if s.state, err = s.state.Extend(start.Add(20*time.Minute), 5*time.Minute); err != nil || !s.state.Deadline.Equal(start.Add(25*time.Minute)) {
 		t.Fatalf("extend overdue: %v %v", s.state.Deadline, err)
 	}
-	if _, err := s.state.Extend(start, 0); casestudy.ErrorCode(err) != casestudy.EVALIDATION {
+	if _, err := s.state.Extend(start, 0); errorCode(err) != errs.EVALIDATION {
 		t.Fatalf("extend by nothing: %v", err)
 	}
 	// Phases: forward with a fresh clock and turn order, not past the end, and back.
@@ -257,13 +259,22 @@ func TestSessionTimer(t *testing.T) {
 		!s.state.Deadline.Equal(start.Add(35*time.Minute)) || s.state.CurrentSpeaker() != ben {
 		t.Fatalf("advance: %+v %v", s.state, err)
 	}
-	if _, err := s.state.Advance(s.tpl, start, present); casestudy.ErrorCode(err) != casestudy.ECONFLICT {
+	if _, err := s.state.Advance(s.tpl, start, present); errorCode(err) != errs.ECONFLICT {
 		t.Fatalf("advancing past the last phase: %v", err)
 	}
 	if s.state, err = s.state.Back(s.tpl, start.Add(31*time.Minute), present); err != nil || s.state.Phase != 0 {
 		t.Fatalf("back: %+v %v", s.state, err)
 	}
-	if _, err := s.state.Back(s.tpl, start, present); casestudy.ErrorCode(err) != casestudy.ECONFLICT {
+	if _, err := s.state.Back(s.tpl, start, present); errorCode(err) != errs.ECONFLICT {
 		t.Fatalf("back from the first phase: %v", err)
 	}
+}
+
+// errorCode is the code of a domain error, or "" (these rules return nothing else).
+func errorCode(err error) string {
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
 }

@@ -1,17 +1,19 @@
-package casestudy
+package session
 
 import (
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/casecircle/casecircle/casestudy/errs"
 )
 
-// SessionState is where a live session stands: the phase, its server deadline (UTC) or the time
+// State is where a live session stands: the phase, its server deadline (UTC) or the time
 // left while paused, and who may speak. It is a value: every command returns the next state, and
 // the service stores it with the event that records the change, so that replaying a room's
 // events, or reading the latest state, shows exactly what everyone saw.
-type SessionState struct {
+type State struct {
 	Phase     int           `json:"phase"`
 	StartedAt time.Time     `json:"phase_started_at"`
 	Deadline  time.Time     `json:"deadline,omitzero"` // when the phase is due to end; zero while paused
@@ -28,13 +30,13 @@ type SessionState struct {
 // Speaker is a participant as the rules see them.
 type Speaker struct {
 	UserID int64
-	Role   SessionRole
+	Role   Role
 }
 
 // enterPhase starts phase i at now: a fresh deadline, a fresh turn order of the members present
 // (in the order given), no hands, no floor.
-func enterPhase(t Template, i int, now time.Time, present []int64) SessionState {
-	return SessionState{
+func enterPhase(t Template, i int, now time.Time, present []int64) State {
+	return State{
 		Phase:     i,
 		StartedAt: now,
 		Deadline:  now.Add(time.Duration(t.Phases[i].Minutes) * time.Minute),
@@ -42,32 +44,32 @@ func enterPhase(t Template, i int, now time.Time, present []int64) SessionState 
 	}
 }
 
-// NewSessionState is the state of a session that starts now; present are the members (not the
+// NewState is the state of a session that starts now; present are the members (not the
 // presenter or supervisor) in the room, in the order they came.
-func NewSessionState(t Template, now time.Time, present []int64) SessionState {
+func NewState(t Template, now time.Time, present []int64) State {
 	return enterPhase(t, 0, now, present)
 }
 
 // Advance moves to the next phase; in the last phase it is an error (end the session instead).
-func (s SessionState) Advance(t Template, now time.Time, present []int64) (SessionState, error) {
+func (s State) Advance(t Template, now time.Time, present []int64) (State, error) {
 	if s.Phase+1 >= len(t.Phases) {
-		return s, Errorf(ECONFLICT, "This is the last phase: end the session instead.")
+		return s, errs.Errorf(errs.ECONFLICT, "This is the last phase: end the session instead.")
 	}
 	return enterPhase(t, s.Phase+1, now, present), nil
 }
 
 // Back returns to the previous phase, with its full time again.
-func (s SessionState) Back(t Template, now time.Time, present []int64) (SessionState, error) {
+func (s State) Back(t Template, now time.Time, present []int64) (State, error) {
 	if s.Phase == 0 {
-		return s, Errorf(ECONFLICT, "This is the first phase.")
+		return s, errs.Errorf(errs.ECONFLICT, "This is the first phase.")
 	}
 	return enterPhase(t, s.Phase-1, now, present), nil
 }
 
 // Pause stops the clock, keeping the time left.
-func (s SessionState) Pause(now time.Time) (SessionState, error) {
+func (s State) Pause(now time.Time) (State, error) {
 	if s.Paused {
-		return s, Errorf(ECONFLICT, "The timer is already paused.")
+		return s, errs.Errorf(errs.ECONFLICT, "The timer is already paused.")
 	}
 	s.Remaining = max(0, s.Deadline.Sub(now))
 	s.Deadline, s.Paused = time.Time{}, true
@@ -75,9 +77,9 @@ func (s SessionState) Pause(now time.Time) (SessionState, error) {
 }
 
 // Resume restarts the clock with the time that was left.
-func (s SessionState) Resume(now time.Time) (SessionState, error) {
+func (s State) Resume(now time.Time) (State, error) {
 	if !s.Paused {
-		return s, Errorf(ECONFLICT, "The timer is running.")
+		return s, errs.Errorf(errs.ECONFLICT, "The timer is running.")
 	}
 	s.Deadline, s.Paused, s.Remaining = now.Add(s.Remaining), false, 0
 	return s, nil
@@ -85,9 +87,9 @@ func (s SessionState) Resume(now time.Time) (SessionState, error) {
 
 // Extend gives the current phase more time (also while paused); from an overrun deadline, the
 // extra time counts from now.
-func (s SessionState) Extend(now time.Time, d time.Duration) (SessionState, error) {
+func (s State) Extend(now time.Time, d time.Duration) (State, error) {
 	if d < time.Minute || d > 60*time.Minute {
-		return s, FieldErrorf("minutes", "Extend by 1 to 60 minutes.")
+		return s, errs.FieldErrorf("minutes", "Extend by 1 to 60 minutes.")
 	}
 	if s.Paused {
 		s.Remaining += d
@@ -105,12 +107,12 @@ func later(a, b time.Time) time.Time {
 }
 
 // Overdue is true once the running phase has passed its deadline.
-func (s SessionState) Overdue(now time.Time) bool {
+func (s State) Overdue(now time.Time) bool {
 	return !s.Paused && !s.Deadline.IsZero() && !now.Before(s.Deadline)
 }
 
 // CurrentSpeaker is whose turn it is in a round-robin phase, or 0.
-func (s SessionState) CurrentSpeaker() int64 {
+func (s State) CurrentSpeaker() int64 {
 	if s.Turn < len(s.TurnOrder) {
 		return s.TurnOrder[s.Turn]
 	}
@@ -118,19 +120,19 @@ func (s SessionState) CurrentSpeaker() int64 {
 }
 
 // SkipTurn passes the turn to the next in order.
-func (s SessionState) SkipTurn(t Template) (SessionState, error) {
+func (s State) SkipTurn(t Template) (State, error) {
 	if t.Phases[s.Phase].Policy != PolicyRoundRobin {
-		return s, Errorf(ECONFLICT, "This phase has no turns.")
+		return s, errs.Errorf(errs.ECONFLICT, "This phase has no turns.")
 	}
 	if s.Turn >= len(s.TurnOrder) {
-		return s, Errorf(ECONFLICT, "Everyone has had their turn.")
+		return s, errs.Errorf(errs.ECONFLICT, "Everyone has had their turn.")
 	}
 	s.Turn++
 	return s, nil
 }
 
 // JoinTurns adds a member who arrives during a round-robin phase at the end of the order.
-func (s SessionState) JoinTurns(userID int64) SessionState {
+func (s State) JoinTurns(userID int64) State {
 	if !slices.Contains(s.TurnOrder, userID) {
 		s.TurnOrder = append(slices.Clone(s.TurnOrder), userID)
 	}
@@ -138,38 +140,38 @@ func (s SessionState) JoinTurns(userID int64) SessionState {
 }
 
 // RaiseHand queues a member who wants to speak in a hand-raise phase.
-func (s SessionState) RaiseHand(t Template, who Speaker) (SessionState, error) {
+func (s State) RaiseHand(t Template, who Speaker) (State, error) {
 	if t.Phases[s.Phase].Policy != PolicyHandRaise {
-		return s, Errorf(ECONFLICT, "Hands are raised only in hand-raise phases.")
+		return s, errs.Errorf(errs.ECONFLICT, "Hands are raised only in hand-raise phases.")
 	}
-	if who.Role == SessionPresenter && !t.Phases[s.Phase].PresenterMayPost {
-		return s, Errorf(EFORBIDDEN, "The presenter listens in this phase.")
+	if who.Role == Presenter && !t.Phases[s.Phase].PresenterMayPost {
+		return s, errs.Errorf(errs.EFORBIDDEN, "The presenter listens in this phase.")
 	}
 	if slices.Contains(s.Hands, who.UserID) || s.Floor == who.UserID {
-		return s, Errorf(ECONFLICT, "Your hand is already up.")
+		return s, errs.Errorf(errs.ECONFLICT, "Your hand is already up.")
 	}
 	s.Hands = append(slices.Clone(s.Hands), who.UserID)
 	return s, nil
 }
 
 // LowerHand takes a member out of the queue.
-func (s SessionState) LowerHand(userID int64) (SessionState, error) {
+func (s State) LowerHand(userID int64) (State, error) {
 	i := slices.Index(s.Hands, userID)
 	if i < 0 {
-		return s, Errorf(ECONFLICT, "Your hand is not up.")
+		return s, errs.Errorf(errs.ECONFLICT, "Your hand is not up.")
 	}
 	s.Hands = slices.Delete(slices.Clone(s.Hands), i, i+1)
 	return s, nil
 }
 
 // GrantFloor gives the floor to a member, taking them out of the queue (0: the first in it).
-func (s SessionState) GrantFloor(t Template, userID int64) (SessionState, error) {
+func (s State) GrantFloor(t Template, userID int64) (State, error) {
 	if t.Phases[s.Phase].Policy != PolicyHandRaise {
-		return s, Errorf(ECONFLICT, "The floor is given only in hand-raise phases.")
+		return s, errs.Errorf(errs.ECONFLICT, "The floor is given only in hand-raise phases.")
 	}
 	if userID == 0 {
 		if len(s.Hands) == 0 {
-			return s, Errorf(ECONFLICT, "No hands are raised.")
+			return s, errs.Errorf(errs.ECONFLICT, "No hands are raised.")
 		}
 		userID = s.Hands[0]
 	}
@@ -181,9 +183,9 @@ func (s SessionState) GrantFloor(t Template, userID int64) (SessionState, error)
 }
 
 // WithdrawFloor takes the floor back.
-func (s SessionState) WithdrawFloor() (SessionState, error) {
+func (s State) WithdrawFloor() (State, error) {
 	if s.Floor == 0 {
-		return s, Errorf(ECONFLICT, "Nobody has the floor.")
+		return s, errs.Errorf(errs.ECONFLICT, "Nobody has the floor.")
 	}
 	s.Floor = 0
 	return s, nil
@@ -192,47 +194,47 @@ func (s SessionState) WithdrawFloor() (SessionState, error) {
 // Apply gives the next state after a command that changes only the state (not take_over or
 // end, which change the session around it); present are the members in the room, for a new
 // phase's turns. Who may give which command is checked before (mayCommand).
-func (s SessionState) Apply(t Template, cmd SessionCommand, by Speaker, now time.Time, present []int64) (SessionState, error) {
+func (s State) Apply(t Template, cmd Command, by Speaker, now time.Time, present []int64) (State, error) {
 	switch cmd.Action {
-	case SessionAdvance:
+	case ActionAdvance:
 		return s.Advance(t, now, present)
-	case SessionBack:
+	case ActionBack:
 		return s.Back(t, now, present)
-	case SessionPause:
+	case ActionPause:
 		return s.Pause(now)
-	case SessionResume:
+	case ActionResume:
 		return s.Resume(now)
-	case SessionExtend:
+	case ActionExtend:
 		return s.Extend(now, time.Duration(cmd.Minutes)*time.Minute)
-	case SessionSkipTurn:
+	case ActionSkipTurn:
 		return s.SkipTurn(t)
-	case SessionGrantFloor:
+	case ActionGrantFloor:
 		return s.GrantFloor(t, cmd.UserID)
-	case SessionWithdrawFloor:
+	case ActionWithdrawFloor:
 		return s.WithdrawFloor()
-	case SessionRaiseHand:
+	case ActionRaiseHand:
 		return s.RaiseHand(t, by)
-	case SessionLowerHand:
+	case ActionLowerHand:
 		return s.LowerHand(by.UserID)
 	}
-	return s, FieldErrorf("action", "Unknown session action.")
+	return s, errs.FieldErrorf("action", "Unknown session action.")
 }
 
 // MayPost says whether who may post now (a reply when isReply), and if not, why: the error says
 // who may speak, for the composer to show.
-func (s SessionState) MayPost(t Template, who Speaker, isReply bool, names func(int64) string) error {
+func (s State) MayPost(t Template, who Speaker, isReply bool, names func(int64) string) error {
 	if s.Ended {
 		return nil
 	}
-	if who.Role == SessionSupervisor {
+	if who.Role == Supervisor {
 		return nil // in every phase: a facilitation note, e.g. to stop a breach of confidentiality
 	}
 	p := t.Phases[s.Phase]
 	refuse := func(format string, args ...any) error {
-		return &Error{Code: EFORBIDDEN, Field: "phase", Message: fmt.Sprintf(format, args...),
+		return &errs.Error{Code: errs.EFORBIDDEN, Field: "phase", Message: fmt.Sprintf(format, args...),
 			Details: map[string]any{"phase": p.Name, "policy": p.Policy}}
 	}
-	if who.Role == SessionPresenter && !p.PresenterMayPost {
+	if who.Role == Presenter && !p.PresenterMayPost {
 		return refuse("The presenter listens in this phase (%s).", p.Name)
 	}
 	switch p.Policy {
@@ -244,15 +246,15 @@ func (s SessionState) MayPost(t Template, who Speaker, isReply bool, names func(
 		}
 		return refuse("Only the %s may speak in this phase (%s).", joinRoles(p.Roles), p.Name)
 	case PolicyAskAnswer:
-		if who.Role == SessionPresenter && !isReply {
+		if who.Role == Presenter && !isReply {
 			return refuse("In %s the presenter answers questions in their threads.", p.Name)
 		}
-		if who.Role != SessionPresenter && isReply {
+		if who.Role != Presenter && isReply {
 			return refuse("In %s, ask your question as a new message; the presenter answers.", p.Name)
 		}
 		return nil
 	case PolicyRoundRobin:
-		if who.Role == SessionSupervisor || (who.Role == SessionPresenter && isReply) {
+		if who.Role == Supervisor || (who.Role == Presenter && isReply) {
 			return nil
 		}
 		current := s.CurrentSpeaker()
@@ -264,7 +266,7 @@ func (s SessionState) MayPost(t Template, who Speaker, isReply bool, names func(
 		}
 		return refuse("It is %s's turn.", names(current))
 	case PolicyHandRaise:
-		if who.Role == SessionSupervisor || s.Floor == who.UserID {
+		if who.Role == Supervisor || s.Floor == who.UserID {
 			return nil
 		}
 		if s.Floor != 0 {
@@ -277,14 +279,14 @@ func (s SessionState) MayPost(t Template, who Speaker, isReply bool, names func(
 
 // AfterPost is the state after who posted: in a round-robin phase, the speaker's contribution
 // passes the turn.
-func (s SessionState) AfterPost(t Template, who Speaker, isReply bool) SessionState {
+func (s State) AfterPost(t Template, who Speaker, isReply bool) State {
 	if !s.Ended && t.Phases[s.Phase].Policy == PolicyRoundRobin && !isReply && s.CurrentSpeaker() == who.UserID {
 		s.Turn++
 	}
 	return s
 }
 
-func joinRoles(roles []SessionRole) string {
+func joinRoles(roles []Role) string {
 	names := make([]string, len(roles))
 	for i, r := range roles {
 		names[i] = string(r)

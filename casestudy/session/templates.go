@@ -1,10 +1,12 @@
-package casestudy
+package session
 
 import (
 	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/casecircle/casecircle/casestudy/errs"
 )
 
 // A live session follows a template: an ordered list of phases, each with a name, an
@@ -27,14 +29,14 @@ const (
 // SpeakingPolicies lists the policies in the order the UI offers them.
 var SpeakingPolicies = []SpeakingPolicy{PolicyOpen, PolicyRoles, PolicyAskAnswer, PolicyRoundRobin, PolicyHandRaise}
 
-// SessionRole is a person's part in one live session (distinct from their community role).
-type SessionRole string
+// Role is a person's part in one live session (distinct from their community role).
+type Role string
 
 // Session roles.
 const (
-	SessionPresenter  SessionRole = "presenter"  // brings the case
-	SessionSupervisor SessionRole = "supervisor" // facilitates
-	SessionMember     SessionRole = "member"     // everyone else present
+	Presenter  Role = "presenter"  // brings the case
+	Supervisor Role = "supervisor" // facilitates
+	Member     Role = "member"     // everyone else present
 )
 
 // Products are what a phase yields; messages posted in it are tagged so.
@@ -46,7 +48,7 @@ type Phase struct {
 	Instruction      string         `json:"instruction"`
 	Minutes          int            `json:"minutes"`
 	Policy           SpeakingPolicy `json:"policy"`
-	Roles            []SessionRole  `json:"roles,omitempty"` // for PolicyRoles
+	Roles            []Role         `json:"roles,omitempty"` // for PolicyRoles
 	PresenterMayPost bool           `json:"presenter_may_post"`
 	Produces         string         `json:"produces,omitempty"`
 	// AutoAdvance moves to the next phase when the deadline passes; otherwise the supervisor is
@@ -92,56 +94,56 @@ func (t Template) Total() int {
 // known policies and roles. Errors name the field, e.g. "phases[2].minutes".
 func (t Template) Validate() error {
 	if n := utf8.RuneCountInString(strings.TrimSpace(t.Name)); n == 0 || n > MaxTemplateNameLength {
-		return FieldErrorf("name", "Give the template a name of 1 to %d characters.", MaxTemplateNameLength)
+		return errs.FieldErrorf("name", "Give the template a name of 1 to %d characters.", MaxTemplateNameLength)
 	}
 	if utf8.RuneCountInString(t.Description) > MaxDescriptionLength {
-		return FieldErrorf("description", "Use at most %d characters.", MaxDescriptionLength)
+		return errs.FieldErrorf("description", "Use at most %d characters.", MaxDescriptionLength)
 	}
 	switch {
 	case len(t.Phases) == 0:
-		return FieldErrorf("phases", "A session needs at least one phase.")
+		return errs.FieldErrorf("phases", "A session needs at least one phase.")
 	case len(t.Phases) > MaxPhases:
-		return FieldErrorf("phases", "Use at most %d phases.", MaxPhases)
+		return errs.FieldErrorf("phases", "Use at most %d phases.", MaxPhases)
 	}
 	for i, p := range t.Phases {
 		field := func(name string) string { return fmt.Sprintf("phases[%d].%s", i, name) }
 		if n := utf8.RuneCountInString(strings.TrimSpace(p.Name)); n == 0 || n > MaxPhaseNameLength {
-			return FieldErrorf(field("name"), "Give phase %d a name of 1 to %d characters.", i+1, MaxPhaseNameLength)
+			return errs.FieldErrorf(field("name"), "Give phase %d a name of 1 to %d characters.", i+1, MaxPhaseNameLength)
 		}
 		if utf8.RuneCountInString(p.Instruction) > MaxInstructionLength {
-			return FieldErrorf(field("instruction"), "Use at most %d characters.", MaxInstructionLength)
+			return errs.FieldErrorf(field("instruction"), "Use at most %d characters.", MaxInstructionLength)
 		}
 		if p.Minutes < 1 || p.Minutes > MaxPhaseMinutes {
-			return FieldErrorf(field("minutes"), "A phase lasts 1 to %d minutes.", MaxPhaseMinutes)
+			return errs.FieldErrorf(field("minutes"), "A phase lasts 1 to %d minutes.", MaxPhaseMinutes)
 		}
 		if !slices.Contains(SpeakingPolicies, p.Policy) {
-			return FieldErrorf(field("policy"), "Choose open, roles, ask_answer, round_robin or hand_raise.")
+			return errs.FieldErrorf(field("policy"), "Choose open, roles, ask_answer, round_robin or hand_raise.")
 		}
 		for _, r := range p.Roles {
-			if r != SessionPresenter && r != SessionSupervisor && r != SessionMember {
-				return FieldErrorf(field("roles"), "Roles are presenter, supervisor and member.")
+			if r != Presenter && r != Supervisor && r != Member {
+				return errs.FieldErrorf(field("roles"), "Roles are presenter, supervisor and member.")
 			}
 		}
 		if p.Policy == PolicyRoles && len(p.Roles) == 0 {
-			return FieldErrorf(field("roles"), "Name who may speak in this phase.")
+			return errs.FieldErrorf(field("roles"), "Name who may speak in this phase.")
 		}
 		if !slices.Contains(Products, p.Produces) {
-			return FieldErrorf(field("produces"), "Choose questions, hypotheses, advice, actions, learning_points, reflections or nothing.")
+			return errs.FieldErrorf(field("produces"), "Choose questions, hypotheses, advice, actions, learning_points, reflections or nothing.")
 		}
 	}
 	if t.Total() > MaxSessionMinutes {
-		return FieldErrorf("phases", "A session lasts at most %d minutes in all (this one: %d).", MaxSessionMinutes, t.Total())
+		return errs.FieldErrorf("phases", "A session lasts at most %d minutes in all (this one: %d).", MaxSessionMinutes, t.Total())
 	}
 	return nil
 }
 
-func phase(name string, minutes int, policy SpeakingPolicy, presenterMayPost bool, produces, instruction string, roles ...SessionRole) Phase {
+func phase(name string, minutes int, policy SpeakingPolicy, presenterMayPost bool, produces, instruction string, roles ...Role) Phase {
 	return Phase{Name: name, Minutes: minutes, Policy: policy, PresenterMayPost: presenterMayPost, Produces: produces, Instruction: instruction, Roles: roles}
 }
 
 // BuiltinTemplates are the formats casecircle ships (described in docs/sessions.md).
 func BuiltinTemplates() []Template {
-	presenter, supervisor := SessionPresenter, SessionSupervisor
+	presenter, supervisor := Presenter, Supervisor
 	return []Template{
 		{Key: "default", Name: "Case consultation (default)", Builtin: true, MembersRecordLearning: true,
 			Description: "The shape every format shares: the presenter tells, the group asks, reflects while the presenter listens, the presenter responds, and everyone harvests the learning.",
@@ -196,12 +198,12 @@ func BuiltinTemplates() []Template {
 		{Key: "solution-focused", Name: "Solution-focused reflecting team", Builtin: true,
 			Description: "35 minutes, strictly timed: request, presentation, one clarifying question each, affirmation, reflection, closure.",
 			Phases: []Phase{
-				{Name: "Request", Minutes: 5, Policy: PolicyRoles, Roles: []SessionRole{presenter}, PresenterMayPost: true, AutoAdvance: true, Instruction: "The presenter states what they want from the team."},
-				{Name: "Presentation", Minutes: 5, Policy: PolicyRoles, Roles: []SessionRole{presenter}, PresenterMayPost: true, AutoAdvance: true, Instruction: "The presenter describes the situation."},
+				{Name: "Request", Minutes: 5, Policy: PolicyRoles, Roles: []Role{presenter}, PresenterMayPost: true, AutoAdvance: true, Instruction: "The presenter states what they want from the team."},
+				{Name: "Presentation", Minutes: 5, Policy: PolicyRoles, Roles: []Role{presenter}, PresenterMayPost: true, AutoAdvance: true, Instruction: "The presenter describes the situation."},
 				{Name: "Clarification", Minutes: 8, Policy: PolicyRoundRobin, PresenterMayPost: true, Produces: "questions", AutoAdvance: true, Instruction: "One question each, in turn; the presenter answers in its thread."},
 				{Name: "Affirmation", Minutes: 3, Policy: PolicyRoundRobin, PresenterMayPost: false, AutoAdvance: true, Instruction: "In turn: what impresses you about how the presenter handles this?"},
 				{Name: "Reflection", Minutes: 10, Policy: PolicyHandRaise, PresenterMayPost: false, Produces: "reflections", AutoAdvance: true, Instruction: "Raise a hand to offer an idea; the presenter listens."},
-				{Name: "Closure", Minutes: 4, Policy: PolicyRoles, Roles: []SessionRole{presenter}, PresenterMayPost: true, Produces: "learning_points", Instruction: "The presenter says what they take away."},
+				{Name: "Closure", Minutes: 4, Policy: PolicyRoles, Roles: []Role{presenter}, PresenterMayPost: true, Produces: "learning_points", Instruction: "The presenter says what they take away."},
 			}},
 	}
 }
