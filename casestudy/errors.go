@@ -35,7 +35,9 @@ type Error = errs.Error
 func Errorf(code, format string, args ...any) *Error { return errs.Errorf(code, format, args...) }
 
 // FieldErrorf returns a validation *Error that names the offending field.
-func FieldErrorf(field, format string, args ...any) *Error { return errs.FieldErrorf(field, format, args...) }
+func FieldErrorf(field, format string, args ...any) *Error {
+	return errs.FieldErrorf(field, format, args...)
+}
 
 // ErrorCode returns the code of err when it is (or wraps) an *Error, EUNAVAILABLE when the
 // database could not be reached, and EINTERNAL otherwise.

@@ -68,4 +68,3 @@ func Errorf(code, format string, args ...any) *Error {
 func FieldErrorf(field, format string, args ...any) *Error {
 	return &Error{Code: EVALIDATION, Message: fmt.Sprintf(format, args...), Field: field}
 }
-
