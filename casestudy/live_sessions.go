@@ -37,6 +37,24 @@ type SessionView struct {
 	// the session carries them all; a session event carries none, and the event that records
 	// one carries it in LearningPoint, so that events stay small however long the list grows.
 	LearningPoints []LearningPoint `json:"learning_points,omitempty"`
+	// Speaking is who may post now and why the others may not (session.Speaking), so that a
+	// browser shows the server's rules instead of copying them. Set on what reaches browsers:
+	// snapshots, LiveSession and session events.
+	Speaking *session.Speaking `json:"speaking,omitempty"`
+}
+
+// withSpeaking sets v.Speaking, reading the names of members that its messages name.
+func (v SessionView) withSpeaking(ctx context.Context, q sqlx.QueryerContext) SessionView {
+	names := map[int64]string{v.PresenterID: v.PresenterName, v.SupervisorID: v.SupervisorName}
+	sp := v.State.Speaking(v.Template, v.people(), func(id int64) string {
+		if n, ok := names[id]; ok {
+			return n
+		}
+		names[id] = displayName(ctx, q, id)
+		return names[id]
+	})
+	v.Speaking = &sp
+	return v
 }
 
 // sessionPayload is what a session event stores: the session's state after the change, and
@@ -205,7 +223,11 @@ func (s *Service) LiveSession(ctx context.Context, userID, communityID, caseID i
 	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
 		return SessionView{}, err
 	}
-	return liveSession(ctx, s.db, caseID, "")
+	v, err := liveSession(ctx, s.db, caseID, "")
+	if err != nil {
+		return SessionView{}, err
+	}
+	return v.withSpeaking(ctx, s.db), nil
 }
 
 func liveSessionForUpdate(ctx context.Context, tx *sqlx.Tx, caseID int64) (SessionView, error) {
@@ -300,6 +322,7 @@ func appendSessionEvent(ctx context.Context, tx *sqlx.Tx, node, evType, action s
 		return RoomEvent{}, err
 	}
 	view.LearningPoints = nil
+	view = view.withSpeaking(ctx, tx)
 	payload, err := json.Marshal(sessionPayload{Action: action, By: by, Session: view, LearningPoint: point})
 	if err != nil {
 		return RoomEvent{}, err

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/casecircle/casecircle/casestudy"
+	"github.com/casecircle/casecircle/casestudy/session"
 )
 
 type sessionFixture struct {
@@ -392,5 +394,64 @@ func TestWithdrawingACaseEndsItsSession(t *testing.T) {
 	}
 	if last.Type != casestudy.EventSessionEnded || last.Action != "withdrawn" {
 		t.Fatalf("the room was told %+v", last)
+	}
+}
+
+// What the browser is told about who may post is the answer the server's own check gives: in
+// every phase of a session, for the presenter, the supervisor and a member, the speaking
+// table on the snapshot, on LiveSession and on the session's events refuses exactly the posts
+// that PostMessage refuses, with the same message.
+func TestSpeakingTableMatchesWhatPostingRefuses(t *testing.T) {
+	sf := newSessionFixture(t)
+	ctx := context.Background()
+	room := publishedRoom(t, sf.f, sf.cid, sf.author)
+	must := mustOK(t)
+	present := []int64{sf.author.ID, sf.bob.ID, sf.cat.ID, sf.sup1.ID}
+	ev := must(sf.f.svc.StartSession(ctx, sf.sup1.ID, sf.cid, room, casestudy.StartSessionInput{TemplateKey: "balint"}, present))
+	for phase := 0; ; phase++ {
+		live, err := sf.f.svc.LiveSession(ctx, sf.bob.ID, sf.cid, room)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap, err := sf.f.svc.RoomThreads(ctx, sf.bob.ID, sf.cid, room, 0, 10)
+		if err != nil || snap.Session == nil {
+			t.Fatalf("snapshot %+v, %v", snap.Session, err)
+		}
+		for where, sp := range map[string]*session.Speaking{"event": ev.Session.Speaking, "LiveSession": live.Speaking, "snapshot": snap.Session.Speaking} {
+			if sp == nil || sp.Summary == "" {
+				t.Fatalf("phase %d: no speaking table on the %s", phase, where)
+			}
+			if !reflect.DeepEqual(sp, live.Speaking) {
+				t.Errorf("phase %d: the %s's table differs from LiveSession's", phase, where)
+			}
+		}
+		sp := live.Speaking
+		thread := must(sf.post(room, sf.sup1, fmt.Sprintf("Thread for phase %d", phase), 0)) // the supervisor may always post
+		for _, who := range []struct {
+			u     casestudy.User
+			rules session.PostRules
+		}{{sf.author, sp.Presenter}, {sf.sup1, sp.Supervisor}, {sf.cat, sp.Member}} {
+			if who.u.ID == sp.Speaker {
+				continue
+			}
+			for _, reply := range []bool{false, true} {
+				want, parent := who.rules.New, int64(0)
+				if reply {
+					want, parent = who.rules.Reply, thread.Message.ID
+				}
+				_, err := sf.post(room, who.u, "A contribution", parent)
+				switch {
+				case want == "" && err != nil:
+					t.Errorf("phase %d: %s (reply %v) was told it may post, and was refused: %v", phase, who.u.DisplayName, reply, err)
+				case want != "" && (err == nil || casestudy.AsError(err).Message != want):
+					t.Errorf("phase %d: %s (reply %v) was told %q, and posting gave %v", phase, who.u.DisplayName, reply, want, err)
+				}
+			}
+		}
+		next, err := sf.control(t, room, sf.sup1, casestudy.SessionAdvance, present...)
+		if casestudy.ErrorCode(err) == casestudy.ECONFLICT {
+			break // the last phase
+		}
+		ev = must(next, err)
 	}
 }

@@ -429,6 +429,7 @@ func (s *Service) RoomThreads(ctx context.Context, userID, communityID, caseID, 
 	}
 	switch session, err := liveSession(ctx, tx, caseID, ""); {
 	case err == nil:
+		session = session.withSpeaking(ctx, tx)
 		snap.Session = &session
 	case ErrorCode(err) != ENOTFOUND:
 		return snap, err

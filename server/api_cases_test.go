@@ -70,16 +70,18 @@ func TestCasesAPI(t *testing.T) {
 			t.Fatalf("error %+v", e)
 		}
 		var full struct {
-			Error struct{ Findings []casestudy.FieldFinding }
+			Error struct {
+				Details struct{ Findings []casestudy.FieldFinding }
+			}
 		}
 		author.call("POST", base, map[string]any{"case": apiCase, "action": "save"}).decode(t, &full)
 		kinds := map[string]bool{}
-		for _, f := range full.Error.Findings {
+		for _, f := range full.Error.Details.Findings {
 			kinds[string(f.Kind)] = true
 		}
 		for _, k := range []string{"person", "organisation", "email", "phone"} {
 			if !kinds[k] {
-				t.Errorf("no open %s finding in %+v", k, full.Error.Findings)
+				t.Errorf("no open %s finding in %+v", k, full.Error.Details.Findings)
 			}
 		}
 		author.mustStatus(author.call("POST", base, map[string]any{"case": apiCase, "action": "save", "secret": 1}), 400)

@@ -50,8 +50,19 @@ type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
-	// Findings lists a case's undecided anonymiser findings (422 on save): for the author only.
-	Findings []casestudy.FieldFinding `json:"findings,omitempty"`
+	// Details is more for the client to act on, the same over HTTP and WebSocket (see
+	// clientDetails): the undecided anonymiser findings ({"findings": [...]}, 422), or the
+	// phase and policy behind a refused post.
+	Details any `json:"details,omitempty"`
+}
+
+// clientDetails is a domain error's details as clients receive them, over HTTP and in
+// WebSocket error frames alike: open findings as {"findings": [...]}, anything else as it is.
+func clientDetails(e *casestudy.Error) any {
+	if open, ok := e.Details.(casestudy.OpenFindingsError); ok {
+		return map[string]any{"findings": open.Findings}
+	}
+	return e.Details
 }
 
 // handleError is Echo's HTTPErrorHandler: the one place where errors become responses.
@@ -88,9 +99,7 @@ func (s *Server) describe(err error, c echo.Context) (int, errorDetail) {
 			s.logger(c).Warn("database unavailable", "route", routeLabel(c), "op", domainErr.Op, "err", domainErr.Err)
 		}
 		detail := errorDetail{Code: domainErr.Code, Message: domainErr.Message, Field: domainErr.Field}
-		if open, ok := domainErr.Details.(casestudy.OpenFindingsError); ok {
-			detail.Findings = open.Findings
-		}
+		detail.Details = clientDetails(domainErr)
 		return status, detail
 	}
 	var httpErr *echo.HTTPError

@@ -57,6 +57,10 @@ func newPages(a *assets) (*pages, error) {
 			}
 			return strings.ReplaceAll(p, "_", " ")
 		},
+		// lenses are the seven lenses with their labels, for the composer's list; the room's
+		// script reads a message's label from that list.
+		"lenses":      func() []casestudy.Lens { return casestudy.Lenses },
+		"lensLabel":   func(l casestudy.Lens) string { return lensLabels[l] },
 		"auditTarget": auditTarget,
 		"auditDetail": auditDetail,
 		"policyNames": func(ps []casestudy.SpeakingPolicy) []string {
@@ -608,6 +612,13 @@ func (s *Server) handleCasePage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "case", newPageData(c, casePage{Community: cm, Case: cs, KindLabel: kindLabel(cs.Kind),
 		Mine: cs.AuthorID == u.ID, Revisions: revs, Records: records, Summary: summary,
 		MayRedact: cs.AuthorID == u.ID || cm.MyRole == casestudy.RoleFacilitator}))
+}
+
+// lensLabels name the seven lenses of the seven-eyed model (Hawkins and Shohet) in the UI.
+var lensLabels = map[casestudy.Lens]string{
+	"client": "The client", "interventions": "The interventions", "relationship": "The relationship",
+	"practitioner": "The practitioner", "parallel_process": "Parallel process", "supervisor": "The supervisor's process",
+	"wider_context": "The wider context",
 }
 
 // policyLabels are the speaking policies as the format pages name them.

@@ -162,11 +162,6 @@ func frameError(err error) error {
 	if err == nil || e == nil || e.Code == casestudy.EINTERNAL {
 		return err
 	}
-	fe := &realtime.Error{Code: e.Code, Message: e.Message, Field: e.Field}
-	if open, ok := e.Details.(casestudy.OpenFindingsError); ok {
-		fe.Details = map[string]any{"findings": open.Findings}
-	} else if e.Details != nil {
-		fe.Details = e.Details // e.g. the phase and policy behind a refused post
-	}
+	fe := &realtime.Error{Code: e.Code, Message: e.Message, Field: e.Field, Details: clientDetails(e)}
 	return fe
 }

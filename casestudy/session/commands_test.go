@@ -85,3 +85,19 @@ func TestApplyCommands(t *testing.T) {
 		t.Fatalf("an unknown action: %v", err)
 	}
 }
+
+func TestSpeakingNamesTheFloor(t *testing.T) {
+	hand := session.Phase{Name: "Round", Minutes: 10, Policy: session.PolicyHandRaise}
+	s := newSession(t, hand)
+	p := session.People{Presenter: presenterID, Supervisor: supervisorID}
+	s.state.Floor = ann
+	sp := s.state.Speaking(s.tpl, p, names)
+	if sp.Speaker != ann || sp.SpeakerRules == nil || sp.SpeakerRules.New != "" || sp.Member.New != "Ann has the floor. Raise your hand to speak next." ||
+		sp.Supervisor.New != "" || sp.Summary != "Ann has the floor." {
+		t.Fatalf("speaking %+v", sp)
+	}
+	s.state.Ended = true
+	if sp := s.state.Speaking(s.tpl, p, names); sp.Speaker != 0 || sp.Member.New != "" || sp.Summary != "The session has ended." {
+		t.Fatalf("after the end: %+v", sp)
+	}
+}

@@ -247,7 +247,7 @@ func (s State) MayPost(t Template, who Speaker, isReply bool, names func(int64) 
 		return refuse("Only the %s may speak in this phase (%s).", joinRoles(p.Roles), p.Name)
 	case PolicyAskAnswer:
 		if who.Role == Presenter && !isReply {
-			return refuse("In %s the presenter answers questions in their threads.", p.Name)
+			return refuse("In %s the presenter answers questions in their threads: use Reply.", p.Name)
 		}
 		if who.Role != Presenter && isReply {
 			return refuse("In %s, ask your question as a new message; the presenter answers.", p.Name)

@@ -28,12 +28,13 @@ async function send() {
     return;
   }
   const err = ((await res.json().catch(() => null)) || {}).error || { message: `The server answered ${res.status}.` };
-  if (err.field === 'decisions' && err.findings) {
+  const findings = err.details?.findings;
+  if (err.field === 'decisions' && findings) {
     const box = $('[data-findings]');
-    $('[data-findings-list]').textContent = [...new Set(err.findings.map((f) => `“${f.text}”`))].join(', ');
+    $('[data-findings-list]').textContent = [...new Set(findings.map((f) => `“${f.text}”`))].join(', ');
     box.hidden = false;
     $('[data-replace-all]').onclick = () => {
-      accept = [...new Set(err.findings.map((f) => f.text))];
+      accept = [...new Set(findings.map((f) => f.text))];
       box.hidden = true;
       send();
     };

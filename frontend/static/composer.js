@@ -199,7 +199,7 @@ async function save(action) {
     unsaved = false;
     location.assign(`/communities/${community}/cases/${data.case.id}`);
   } catch (error) {
-    if (error.findings) {
+    if (error.details?.findings) {
       // The server found details not yet decided (the text changed, or no check was run):
       // show the review again with them highlighted.
       await check();

@@ -21,11 +21,8 @@ const composer = $('[data-composer]');
 const myRole = section.dataset.myRole;
 const review = composer ? new LiveReview(composer.querySelector('[data-live-review]'), `${api}/messages/anonymise`) : null;
 
-const LENS_LABELS = {
-  client: 'The client', interventions: 'The interventions', relationship: 'The relationship',
-  practitioner: 'The practitioner', parallel_process: 'Parallel process', supervisor: "The supervisor's process",
-  wider_context: 'The wider context',
-};
+// lensLabel names a lens as the composer's list does (the server renders that list).
+const lensLabel = (lens) => document.querySelector(`#message-lens option[value="${CSS.escape(lens)}"]`)?.textContent || lens;
 let typingShownMS = 6000; // until hello says how long a typing notice lasts
 
 let lastSeq = 0; // the last event shown: the socket resumes after it
@@ -227,7 +224,7 @@ function fillMessage(article, msg) {
   if (msg.lens) {
     const lens = document.createElement('span');
     lens.className = 'tag';
-    lens.textContent = LENS_LABELS[msg.lens] || msg.lens;
+    lens.textContent = lensLabel(msg.lens);
     head.append(' ', lens);
   }
   if (msg.edited_at && !msg.deleted_at) {

@@ -1,7 +1,7 @@
 // The live-session panel of a case room: phase banner and countdown, who may speak, turns and
 // raised hands, the supervisor's controls, and the start form. The server keeps the session and
-// enforces its rules; this panel shows them and says why the composer is closed. Its rules
-// mirror casestudy/session_state.go (MayPost) for display only.
+// enforces its rules; this panel shows them and says why the composer is closed, in the
+// server's words (the view's "speaking", computed from the rules it enforces).
 
 const ANNOUNCE_AT = [600, 300, 120, 60, 30, 10, 0]; // seconds left worth telling a screen reader
 
@@ -37,49 +37,22 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
     return 'member';
   }
 
-  // refusal says why `me` may not post now (a reply when isReply), or '' when they may.
+  // refusal says why `me` may not post now (a reply when isReply), or '' when they may: the
+  // server's own answer (view.speaking, from casestudy/session's MayPost), looked up, not
+  // worked out here. A view without it (an event stored before it existed) leaves the
+  // composer open; the server still refuses what its rules forbid.
   function refusal(isReply) {
-    if (!view || view.state.ended) return '';
-    const p = view.template.phases[view.state.phase];
-    const r = role(me);
-    if (r === 'supervisor') return ''; // in every phase: a facilitation note
-    if (r === 'presenter' && !p.presenter_may_post) return `The presenter listens in this phase (${p.name}).`;
-    switch (p.policy) {
-      case 'roles':
-        return (p.roles || []).includes(r) ? '' : `Only the ${(p.roles || []).join(' and ')} may speak in this phase (${p.name}).`;
-      case 'ask_answer':
-        if (r === 'presenter' && !isReply) return `In ${p.name} the presenter answers questions in their threads: use Reply.`;
-        if (r !== 'presenter' && isReply) return `In ${p.name}, ask your question as a new message; the presenter answers.`;
-        return '';
-      case 'round_robin': {
-        if (r === 'supervisor' || (r === 'presenter' && isReply)) return '';
-        const current = view.state.turn_order?.[view.state.turn];
-        if (current === me && !isReply) return '';
-        return current ? `It is ${nameOf(current)}'s turn.` : `Everyone has had their turn in ${p.name}.`;
-      }
-      case 'hand_raise':
-        if (r === 'supervisor' || view.state.floor === me) return '';
-        return view.state.floor ? `${nameOf(view.state.floor)} has the floor. Raise your hand to speak next.` : 'Raise your hand; the supervisor gives the floor.';
-      default:
-        return '';
-    }
+    const speaking = view && !view.state.ended && view.speaking;
+    if (!speaking) return '';
+    const rules = me === view.presenter_id ? speaking.presenter
+      : me === view.supervisor_id ? speaking.supervisor
+        : me === speaking.speaker ? speaking.speaker_rules : speaking.member;
+    return (rules && (isReply ? rules.reply : rules.new)) || '';
   }
 
+  // whoSpeaks is the server's one-line summary of who speaks in this phase.
   function whoSpeaks() {
-    const p = view.template.phases[view.state.phase];
-    const presenter = nameOf(view.presenter_id);
-    switch (p.policy) {
-      case 'roles': return `Speaking now: ${(p.roles || []).map((r) => ({
-        presenter: `the presenter (${presenter})`, supervisor: `the supervisor (${nameOf(view.supervisor_id)})`, member: 'the members',
-      })[r] || r).join(' and ')}.`;
-      case 'ask_answer': return `Members ask; ${presenter} answers in each question's thread.`;
-      case 'round_robin': {
-        const current = view.state.turn_order?.[view.state.turn];
-        return current ? `In turn: now ${nameOf(current)}.` : 'Everyone has had their turn.';
-      }
-      case 'hand_raise': return view.state.floor ? `${nameOf(view.state.floor)} has the floor.` : 'Raise your hand to speak.';
-      default: return p.presenter_may_post ? 'Everyone may speak.' : `Everyone may speak; ${presenter} listens.`;
-    }
+    return view.speaking?.summary || '';
   }
 
   // bannerText is the one line kept above the composer: phase, time, who speaks.
@@ -256,7 +229,7 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
       body.value = '';
       body.focus();
     } catch (err) {
-      const found = err.findings?.map((f) => `“${f.text}”`).join(', ');
+      const found = err.details?.findings?.map((f) => `“${f.text}”`).join(', ');
       out.textContent = found ? `This may identify someone (${found}); please rephrase it.` : err.message;
     }
   });
