@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/casecircle/casecircle/realtime"
@@ -42,5 +44,35 @@ func TestBrowserClientMirrorsTheProtocol(t *testing.T) {
 	}
 	if regexp.MustCompile(`typingSentAt < \d`).MatchString(client) {
 		t.Error("the client throttles typing by a copied constant instead of hello's typing_every_ms")
+	}
+}
+
+// The pages call the JSON API through api.js alone, so that requests, errors and findings are
+// handled one way: no other script fetches, but for the two that read no API (the health
+// check, and the room page's own HTML), and none reads findings but through findingsOf.
+func TestPagesCallTheAPIThroughOneModule(t *testing.T) {
+	files, err := filepath.Glob("../frontend/static/*.js")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts (%v)", err)
+	}
+	allowed := []string{`fetch('/readyz'`, `fetch(location.pathname, { credentials: 'same-origin', headers: { Accept: 'text/html' } })`}
+	for _, f := range files {
+		if filepath.Base(f) == "api.js" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := string(b)
+		for _, a := range allowed {
+			src = strings.ReplaceAll(src, a, "")
+		}
+		if strings.Contains(src, "fetch(") {
+			t.Errorf("%s calls fetch itself; use api.js", filepath.Base(f))
+		}
+		if strings.Contains(src, "details.findings") || strings.Contains(src, "error.findings") || strings.Contains(src, "err.findings") {
+			t.Errorf("%s reads an error's findings itself; use findingsOf from api.js", filepath.Base(f))
+		}
 	}
 }

@@ -2,9 +2,8 @@
 // next to the field they name. Buttons marked data-action call the API after confirmation.
 // All user content is set with textContent, never as HTML.
 
+import { clearErrors, request, showError } from './api.js';
 import { formatDate, localiseTimes } from './dates.js';
-
-const jsonHeaders = { 'Content-Type': 'application/json', Accept: 'application/json' };
 
 // showServerStatus tells the reader when the server cannot reach its database; when all is
 // well it says nothing (data-checked records that it looked).
@@ -29,48 +28,6 @@ function formBody(form) {
     body[el.name] = el.type === 'number' ? Number(el.value) : el.value;
   }
   return body;
-}
-
-function clearErrors(root) {
-  for (const el of root.querySelectorAll('[data-error-for], [data-form-error], [data-form-success]')) el.textContent = '';
-  for (const el of root.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
-}
-
-// showError puts an API error next to its field, or at the form's top when it names none.
-function showError(form, error) {
-  const fieldError = error.field && form.querySelector(`[data-error-for="${CSS.escape(error.field)}"]`);
-  if (fieldError) {
-    fieldError.textContent = error.message;
-    const input = form.querySelector(`[name="${CSS.escape(error.field)}"]`);
-    if (input) {
-      input.setAttribute('aria-invalid', 'true');
-      input.focus();
-    }
-    return;
-  }
-  const general = form.querySelector('[data-form-error]') || document.querySelector('[data-action-error]');
-  if (general) general.textContent = error.message;
-}
-
-async function callAPI(method, url, body) {
-  const res = await fetch(url, {
-    method,
-    headers: jsonHeaders,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: 'same-origin',
-  });
-  let data = null;
-  if (res.status !== 204) {
-    try { data = await res.json(); } catch { data = null; }
-  }
-  if (!res.ok) {
-    const error = (data && data.error) || { message: `The server answered ${res.status}.` };
-    if (res.status === 429 && res.headers.get('Retry-After')) {
-      error.message += ` (wait ${res.headers.get('Retry-After')} s)`;
-    }
-    throw error;
-  }
-  return data;
 }
 
 // sameOriginPath returns target if it resolves to a page of this origin, else "/": a
@@ -142,7 +99,7 @@ function wireForms() {
       if (button) button.disabled = true;
       try {
         const method = form.dataset.method || 'POST';
-        const data = await callAPI(method, form.dataset.api, formBody(form));
+        const data = await request(method, form.dataset.api, formBody(form));
         onSuccess(form, data);
       } catch (error) {
         showError(form, error);
@@ -162,7 +119,7 @@ function wireActions() {
       button.disabled = true;
       try {
         const body = button.dataset.body ? JSON.parse(button.dataset.body) : undefined;
-        const data = await callAPI(button.dataset.action, button.dataset.url, body);
+        const data = await request(button.dataset.action, button.dataset.url, body);
         onSuccess(button, data);
       } catch (error) {
         if (out) out.textContent = error.message;

@@ -1,6 +1,7 @@
 // The archive form: pre-filled from the case's sessions, sent as JSON; the anonymiser's findings
 // in the summary are shown, and nothing is archived until the facilitator decides.
 
+import { clearErrors, findingsOf, get, post, showError } from './api.js';
 import { formatDate } from './dates.js';
 
 const form = document.querySelector('[data-archive-form]');
@@ -18,30 +19,26 @@ function collect() {
 }
 
 async function send() {
-  for (const e of form.querySelectorAll('.field-error, [data-form-error]')) e.textContent = '';
-  const res = await fetch(form.dataset.archiveApi, {
-    method: 'POST', credentials: 'same-origin',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(collect()),
-  });
-  if (res.ok) {
-    location.assign(form.dataset.back);
+  clearErrors(form);
+  try {
+    await post(form.dataset.archiveApi, collect());
+  } catch (err) {
+    const findings = findingsOf(err);
+    if (err.field === 'decisions' && findings) {
+      const box = $('[data-findings]');
+      $('[data-findings-list]').textContent = [...new Set(findings.map((f) => `“${f.text}”`))].join(', ');
+      box.hidden = false;
+      $('[data-replace-all]').onclick = () => {
+        accept = [...new Set(findings.map((f) => f.text))];
+        box.hidden = true;
+        send();
+      };
+      return;
+    }
+    showError(form, err);
     return;
   }
-  const err = ((await res.json().catch(() => null)) || {}).error || { message: `The server answered ${res.status}.` };
-  const findings = err.details?.findings;
-  if (err.field === 'decisions' && findings) {
-    const box = $('[data-findings]');
-    $('[data-findings-list]').textContent = [...new Set(findings.map((f) => `“${f.text}”`))].join(', ');
-    box.hidden = false;
-    $('[data-replace-all]').onclick = () => {
-      accept = [...new Set(findings.map((f) => f.text))];
-      box.hidden = true;
-      send();
-    };
-    return;
-  }
-  const out = err.field && form.querySelector(`[data-error-for="${CSS.escape(err.field)}"]`);
-  (out || $('[data-form-error]')).textContent = err.message;
+  location.assign(form.dataset.back);
 }
 
 form.addEventListener('submit', (e) => {
@@ -50,8 +47,7 @@ form.addEventListener('submit', (e) => {
   send();
 });
 
-fetch(form.dataset.archiveApi, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
-  .then((r) => r.json())
+get(form.dataset.archiveApi)
   .then(({ summary, records }) => {
     // Pre-fill only what is still empty: the facilitator may have started writing before the
     // draft arrived, and what they wrote wins.
@@ -70,4 +66,5 @@ fetch(form.dataset.archiveApi, { credentials: 'same-origin', headers: { Accept: 
       label.append(input, ` ${r.template_name}, ${formatDate(r.started_at)}`);
       box.append(label);
     }
-  });
+  })
+  .catch((err) => showError(form, err));

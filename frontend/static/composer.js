@@ -3,6 +3,7 @@
 // publishes. Raw text only ever goes to the server in requests; nothing is kept in storage.
 // Everything shown is built with textContent, never as HTML.
 
+import { clearErrors, findingsOf, request, showError } from './api.js';
 import { appendFindings, extraItems } from './review-marks.js';
 
 const form = document.getElementById('composer');
@@ -30,39 +31,6 @@ function caseFromForm() {
     presenting_issue: value('presenting_issue'), reflection: value('reflection'), question: value('question'),
     tags: value('tags').split(',').map((t) => t.trim()).filter(Boolean),
   };
-}
-
-async function send(method, url, body) {
-  const res = await fetch(url, {
-    method, credentials: 'same-origin', body: JSON.stringify(body),
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-  });
-  const data = await res.json().catch(() => null);
-  if (!res.ok) {
-    const error = (data && data.error) || { message: `The server answered ${res.status}.` };
-    if (res.status === 429 && res.headers.get('Retry-After')) error.message += ` (wait ${res.headers.get('Retry-After')} s)`;
-    throw error;
-  }
-  return data;
-}
-
-function clearErrors() {
-  for (const el of form.querySelectorAll('[data-error-for], [data-form-error]')) el.textContent = '';
-  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
-}
-
-function showError(error) {
-  const slot = error.field && form.querySelector(`[data-error-for="${CSS.escape(error.field)}"]`);
-  if (slot) {
-    slot.textContent = error.message;
-    const input = form.elements[error.field];
-    if (input && input.setAttribute) {
-      input.setAttribute('aria-invalid', 'true');
-      input.focus();
-    }
-  } else {
-    $('[data-form-error]').textContent = error.message;
-  }
 }
 
 // slice by code points: the server's rune offsets count characters, JavaScript counts UTF-16.
@@ -162,25 +130,25 @@ function renderPreview() {
 }
 
 async function check() {
-  clearErrors();
+  clearErrors(form);
   const status = $('[data-check-status]');
   status.textContent = 'Checking…';
   try {
     const body = { case: caseFromForm() };
     if (caseID) body.case_id = Number(caseID);
-    preview = await send('POST', `${api}/anonymise`, body);
+    preview = await request('POST', `${api}/anonymise`, body);
     $('[data-review]').hidden = false;
     renderReview();
     const n = allFindings().length;
     status.textContent = n === 0 ? 'No identifying details found. Read it once more yourself.' : `${n} possible identifying detail${n === 1 ? '' : 's'} found.`;
   } catch (error) {
     status.textContent = '';
-    showError(error);
+    showError(form, error);
   }
 }
 
 async function save(action) {
-  clearErrors();
+  clearErrors(form);
   const body = {
     case: caseFromForm(),
     decisions: {
@@ -195,16 +163,16 @@ async function save(action) {
   const buttons = form.querySelectorAll('[data-save]');
   buttons.forEach((b) => { b.disabled = true; });
   try {
-    const data = caseID ? await send('PUT', `${api}/${caseID}`, body) : await send('POST', api, body);
+    const data = caseID ? await request('PUT', `${api}/${caseID}`, body) : await request('POST', api, body);
     unsaved = false;
     location.assign(`/communities/${community}/cases/${data.case.id}`);
   } catch (error) {
-    if (error.details?.findings) {
+    if (findingsOf(error)) {
       // The server found details not yet decided (the text changed, or no check was run):
       // show the review again with them highlighted.
       await check();
     }
-    showError(error);
+    showError(form, error);
   } finally {
     buttons.forEach((b) => { b.disabled = false; });
   }

@@ -4,6 +4,7 @@
 // case composer. Replace is the default, so sending stays one step. Nothing is stored by asking;
 // everything is built with textContent.
 
+import { request } from './api.js';
 import { appendFindings, extraItems } from './review-marks.js';
 
 const DEBOUNCE_MS = 350;
@@ -38,19 +39,14 @@ export class LiveReview {
     }
     this.controller = new AbortController();
     try {
-      const res = await fetch(this.url, {
-        method: 'POST', credentials: 'same-origin', signal: this.controller.signal,
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify({ body: text }),
-      });
-      if (!res.ok) return; // sending checks again; a busy or refusing server only delays the review
-      const data = await res.json();
+      const data = await request('POST', this.url, { body: text }, { signal: this.controller.signal });
       if (text === this.lastText) {
         this.preview = data;
         this.render();
       }
     } catch {
-      // aborted by newer typing, or offline: sending checks anyway
+      // aborted by newer typing, refused, or offline: sending checks anyway, so a busy or
+      // refusing server only delays the review
     }
   }
 

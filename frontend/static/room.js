@@ -3,6 +3,7 @@
 // Message bodies arrive as HTML made safe on the server (goldmark + bluemonday); everything
 // else is set as text.
 
+import { findingsOf, get, post, request } from './api.js';
 import { RoomConnection, newClientID } from './room-client.js';
 import { createSessionPanel } from './session-panel.js';
 import { LiveReview } from './live-review.js';
@@ -72,15 +73,8 @@ const conn = new RoomConnection(room, {
 
 // ---- loading ----
 
-async function fetchJSON(url, options = {}) {
-  const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json', 'Content-Type': 'application/json' }, ...options });
-  const data = await res.json().catch(() => null);
-  if (!res.ok) throw (data && data.error) || { message: `The server answered ${res.status}.` };
-  return data;
-}
-
 async function loadSnapshot() {
-  const [snap] = await Promise.all([fetchJSON(`${api}/messages?limit=50`), session.loadRecords()]);
+  const [snap] = await Promise.all([get(`${api}/messages?limit=50`), session.loadRecords()]);
   threadsEl.replaceChildren();
   messages.clear();
   lastSeq = snap.head;
@@ -95,7 +89,7 @@ async function loadSnapshot() {
 }
 
 async function loadOlder() {
-  const snap = await fetchJSON(`${api}/messages?limit=50&before=${olderCursor}`);
+  const snap = await get(`${api}/messages?limit=50&before=${olderCursor}`);
   olderCursor = snap.before || 0;
   const first = threadsEl.firstChild;
   for (const t of [...snap.threads].reverse()) {
@@ -266,7 +260,7 @@ async function showHistory(article, msg) {
   article.append(box);
   let revs;
   try {
-    revs = (await fetchJSON(`${api}/messages/${msg.id}/revisions`)).revisions;
+    revs = (await get(`${api}/messages/${msg.id}/revisions`)).revisions;
   } catch (e) {
     box.textContent = e.message;
     return;
@@ -285,7 +279,7 @@ async function showHistory(article, msg) {
       li.append(actionButton('Redact', async () => {
         if (!window.confirm(`Redact version ${r.version}? Its text is removed for good.`)) return;
         try {
-          await fetchJSON(`${api}/messages/${msg.id}/revisions/${r.version}/redact`, { method: 'POST', body: '{}' });
+          await post(`${api}/messages/${msg.id}/revisions/${r.version}/redact`, {});
           showHistory(article, msg);
         } catch (e) {
           box.append(e.message);
@@ -380,10 +374,9 @@ function recordRead() {
     readSeq = seq;
     return;
   }
-  fetch(`${api}/read`, {
-    method: 'PUT', credentials: 'same-origin', keepalive: true,
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify({ seq }),
-  }).then((res) => { if (res.ok) readSeq = Math.max(readSeq, seq); }).catch(() => {});
+  request('PUT', `${api}/read`, { seq }, { keepalive: true })
+    .then(() => { readSeq = Math.max(readSeq, seq); })
+    .catch(() => {}); // the marker moves again with the next read
 }
 document.addEventListener('visibilitychange', scheduleRead);
 
@@ -450,8 +443,9 @@ function cancelReply() {
   updateComposer();
 }
 
-function findingsOf(error) {
-  return error && error.field === 'decisions' && error.details && error.details.findings;
+// openFindings are the anonymiser's findings a refused send names, if that is why.
+function openFindings(error) {
+  return error && error.field === 'decisions' ? findingsOf(error) : null;
 }
 
 async function send(event) {
@@ -478,7 +472,7 @@ async function send(event) {
     cancelReply();
     textarea.focus();
   } catch (error) {
-    const findings = findingsOf(error);
+    const findings = openFindings(error);
     if (findings) {
       // The text changed since the last check: show what was found, and let the writer send again.
       review.showFindings(body, findings);
@@ -527,7 +521,7 @@ function startEdit(article, msg) {
       await conn.edit(msg.id, area.value, editReview.decisions(), redactBox.checked);
       // the edit event redraws the message
     } catch (err) {
-      const findings = findingsOf(err);
+      const findings = openFindings(err);
       if (findings) {
         editReview.showFindings(area.value.trim(), findings);
         error.textContent = 'Check the highlighted details, then save again.';

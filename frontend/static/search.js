@@ -2,6 +2,8 @@
 // matches as a prefix), a quarter of a second after the last change. Snippets arrive escaped,
 // with <mark>. "More results" pages on with the server's cursor.
 
+import { get } from './api.js';
+
 const form = document.querySelector('[data-search-form]');
 const input = form.querySelector('input[name="q"]');
 const list = document.querySelector('#search-results');
@@ -56,13 +58,14 @@ async function run(append) {
     return;
   }
   if (append && cursor) p.set('cursor', cursor);
-  const res = await fetch(`/api/v1/search?${p}`, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-  if (mine !== seq) return; // a newer query is on its way
-  const data = await res.json().catch(() => null);
-  if (!res.ok) {
-    errorOut.textContent = data?.error?.message || 'The search failed.';
+  let data;
+  try {
+    data = await get(`/api/v1/search?${p}`);
+  } catch (err) {
+    if (mine === seq) errorOut.textContent = err.message || 'The search failed.';
     return;
   }
+  if (mine !== seq) return; // a newer query is on its way
   errorOut.textContent = '';
   document.querySelector('[data-testid="no-results"]')?.remove();
   const items = data.hits.map(hitElement);

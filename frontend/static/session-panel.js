@@ -3,6 +3,8 @@
 // enforces its rules; this panel shows them and says why the composer is closed, in the
 // server's words (the view's "speaking", computed from the rules it enforces).
 
+import { findingsOf, get, post } from './api.js';
+
 const ANNOUNCE_AT = [600, 300, 120, 60, 30, 10, 0]; // seconds left worth telling a screen reader
 
 export function createSessionPanel(section, { me, myRole, authorID, api, people, onChange }) {
@@ -18,17 +20,6 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
 
   const nameOf = (id) => people()?.get(id) || (id === me ? 'you'
     : id === view?.presenter_id ? view.presenter_name : id === view?.supervisor_id ? view.supervisor_name : '') || 'a member';
-
-  async function post(url, body) {
-    const res = await fetch(url, {
-      method: 'POST', credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const data = await res.json().catch(() => null);
-    if (!res.ok) throw (data && data.error) || { message: `The server answered ${res.status}.` };
-    return data;
-  }
 
   function role(id) {
     if (!view) return 'member';
@@ -184,8 +175,7 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
     if (!supervisesCommunity) return;
     const select = startForm.querySelector('[name="template"]');
     try {
-      const res = await fetch(`${api.replace(/\/cases\/\d+$/, '')}/templates`, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-      const data = await res.json();
+      const data = await get(`${api.replace(/\/cases\/\d+$/, '')}/templates`);
       select.replaceChildren(...data.templates.map((t) => {
         const o = document.createElement('option');
         o.value = t.key;
@@ -229,7 +219,7 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
       body.value = '';
       body.focus();
     } catch (err) {
-      const found = err.details?.findings?.map((f) => `“${f.text}”`).join(', ');
+      const found = findingsOf(err)?.map((f) => `“${f.text}”`).join(', ');
       out.textContent = found ? `This may identify someone (${found}); please rephrase it.` : err.message;
     }
   });
@@ -278,8 +268,7 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
     // loadRecords learns the phase names of ended sessions, so their messages keep their tags.
     async loadRecords() {
       try {
-        const res = await fetch(`${api}/session/records`, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-        for (const r of (await res.json()).records || []) pastPhases.set(r.session_id, r.phase_names || []);
+        for (const r of (await get(`${api}/session/records`)).records || []) pastPhases.set(r.session_id, r.phase_names || []);
       } catch {
         // the tags are a nicety; the thread works without them
       }

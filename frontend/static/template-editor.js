@@ -2,6 +2,8 @@
 // phases. The server validates; its errors name the field (e.g. "phases[1].minutes") and are
 // shown next to it.
 
+import { clearErrors, get, request, showError } from './api.js';
+
 const form = document.querySelector('[data-template-editor]');
 const fields = form.querySelector('[data-editor-fields]');
 const policies = form.dataset.policies.split(',');
@@ -114,37 +116,22 @@ form.querySelector('[data-add-phase]').addEventListener('click', () => {
 form.addEventListener('submit', async (e) => {
   e.preventDefault();
   collect();
-  for (const x of form.querySelectorAll('.field-error, [data-form-error], [data-form-success]')) x.textContent = '';
-  for (const x of form.querySelectorAll('[aria-invalid]')) x.removeAttribute('aria-invalid');
+  clearErrors(form);
   const { name, description, phases } = template;
-  const res = await fetch(form.dataset.url, {
-    method: 'PUT', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify({ template: { name, description, phases, members_record_learning: template.members_record_learning } }),
-  });
-  const data = await res.json().catch(() => null);
-  if (res.ok) {
-    form.querySelector('[data-form-success]').textContent = 'Saved.';
-    setTimeout(() => location.reload(), 600);
+  try {
+    await request('PUT', form.dataset.url, { template: { name, description, phases, members_record_learning: template.members_record_learning } });
+  } catch (err) {
+    showError(form, err);
     return;
   }
-  const err = (data && data.error) || { message: `The server answered ${res.status}.` };
-  const out = err.field && form.querySelector(`[data-error-for="${CSS.escape(err.field)}"]`);
-  if (out) {
-    out.textContent = err.message;
-    const input = form.querySelector(`[data-field="${CSS.escape(err.field)}"]`);
-    if (input) {
-      input.setAttribute('aria-invalid', 'true');
-      input.focus();
-    }
-  } else {
-    form.querySelector('[data-form-error]').textContent = err.message;
-  }
+  form.querySelector('[data-form-success]').textContent = 'Saved.';
+  setTimeout(() => location.reload(), 600);
 });
 
-fetch(form.dataset.url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
-  .then((r) => r.json())
+get(form.dataset.url)
   .then((d) => {
     template = d.template;
     form.querySelector('[data-editor-loading]').remove();
     render();
-  });
+  })
+  .catch((err) => showError(form, err));
