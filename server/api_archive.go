@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,24 +21,10 @@ func (s *Server) registerArchiveRoutes(g *echo.Group) {
 
 // handleListArchive: GET …/archive?kind=&tag=&template=&from=2026-01-01&to=2026-12-31&limit=.
 func (s *Server) handleListArchive(c echo.Context) error {
-	f := casestudy.ArchiveFilter{Kind: casestudy.CaseKind(c.QueryParam("kind")), Tag: c.QueryParam("tag"), Template: c.QueryParam("template")}
-	for name, target := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
-		if v := c.QueryParam(name); v != "" {
-			d, err := time.Parse("2006-01-02", v)
-			if err != nil {
-				return casestudy.FieldErrorf(name, "Use a date like 2026-11-24.")
-			}
-			*target = d
-		}
+	f, err := archiveFilter(c, 50)
+	if err != nil {
+		return err
 	}
-	if !f.To.IsZero() {
-		f.To = f.To.AddDate(0, 0, 1) // the whole last day
-	}
-	limit, err := int64Query(c, "limit", 50, 1)
-	if err != nil || limit > 200 {
-		return casestudy.FieldErrorf("limit", "Use a limit from 1 to 200.")
-	}
-	f.Limit = int(limit)
 	list, err := s.cfg.Service.ListArchive(c.Request().Context(), currentUser(c).ID, communityID(c), f)
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -152,24 +151,4 @@ func (s *Server) handleListCases(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, page)
-}
-
-// caseFilterFrom reads ?kind=&tag=&author=&cursor=&limit= .
-func caseFilterFrom(c echo.Context) (casestudy.CaseFilter, error) {
-	f := casestudy.CaseFilter{Kind: casestudy.CaseKind(c.QueryParam("kind")), Tag: c.QueryParam("tag"), Cursor: c.QueryParam("cursor")}
-	if a := c.QueryParam("author"); a != "" {
-		id, err := strconv.ParseInt(a, 10, 64)
-		if err != nil || id <= 0 {
-			return f, casestudy.FieldErrorf("author", "Not a valid author id.")
-		}
-		f.AuthorID = id
-	}
-	if l := c.QueryParam("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > casestudy.MaxCasePage {
-			return f, casestudy.FieldErrorf("limit", "Use a limit from 1 to %d.", casestudy.MaxCasePage)
-		}
-		f.Limit = n
-	}
-	return f, nil
 }

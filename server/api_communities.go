@@ -205,33 +205,6 @@ func (s *Server) handleListAudit(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"entries": entries})
 }
 
-// auditFilter reads the audit log's filter from the query string.
-func auditFilter(c echo.Context) (casestudy.AuditFilter, error) {
-	f := casestudy.AuditFilter{Action: c.QueryParam("action")}
-	var err error
-	if f.ActorID, err = int64Query(c, "actor", 0, 0); err != nil {
-		return f, err
-	}
-	if f.Before, err = int64Query(c, "before", 0, 0); err != nil {
-		return f, err
-	}
-	limit, err := int64Query(c, "limit", casestudy.MaxAuditPage, 1)
-	if err != nil || limit > casestudy.MaxAuditPage {
-		return f, casestudy.FieldErrorf("limit", "Use a limit from 1 to %d.", casestudy.MaxAuditPage)
-	}
-	f.Limit = int(limit)
-	if f.From, err = optionalDate("from", c.QueryParam("from")); err != nil {
-		return f, err
-	}
-	if f.To, err = optionalDate("to", c.QueryParam("to")); err != nil {
-		return f, err
-	}
-	if !f.To.IsZero() {
-		f.To = f.To.AddDate(0, 0, 1) // the whole last day
-	}
-	return f, nil
-}
-
 func (s *Server) handlePreviewInvitation(c echo.Context) error {
 	p, err := s.cfg.Service.PreviewInvitation(c.Request().Context(), currentUser(c).ID, c.Param("token"))
 	if err != nil {

@@ -3,44 +3,11 @@ package server
 import (
 	"html/template"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/casecircle/casecircle/casestudy"
 )
-
-// searchQuery reads a search from query parameters: q, community, kind, tag, archived
-// (true|false), from, to (YYYY-MM-DD), cursor, limit.
-func searchQuery(c echo.Context) (casestudy.SearchQuery, error) {
-	q := casestudy.SearchQuery{Text: c.QueryParam("q"), Kind: casestudy.CaseKind(c.QueryParam("kind")), Tag: c.QueryParam("tag"), Cursor: c.QueryParam("cursor")}
-	var err error
-	if q.CommunityID, err = int64Query(c, "community", 0, 1); err != nil {
-		return q, err
-	}
-	if v := c.QueryParam("archived"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return q, casestudy.FieldErrorf("archived", "Use true or false.")
-		}
-		q.Archived = &b
-	}
-	if q.From, err = optionalDate("from", c.QueryParam("from")); err != nil {
-		return q, err
-	}
-	if q.To, err = optionalDate("to", c.QueryParam("to")); err != nil {
-		return q, err
-	}
-	if !q.To.IsZero() {
-		q.To = q.To.AddDate(0, 0, 1)
-	}
-	limit, err := int64Query(c, "limit", 20, 1)
-	if err != nil || limit > 50 {
-		return q, casestudy.FieldErrorf("limit", "Use a limit from 1 to 50.")
-	}
-	q.Limit = int(limit)
-	return q, nil
-}
 
 // handleSearch: GET /api/v1/search?q=… → {"hits": [...], "next": cursor}.
 func (s *Server) handleSearch(c echo.Context) error {

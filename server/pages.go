@@ -137,19 +137,58 @@ func (s *Server) registerPageRoutes(e *echo.Echo) {
 	e.GET("/", s.handleHome)
 	e.GET("/signin", s.authPage("signin"))
 	e.GET("/signup", s.authPage("signup"))
-	e.GET("/account", s.handleAccountPage)
+	e.GET("/account", s.handleAccountPage, signedInPage)
 	e.GET("/account/deleted", func(c echo.Context) error {
 		return s.render(c, http.StatusOK, "goodbye", newPageData(c, nil))
 	})
-	e.GET("/communities/:cid", s.handleCommunityPage)
 	e.GET("/join/:token", s.handleJoinPage)
-	s.registerCasePages(e)
 	e.GET("/search", s.handleSearchPage)
-	e.GET("/communities/:cid/templates", s.handleTemplatesPage)
-	e.GET("/communities/:cid/archive", s.handleArchivePage)
-	e.GET("/communities/:cid/cases/:id/archive", s.handleArchiveFormPage)
-	e.GET("/communities/:cid/templates/:key", s.handleTemplatePage)
-	e.GET("/communities/:cid/audit", s.handleAuditPage)
+
+	// A community's pages are for its members: the middleware reads the community once, and
+	// anyone else gets what the API gives (404), or the sign-in page.
+	cg := e.Group("/communities/:cid", signedInPage, s.memberOfCommunity)
+	cg.GET("", s.handleCommunityPage)
+	s.registerCasePages(cg)
+	cg.GET("/templates", s.handleTemplatesPage)
+	cg.GET("/archive", s.handleArchivePage)
+	cg.GET("/cases/:id/archive", s.handleArchiveFormPage)
+	cg.GET("/templates/:key", s.handleTemplatePage)
+	cg.GET("/audit", s.handleAuditPage)
+}
+
+// signedInPage sends a visitor who is not signed in to the sign-in page, to come back after.
+func signedInPage(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if currentUser(c) == nil {
+			return redirectToSignIn(c)
+		}
+		return next(c)
+	}
+}
+
+const pageCommunityKey = "page-community"
+
+// memberOfCommunity reads the community of :cid for its member and keeps it for the handler
+// (pageCommunity); anyone else gets the API's answer, 404.
+func (s *Server) memberOfCommunity(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		cid, err := idParam(c, "cid", "community")
+		if err != nil {
+			return err
+		}
+		cm, err := s.cfg.Service.GetCommunity(c.Request().Context(), currentUser(c).ID, cid)
+		if err != nil {
+			return err
+		}
+		c.Set(pageCommunityKey, cm)
+		return next(c)
+	}
+}
+
+// pageCommunity is the community memberOfCommunity read.
+func pageCommunity(c echo.Context) casestudy.Community {
+	cm, _ := c.Get(pageCommunityKey).(casestudy.Community)
+	return cm
 }
 
 type auditPage struct {
@@ -163,10 +202,7 @@ type auditPage struct {
 
 // handleAuditPage shows a community's audit log to its facilitators, with filters.
 func (s *Server) handleAuditPage(c echo.Context) error {
-	u, cm, err := s.communityFor(c)
-	if err != nil || u == nil {
-		return err
-	}
+	u, cm := currentUser(c), pageCommunity(c)
 	f, err := auditFilter(c)
 	if err != nil {
 		return err
@@ -199,22 +235,13 @@ type archivePage struct {
 
 // handleArchivePage lists the community's archived cases with their summaries.
 func (s *Server) handleArchivePage(c echo.Context) error {
-	u, cm, err := s.communityFor(c)
-	if err != nil || u == nil {
-		return err
-	}
+	u, cm := currentUser(c), pageCommunity(c)
 	p := archivePage{Community: cm, Kinds: kindOptions}
 	p.Filter.Kind, p.Filter.Tag, p.Filter.Template = c.QueryParam("kind"), c.QueryParam("tag"), c.QueryParam("template")
 	p.Filter.From, p.Filter.To = c.QueryParam("from"), c.QueryParam("to")
-	f := casestudy.ArchiveFilter{Kind: casestudy.CaseKind(p.Filter.Kind), Tag: p.Filter.Tag, Template: p.Filter.Template, Limit: 200}
-	if f.From, err = optionalDate("from", p.Filter.From); err != nil {
+	f, err := archiveFilter(c, 200)
+	if err != nil {
 		return err
-	}
-	if f.To, err = optionalDate("to", p.Filter.To); err != nil {
-		return err
-	}
-	if !f.To.IsZero() {
-		f.To = f.To.AddDate(0, 0, 1)
 	}
 	ctx := c.Request().Context()
 	if p.Cases, err = s.cfg.Service.ListArchive(ctx, u.ID, cm.ID, f); err != nil {
@@ -226,17 +253,6 @@ func (s *Server) handleArchivePage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "archive", newPageData(c, p))
 }
 
-func optionalDate(name, v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	d, err := time.Parse("2006-01-02", v)
-	if err != nil {
-		return d, casestudy.FieldErrorf(name, "Use a date like 2026-11-24.")
-	}
-	return d, nil
-}
-
 type archiveFormPage struct {
 	Community casestudy.Community
 	Case      casestudy.Case
@@ -244,10 +260,7 @@ type archiveFormPage struct {
 
 // handleArchiveFormPage is where a facilitator writes the learning summary and archives.
 func (s *Server) handleArchiveFormPage(c echo.Context) error {
-	u, cm, err := s.communityFor(c)
-	if err != nil || u == nil {
-		return err
-	}
+	u, cm := currentUser(c), pageCommunity(c)
 	id, err := idParam(c, "id", "case")
 	if err != nil {
 		return err
@@ -270,10 +283,7 @@ type templatesPage struct {
 
 // handleTemplatesPage lists the community's live-session formats; facilitators copy them.
 func (s *Server) handleTemplatesPage(c echo.Context) error {
-	u, cm, err := s.communityFor(c)
-	if err != nil || u == nil {
-		return err
-	}
+	u, cm := currentUser(c), pageCommunity(c)
 	ts, err := s.cfg.Service.ListTemplates(c.Request().Context(), u.ID, cm.ID)
 	if err != nil {
 		return err
@@ -291,10 +301,7 @@ type templatePage struct {
 
 // handleTemplatePage shows one format; a facilitator edits the community's own there.
 func (s *Server) handleTemplatePage(c echo.Context) error {
-	u, cm, err := s.communityFor(c)
-	if err != nil || u == nil {
-		return err
-	}
+	u, cm := currentUser(c), pageCommunity(c)
 	t, err := s.cfg.Service.GetTemplate(c.Request().Context(), u.ID, cm.ID, c.Param("key"))
 	if err != nil {
 		return err
@@ -358,9 +365,6 @@ type accountPage struct {
 
 func (s *Server) handleAccountPage(c echo.Context) error {
 	u := currentUser(c)
-	if u == nil {
-		return redirectToSignIn(c)
-	}
 	return s.render(c, http.StatusOK, "account", newPageData(c, accountPage{Email: u.Email}))
 }
 
@@ -376,19 +380,9 @@ type communityPage struct {
 }
 
 func (s *Server) handleCommunityPage(c echo.Context) error {
-	u := currentUser(c)
-	if u == nil {
-		return redirectToSignIn(c)
-	}
+	u, cm := currentUser(c), pageCommunity(c)
 	ctx := c.Request().Context()
-	cid, err := idParam(c, "cid", "community")
-	if err != nil {
-		return err
-	}
-	cm, err := s.cfg.Service.GetCommunity(ctx, u.ID, cid)
-	if err != nil {
-		return err
-	}
+	cid := cm.ID
 	members, err := s.cfg.Service.ListMembers(ctx, u.ID, cid)
 	if err != nil {
 		return err
@@ -441,12 +435,13 @@ func (s *Server) handleJoinPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "join", newPageData(c, page))
 }
 
-// casePages: the list with filters, the composer (new and edit) and the case page.
-func (s *Server) registerCasePages(e *echo.Echo) {
-	e.GET("/communities/:cid/cases", s.handleCaseListPage)
-	e.GET("/communities/:cid/cases/new", s.handleComposerPage)
-	e.GET("/communities/:cid/cases/:id", s.handleCasePage)
-	e.GET("/communities/:cid/cases/:id/edit", s.handleComposerPage)
+// casePages: the list with filters, the composer (new and edit) and the case page, in a
+// community's group.
+func (s *Server) registerCasePages(cg *echo.Group) {
+	cg.GET("/cases", s.handleCaseListPage)
+	cg.GET("/cases/new", s.handleComposerPage)
+	cg.GET("/cases/:id", s.handleCasePage)
+	cg.GET("/cases/:id/edit", s.handleComposerPage)
 }
 
 // kindOption is one kind in a select, with its label.
@@ -470,20 +465,6 @@ func kindLabel(k casestudy.CaseKind) string {
 	return string(k)
 }
 
-// communityFor reads the community of a page, or fails as the API would (404 for non-members).
-func (s *Server) communityFor(c echo.Context) (*casestudy.User, casestudy.Community, error) {
-	u := currentUser(c)
-	if u == nil {
-		return nil, casestudy.Community{}, redirectToSignIn(c)
-	}
-	cid, err := idParam(c, "cid", "community")
-	if err != nil {
-		return nil, casestudy.Community{}, err
-	}
-	cm, err := s.cfg.Service.GetCommunity(c.Request().Context(), u.ID, cid)
-	return u, cm, err
-}
-
 type caseListPage struct {
 	Community  casestudy.Community
 	Cases      []casestudy.Case
@@ -496,10 +477,7 @@ type caseListPage struct {
 }
 
 func (s *Server) handleCaseListPage(c echo.Context) error {
-	u, cm, err := s.communityFor(c)
-	if err != nil || u == nil {
-		return err
-	}
+	u, cm := currentUser(c), pageCommunity(c)
 	ctx := c.Request().Context()
 	f, err := caseFilterFrom(c)
 	if err != nil {
@@ -534,10 +512,7 @@ type composerPage struct {
 }
 
 func (s *Server) handleComposerPage(c echo.Context) error {
-	u, cm, err := s.communityFor(c)
-	if err != nil || u == nil {
-		return err
-	}
+	u, cm := currentUser(c), pageCommunity(c)
 	p := composerPage{Community: cm, Kinds: kindOptions, Attestation: casestudy.AttestationText}
 	if c.Param("id") != "" {
 		id, err := idParam(c, "id", "case")
@@ -569,10 +544,7 @@ type casePage struct {
 }
 
 func (s *Server) handleCasePage(c echo.Context) error {
-	u, cm, err := s.communityFor(c)
-	if err != nil || u == nil {
-		return err
-	}
+	u, cm := currentUser(c), pageCommunity(c)
 	id, err := idParam(c, "id", "case")
 	if err != nil {
 		return err
