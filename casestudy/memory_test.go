@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/casecircle/casecircle/casestudy"
+	"github.com/casecircle/casecircle/server/render"
 )
 
 // join registers who and makes them a member of the fixture's community.
@@ -208,7 +209,7 @@ func TestExportCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	md := string(ex.Markdown())
+	md := string(render.CaseMarkdown(ex))
 	for _, want := range []string{"# A case to discuss", "Presented by: Ann", "## Learning summary", "Three-way contracts need the sponsor in the room",
 		"**Themes:** contracting", "## Discussion", "### **Bob**", "What did the **sponsor** expect?", "> **Ann**",
 		"*This message was deleted.*"} {
@@ -229,7 +230,7 @@ func TestExportCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	md = string(ex.Markdown())
+	md = string(render.CaseMarkdown(ex))
 	if ex.Case.Author != "Member 1" || ex.Threads[0].Author != "Member 2" || ex.Threads[0].Replies[0].Author != "Member 1" ||
 		strings.Contains(md, "Ann") || strings.Contains(md, "Bob") {
 		t.Errorf("numbered names: %+v\n%s", ex, md)

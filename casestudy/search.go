@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"html"
 	"regexp"
 	"slices"
 	"strconv"
@@ -45,7 +44,7 @@ type SearchHit struct {
 	Title       string    `db:"title" json:"title"`
 	Status      string    `db:"status" json:"status"`
 	Kind        CaseKind  `db:"kind" json:"kind"`
-	Snippet     string    `db:"snippet" json:"snippet"`
+	Snippet     string    `db:"snippet" json:"snippet"` // matches between SnippetMarkStart and SnippetMarkStop
 	Rank        float64   `db:"rank" json:"rank"`
 	At          time.Time `db:"at" json:"at"`
 	Ord         int       `db:"ord" json:"-"`    // the kind of hit, for the cursor: 0 case, 1 summary, 2 message
@@ -60,8 +59,16 @@ type SearchPage struct {
 
 const (
 	maxSearchLength = 200
-	markStart       = "\x01" // ts_headline's markers, replaced after escaping
-	markStop        = "\x02"
+	markStart       = SnippetMarkStart
+	markStop        = SnippetMarkStop
+)
+
+// A hit's Snippet is its text around the matches, as stored (Markdown source), each match
+// between these two characters, which stored text never holds (control characters are
+// refused on the way in). The server renders it (server/render.Snippet).
+const (
+	SnippetMarkStart = "\x01"
+	SnippetMarkStop  = "\x02"
 )
 
 var lastWord = regexp.MustCompile(`(?:^|\s)([\pL\pN]{2,})$`)
@@ -350,7 +357,7 @@ func (s *Service) runSearch(ctx context.Context, tx *sqlx.Tx, userID int64, p *s
 	return hits, err
 }
 
-// page cuts the hits to the limit, with the cursor of the next page, and marks the snippets.
+// page cuts the hits to the limit, with the cursor of the next page.
 func (p *searchPlan) page(hits []SearchHit) SearchPage {
 	page := SearchPage{Hits: hits}
 	if len(hits) > p.q.Limit {
@@ -358,37 +365,10 @@ func (p *searchPlan) page(hits []SearchHit) SearchPage {
 		last := page.Hits[p.q.Limit-1]
 		page.Next = searchCursor{rank: last.Rank, ord: last.Ord, id: last.HitID, newest: p.newest}.String()
 	}
-	for i := range page.Hits {
-		page.Hits[i].Snippet = markSnippet(page.Hits[i].Snippet)
-	}
 	if page.Hits == nil {
 		page.Hits = []SearchHit{}
 	}
 	return page
-}
-
-// Markdown's marks, which a snippet shows as the words they mark: "**keen**" reads "keen".
-var (
-	mdLink      = regexp.MustCompile(`!?\[([^\]]*)\]\([^)]*\)`)
-	mdLineStart = regexp.MustCompile(`(?m)^[ \t]{0,3}(?:#{1,6}|>+|[-*+]|\d+[.)])[ \t]+`)
-	mdPairs     = strings.NewReplacer("**", "", "__", "", "~~", "", "`", "")
-	mdEmphOpen  = regexp.MustCompile(`(^|[\s(\x01])[*_]+([^\s*_])`)
-	mdEmphClose = regexp.MustCompile(`([^\s*_])[*_]+([\s.,;:!?)\x02]|$)`)
-)
-
-// plainSnippet drops Markdown's marks from a headline, keeping ts_headline's markers.
-func plainSnippet(s string) string {
-	s = mdLink.ReplaceAllString(s, "$1")
-	s = mdLineStart.ReplaceAllString(s, "")
-	s = mdPairs.Replace(s)
-	s = mdEmphOpen.ReplaceAllString(s, "$1$2")
-	return mdEmphClose.ReplaceAllString(s, "$1$2")
-}
-
-// markSnippet escapes a headline (without its Markdown marks) and turns its markers into <mark>.
-func markSnippet(s string) string {
-	s = html.EscapeString(plainSnippet(s))
-	return strings.NewReplacer(markStart, "<mark>", markStop, "</mark>").Replace(s)
 }
 
 // searchCursor is where the next page starts: after the last hit's rank and key, in the same

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/casecircle/casecircle/casestudy"
+	"github.com/casecircle/casecircle/server/render"
 )
 
 func TestSearch(t *testing.T) {
@@ -78,9 +79,10 @@ func TestSearch(t *testing.T) {
 	if got := kinds(search(author, casestudy.SearchQuery{Text: "delegaton struggles"})); !strings.Contains(got, "case:Delegation") {
 		t.Fatalf("a typo in the title: %s", got)
 	}
-	// Snippets are escaped HTML with marks.
+	// Snippets mark their matches (and render as escaped HTML with marks).
 	for _, h := range search(author, casestudy.SearchQuery{Text: "rewrites"}) {
-		if !strings.Contains(h.Snippet, "&amp; <mark>rewrites</mark>") || strings.Contains(h.Snippet, "<twice>") {
+		if html := render.Snippet(h.Snippet); !strings.Contains(html, "&amp; <mark>rewrites</mark>") || strings.Contains(html, "<twice>") ||
+			!strings.Contains(h.Snippet, casestudy.SnippetMarkStart+"rewrites"+casestudy.SnippetMarkStop) {
 			t.Fatalf("snippet %q", h.Snippet)
 		}
 	}

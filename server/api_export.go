@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/casecircle/casecircle/casestudy"
+	"github.com/casecircle/casecircle/server/render"
 )
 
 // registerExportRoutes adds, under /communities/:cid, the community's policy (members read it,
@@ -103,7 +104,7 @@ func (s *Server) handleExportCase(c echo.Context) error {
 	switch format {
 	case "markdown":
 		attachment(c, name+".md")
-		return c.Blob(http.StatusOK, "text/markdown; charset=utf-8", ex.Markdown())
+		return c.Blob(http.StatusOK, "text/markdown; charset=utf-8", render.CaseMarkdown(ex))
 	case "json":
 		attachment(c, name+".json")
 		return c.JSON(http.StatusOK, ex)
@@ -171,7 +172,7 @@ func (s *Server) handleExportCommunity(c echo.Context) error {
 		return err
 	}
 	for _, cs := range ex.Cases {
-		if err := add("cases/"+exportFileName(cs.Case.ID, cs.Case.Title)+".md", cs.Markdown()); err != nil {
+		if err := add("cases/"+exportFileName(cs.Case.ID, cs.Case.Title)+".md", render.CaseMarkdown(cs)); err != nil {
 			return err
 		}
 	}

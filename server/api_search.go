@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/casecircle/casecircle/casestudy"
+	"github.com/casecircle/casecircle/server/render"
 )
 
 // handleSearch: GET /api/v1/search?q=… → {"hits": [...], "next": cursor}.
@@ -18,6 +19,9 @@ func (s *Server) handleSearch(c echo.Context) error {
 	page, err := s.cfg.Service.Search(c.Request().Context(), currentUser(c).ID, q)
 	if err != nil {
 		return err
+	}
+	for i := range page.Hits {
+		page.Hits[i].Snippet = render.Snippet(page.Hits[i].Snippet) // escaped HTML with <mark>
 	}
 	return c.JSON(http.StatusOK, page)
 }
@@ -34,7 +38,7 @@ type searchPage struct {
 
 type searchHitView struct {
 	casestudy.SearchHit
-	SnippetHTML template.HTML // escaped by the service, with <mark> around matches
+	SnippetHTML template.HTML // escaped by render.Snippet, with <mark> around matches
 }
 
 // handleSearchPage: /search?q=…, the results as a page (and updated as one types by search.js).
@@ -55,7 +59,7 @@ func (s *Server) handleSearchPage(c echo.Context) error {
 			var page casestudy.SearchPage
 			if page, err = s.cfg.Service.Search(c.Request().Context(), currentUser(c).ID, q); err == nil {
 				for _, h := range page.Hits {
-					p.Hits = append(p.Hits, searchHitView{SearchHit: h, SnippetHTML: template.HTML(h.Snippet)}) // #nosec: escaped in casestudy.markSnippet
+					p.Hits = append(p.Hits, searchHitView{SearchHit: h, SnippetHTML: template.HTML(render.Snippet(h.Snippet))}) // #nosec: escaped in render.Snippet
 				}
 				if page.Next != "" {
 					next := c.QueryParams()

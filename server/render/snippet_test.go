@@ -1,6 +1,10 @@
-package casestudy
+package render_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/casecircle/casecircle/server/render"
+)
 
 // Snippets read as text, not Markdown source: "**keen**" is shown as "keen".
 func TestSnippetsDropMarkdownMarks(t *testing.T) {
@@ -11,8 +15,8 @@ func TestSnippetsDropMarkdownMarks(t *testing.T) {
 		"keep snake_case and 3*4 as they are":       "keep snake_case and 3*4 as they are",
 		"`code` and ~~struck~~ <b>":                 "code and struck &lt;b&gt;",
 	} {
-		if got := markSnippet(in); got != want {
-			t.Errorf("markSnippet(%q) = %q, want %q", in, got, want)
+		if got := render.Snippet(in); got != want {
+			t.Errorf("Snippet(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

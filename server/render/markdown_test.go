@@ -1,4 +1,4 @@
-package casestudy_test
+package render_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 
 	"github.com/casecircle/casecircle/casestudy"
+	"github.com/casecircle/casecircle/server/render"
 )
 
 // TestMarkdownExportEscapesEveryField: a Markdown export read by a viewer that renders raw HTML
@@ -36,7 +37,7 @@ func TestMarkdownExportEscapesEveryField(t *testing.T) {
 			Replies:       []casestudy.ExportMessage{{Author: "Cy", Body: "see <a href=javascript:alert(5)>this</a>", CreatedAt: now}},
 		}},
 	}
-	md := ex.Markdown()
+	md := render.CaseMarkdown(ex)
 	var html bytes.Buffer
 	viewer := goldmark.New(goldmark.WithRendererOptions(gmhtml.WithUnsafe())) // passes raw HTML through
 	if err := viewer.Convert(md, &html); err != nil {
