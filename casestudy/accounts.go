@@ -82,7 +82,7 @@ func validateLine(field, value string, max int, emptyMessage string) (string, er
 func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
 
 // Register creates an account and signs it in, returning the session token for the cookie.
-func (s *Service) Register(ctx context.Context, in SignUp) (User, string, error) {
+func (s Accounts) Register(ctx context.Context, in SignUp) (User, string, error) {
 	email, err := normaliseEmail(in.Email)
 	if err != nil {
 		return User{}, "", err
@@ -115,7 +115,7 @@ func (s *Service) Register(ctx context.Context, in SignUp) (User, string, error)
 // SignIn checks an e-mail and password and opens a new session, returning its token. Unknown
 // e-mail and wrong password give the same error after the same work. Repeated failures for one
 // address are throttled whether or not it has an account.
-func (s *Service) SignIn(ctx context.Context, email, password string) (User, string, error) {
+func (s Accounts) SignIn(ctx context.Context, email, password string) (User, string, error) {
 	email = strings.TrimSpace(email)
 	key := emailKey(email)
 	now := s.Now()
@@ -164,7 +164,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (User, str
 
 // Authenticate returns the user of a live session token, refreshing its idle timer. Expired or
 // revoked tokens give EUNAUTHORIZED.
-func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
+func (s Accounts) Authenticate(ctx context.Context, token string) (User, error) {
 	if token == "" {
 		return User{}, Errorf(EUNAUTHORIZED, "Please sign in.")
 	}
@@ -192,7 +192,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 }
 
 // SignOut ends the session of token.
-func (s *Service) SignOut(ctx context.Context, token string) error {
+func (s Accounts) SignOut(ctx context.Context, token string) error {
 	u, err := s.Authenticate(ctx, token)
 	if err != nil {
 		return err
@@ -211,7 +211,7 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 
 // confirmPassword returns the user of a live session whose password, asked again before a
 // weighty change, is right; a wrong one is an error on field.
-func (s *Service) confirmPassword(ctx context.Context, token, password, field, wrong string) (User, error) {
+func (s Accounts) confirmPassword(ctx context.Context, token, password, field, wrong string) (User, error) {
 	u, err := s.Authenticate(ctx, token)
 	if err != nil {
 		return User{}, err
@@ -240,7 +240,7 @@ func (s *Service) confirmPassword(ctx context.Context, token, password, field, w
 }
 
 // ChangePassword replaces the password of the session's user and ends all their other sessions.
-func (s *Service) ChangePassword(ctx context.Context, token, current, next string) error {
+func (s Accounts) ChangePassword(ctx context.Context, token, current, next string) error {
 	u, err := s.confirmPassword(ctx, token, current, "current_password", "Your current password is not right.")
 	if err != nil {
 		return err
@@ -288,7 +288,7 @@ func tokenHash(token string) []byte {
 // ValidSignIns returns which of the given sign-in tokens are still valid, and records activity
 // on them: a tab with a live connection open is in use. Tokens of ended sign-ins are left out.
 // It is for the realtime hub, which closes the sockets of sign-ins that ended by timing out.
-func (s *Service) ValidSignIns(ctx context.Context, tokens []string) (map[string]bool, error) {
+func (s Accounts) ValidSignIns(ctx context.Context, tokens []string) (map[string]bool, error) {
 	if len(tokens) == 0 {
 		return map[string]bool{}, nil
 	}

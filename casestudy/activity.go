@@ -35,7 +35,7 @@ type roomActivity struct {
 
 // RoomActivity returns, for each room of the community that has something new or a live
 // session, what it is. Members only.
-func (s *Service) RoomActivity(ctx context.Context, userID, communityID int64) (map[int64]Activity, error) {
+func (s Rooms) RoomActivity(ctx context.Context, userID, communityID int64) (map[int64]Activity, error) {
 	if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (s *Service) RoomActivity(ctx context.Context, userID, communityID int64) (
 
 // CommunityActivity sums RoomActivity over each of the user's communities: unread messages,
 // and whether any room has a live session now.
-func (s *Service) CommunityActivity(ctx context.Context, userID int64) (map[int64]Activity, error) {
+func (s Communities) CommunityActivity(ctx context.Context, userID int64) (map[int64]Activity, error) {
 	var rows []roomActivity
 	if err := sqlx.SelectContext(ctx, s.db, &rows, activitySQL, userID, 0); err != nil {
 		return nil, err

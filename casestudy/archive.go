@@ -44,11 +44,11 @@ const MaxSummaryLength = 10000
 
 // ArchiveDraft is the summary form as it first opens: the case's tags as themes, and the
 // learning points and actions of its sessions, every record kept.
-func (s *Service) ArchiveDraft(ctx context.Context, userID, communityID, caseID int64) (SummaryInput, []SessionRecord, error) {
+func (s Memory) ArchiveDraft(ctx context.Context, userID, communityID, caseID int64) (SummaryInput, []SessionRecord, error) {
 	if _, err := requireRole(ctx, s.db, userID, communityID, RoleFacilitator); err != nil {
 		return SummaryInput{}, nil, err
 	}
-	records, err := s.SessionRecords(ctx, userID, communityID, caseID)
+	records, err := LiveSessions(s).SessionRecords(ctx, userID, communityID, caseID) // another area, over the same core
 	if err != nil {
 		return SummaryInput{}, nil, err
 	}
@@ -77,7 +77,7 @@ func (s *Service) ArchiveDraft(ctx context.Context, userID, communityID, caseID 
 
 // ArchiveCase archives a published case with its learning summary. A live session must be ended
 // first.
-func (s *Service) ArchiveCase(ctx context.Context, userID, communityID, caseID int64, in SummaryInput) (Summary, error) {
+func (s Memory) ArchiveCase(ctx context.Context, userID, communityID, caseID int64, in SummaryInput) (Summary, error) {
 	themes, err := normaliseTags(in.Themes)
 	if err != nil {
 		return Summary{}, FieldErrorf("themes", "%s", strings.TrimPrefix(err.Error(), "validation: "))
@@ -160,7 +160,7 @@ func (s *Service) ArchiveCase(ctx context.Context, userID, communityID, caseID i
 }
 
 // UnarchiveCase opens an archived case's room again; its summary stays.
-func (s *Service) UnarchiveCase(ctx context.Context, userID, communityID, caseID int64) error {
+func (s Memory) UnarchiveCase(ctx context.Context, userID, communityID, caseID int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := requireRole(ctx, tx, userID, communityID, RoleFacilitator); err != nil {
 			return err
@@ -180,7 +180,7 @@ func (s *Service) UnarchiveCase(ctx context.Context, userID, communityID, caseID
 }
 
 // CaseSummary returns an archived case's learning summary, for members.
-func (s *Service) CaseSummary(ctx context.Context, userID, communityID, caseID int64) (Summary, error) {
+func (s Memory) CaseSummary(ctx context.Context, userID, communityID, caseID int64) (Summary, error) {
 	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
 		return Summary{}, err
 	}
@@ -220,7 +220,7 @@ type ArchiveFilter struct {
 }
 
 // ListArchive returns the community's archived cases, most recently archived first.
-func (s *Service) ListArchive(ctx context.Context, userID, communityID int64, f ArchiveFilter) ([]ArchivedCase, error) {
+func (s Memory) ListArchive(ctx context.Context, userID, communityID int64, f ArchiveFilter) ([]ArchivedCase, error) {
 	if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
 		return nil, err
 	}

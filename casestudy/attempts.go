@@ -48,7 +48,7 @@ func confirmKey(userID int64) []byte { return attemptKey("confirm", strconv.Form
 // reservePasswordAttempt counts one attempt for key, or refuses with ERATELIMITED when the
 // window's failures have reached the cap. The count and the insert happen under an advisory
 // lock on key, so the cap holds under concurrency across processes.
-func (s *Service) reservePasswordAttempt(ctx context.Context, key []byte, tooMany string) error {
+func (s *core) reservePasswordAttempt(ctx context.Context, key []byte, tooMany string) error {
 	now := s.Now()
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		lock := int32(binary.BigEndian.Uint32(key))

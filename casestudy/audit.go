@@ -59,7 +59,7 @@ type AuditFilter struct {
 }
 
 // ListAudit returns a community's audit entries, newest first. Facilitators only.
-func (s *Service) ListAudit(ctx context.Context, actorID, communityID int64, f AuditFilter) ([]AuditEntry, error) {
+func (s Communities) ListAudit(ctx context.Context, actorID, communityID int64, f AuditFilter) ([]AuditEntry, error) {
 	if _, err := requireRole(ctx, s.db, actorID, communityID, RoleFacilitator); err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ var AuditActions = []string{
 // ViewCase returns a case the user may see, as GetCase does, and records the first view of a
 // shared case in each sign-in session in the audit log. Later views in the same session, and
 // views of one's own drafts, are not recorded.
-func (s *Service) ViewCase(ctx context.Context, token string, userID, communityID, caseID int64) (Case, error) {
+func (s Cases) ViewCase(ctx context.Context, token string, userID, communityID, caseID int64) (Case, error) {
 	c, err := s.GetCase(ctx, userID, communityID, caseID)
 	if err != nil || c.Status == StatusDraft || token == "" {
 		return c, err

@@ -279,7 +279,7 @@ func (d Decisions) validate() error {
 // AnonymiseCase shows the author what would be replaced, without storing anything. For a case
 // being edited (caseID not 0, the author's own), the case's label book is read: people keep their
 // labels and texts kept before are marked so.
-func (s *Service) AnonymiseCase(ctx context.Context, userID, communityID, caseID int64, in CaseInput) (CasePreview, error) {
+func (s Cases) AnonymiseCase(ctx context.Context, userID, communityID, caseID int64, in CaseInput) (CasePreview, error) {
 	if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
 		return CasePreview{}, err
 	}
@@ -363,7 +363,7 @@ func (in CaseInput) withDecided(d decided) CaseInput {
 }
 
 // CreateCase stores a new case, as a draft or published at once.
-func (s *Service) CreateCase(ctx context.Context, userID, communityID int64, req SaveCase) (Case, error) {
+func (s Cases) CreateCase(ctx context.Context, userID, communityID int64, req SaveCase) (Case, error) {
 	publishing := req.Action == SavePublish
 	if req.Action != SaveDraft && !publishing {
 		return Case{}, FieldErrorf("action", "Use \"save\" or \"publish\".")
@@ -406,7 +406,7 @@ func (s *Service) CreateCase(ctx context.Context, userID, communityID int64, req
 
 // UpdateCase re-anonymises and stores the author's new text. Editing a published case keeps
 // the previous version in its history; publishing a draft needs the attestation.
-func (s *Service) UpdateCase(ctx context.Context, userID, communityID, caseID int64, req SaveCase) (Case, error) {
+func (s Cases) UpdateCase(ctx context.Context, userID, communityID, caseID int64, req SaveCase) (Case, error) {
 	if req.Action != SaveDraft && req.Action != SavePublish {
 		return Case{}, FieldErrorf("action", "Use \"save\" or \"publish\".")
 	}
@@ -480,7 +480,7 @@ func (s *Service) UpdateCase(ctx context.Context, userID, communityID, caseID in
 // author has withdrawn consent to share it), and stay stored until the community's retention
 // policy or the author's account deletion removes them. A live session running on it ends
 // first, its record kept. The audit log keeps that it was withdrawn, and by whom.
-func (s *Service) WithdrawCase(ctx context.Context, userID, communityID, caseID int64) (Case, error) {
+func (s Cases) WithdrawCase(ctx context.Context, userID, communityID, caseID int64) (Case, error) {
 	var ended RoomEvent
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		current, err := authorsCaseForUpdate(ctx, tx, userID, communityID, caseID, "withdraw")
@@ -533,7 +533,7 @@ func authorsCaseForUpdate(ctx context.Context, tx *sqlx.Tx, userID, communityID,
 }
 
 // GetCase returns a case the user may see: a published one, or one of their own.
-func (s *Service) GetCase(ctx context.Context, userID, communityID, caseID int64) (Case, error) {
+func (s Cases) GetCase(ctx context.Context, userID, communityID, caseID int64) (Case, error) {
 	if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
 		return Case{}, err
 	}
@@ -542,7 +542,7 @@ func (s *Service) GetCase(ctx context.Context, userID, communityID, caseID int64
 
 // ListCaseRevisions returns the earlier versions of a case the user may see, newest first: to its
 // author and the facilitators, and to other members when the community's policy allows it.
-func (s *Service) ListCaseRevisions(ctx context.Context, userID, communityID, caseID int64) ([]CaseRevision, error) {
+func (s Cases) ListCaseRevisions(ctx context.Context, userID, communityID, caseID int64) ([]CaseRevision, error) {
 	c, err := s.GetCase(ctx, userID, communityID, caseID)
 	if err != nil {
 		return nil, err
@@ -557,7 +557,7 @@ func (s *Service) ListCaseRevisions(ctx context.Context, userID, communityID, ca
 }
 
 // ListCases returns the cases of a community the user may see, newest first, one page at a time.
-func (s *Service) ListCases(ctx context.Context, userID, communityID int64, f CaseFilter) (CasePage, error) {
+func (s Cases) ListCases(ctx context.Context, userID, communityID int64, f CaseFilter) (CasePage, error) {
 	if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
 		return CasePage{}, err
 	}

@@ -70,7 +70,7 @@ func (in NewCommunity) validate() (NewCommunity, error) {
 }
 
 // CreateCommunity creates a community with its creator as first facilitator.
-func (s *Service) CreateCommunity(ctx context.Context, actorID int64, in NewCommunity) (Community, error) {
+func (s Communities) CreateCommunity(ctx context.Context, actorID int64, in NewCommunity) (Community, error) {
 	in, err := in.validate()
 	if err != nil {
 		return Community{}, err
@@ -96,7 +96,7 @@ func (s *Service) CreateCommunity(ctx context.Context, actorID int64, in NewComm
 }
 
 // UpdateCommunity renames a community and rewrites its description. Facilitators only.
-func (s *Service) UpdateCommunity(ctx context.Context, actorID, communityID int64, in NewCommunity) (Community, error) {
+func (s Communities) UpdateCommunity(ctx context.Context, actorID, communityID int64, in NewCommunity) (Community, error) {
 	in, err := in.validate()
 	if err != nil {
 		return Community{}, err
@@ -125,7 +125,7 @@ func (s *Service) UpdateCommunity(ctx context.Context, actorID, communityID int6
 // messages, session records, archive, formats, invitations and memberships. Facilitators only,
 // naming the community to confirm. Every member's live connections close. The audit log keeps
 // its entries (it is append-only), which hold no case or message text.
-func (s *Service) DeleteCommunity(ctx context.Context, actorID, communityID int64, confirmName string) error {
+func (s Communities) DeleteCommunity(ctx context.Context, actorID, communityID int64, confirmName string) error {
 	var members []int64
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := requireRole(ctx, tx, actorID, communityID, RoleFacilitator); err != nil {
@@ -157,7 +157,7 @@ func (s *Service) DeleteCommunity(ctx context.Context, actorID, communityID int6
 }
 
 // ListCommunities returns the communities the user belongs to, by name.
-func (s *Service) ListCommunities(ctx context.Context, userID int64) ([]Community, error) {
+func (s Communities) ListCommunities(ctx context.Context, userID int64) ([]Community, error) {
 	list := []Community{}
 	err := sqlx.SelectContext(ctx, s.db, &list, `
 		SELECT c.id, c.name, c.description, c.created_at, m.role AS my_role,
@@ -170,12 +170,12 @@ func (s *Service) ListCommunities(ctx context.Context, userID int64) ([]Communit
 
 // Membership returns the user's role in the community, or ENOTFOUND when they are not a member:
 // a non-member cannot tell a community they may not see from one that does not exist.
-func (s *Service) Membership(ctx context.Context, userID, communityID int64) (Role, error) {
+func (s Communities) Membership(ctx context.Context, userID, communityID int64) (Role, error) {
 	return membershipRole(ctx, s.db, userID, communityID, false)
 }
 
 // GetCommunity returns a community the user belongs to.
-func (s *Service) GetCommunity(ctx context.Context, userID, communityID int64) (Community, error) {
+func (s Communities) GetCommunity(ctx context.Context, userID, communityID int64) (Community, error) {
 	var c Community
 	err := sqlx.GetContext(ctx, s.db, &c, `
 		SELECT c.id, c.name, c.description, c.created_at, m.role AS my_role,
@@ -189,7 +189,7 @@ func (s *Service) GetCommunity(ctx context.Context, userID, communityID int64) (
 }
 
 // ListMembers returns the members of a community the actor belongs to, facilitators first.
-func (s *Service) ListMembers(ctx context.Context, actorID, communityID int64) ([]Member, error) {
+func (s Communities) ListMembers(ctx context.Context, actorID, communityID int64) ([]Member, error) {
 	if _, err := s.Membership(ctx, actorID, communityID); err != nil {
 		return nil, err
 	}
@@ -204,7 +204,7 @@ func (s *Service) ListMembers(ctx context.Context, actorID, communityID int64) (
 }
 
 // ChangeRole gives a member another role. Facilitators only; the last facilitator keeps theirs.
-func (s *Service) ChangeRole(ctx context.Context, actorID, communityID, userID int64, role Role) error {
+func (s Communities) ChangeRole(ctx context.Context, actorID, communityID, userID int64, role Role) error {
 	if !role.Valid() {
 		return FieldErrorf("role", "Choose member, supervisor or facilitator.")
 	}
@@ -234,7 +234,7 @@ func (s *Service) ChangeRole(ctx context.Context, actorID, communityID, userID i
 
 // RemoveMember takes a user out of a community: a facilitator removing someone, or anyone leaving
 // (actorID == userID). The last facilitator can do neither to themselves.
-func (s *Service) RemoveMember(ctx context.Context, actorID, communityID, userID int64) error {
+func (s Communities) RemoveMember(ctx context.Context, actorID, communityID, userID int64) error {
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		action := "member.left"
 		if actorID != userID {

@@ -57,7 +57,7 @@ type LearningPointRow struct {
 }
 
 // MyData returns everything the user wrote or chose, for download.
-func (s *Service) MyData(ctx context.Context, userID int64) (AccountData, error) {
+func (s Accounts) MyData(ctx context.Context, userID int64) (AccountData, error) {
 	d := AccountData{ExportedAt: s.Now(), Memberships: []MembershipData{}, Cases: []Case{}, Messages: []MessageData{}, LearningPoints: []LearningPointRow{}}
 	err := s.inReadTx(ctx, func(tx *sqlx.Tx) error {
 		if err := tx.GetContext(ctx, &d.Account, `SELECT id, email, display_name, created_at FROM users WHERE id = $1 AND erased_at IS NULL`, userID); err != nil {
@@ -98,7 +98,7 @@ func (s *Service) MyData(ctx context.Context, userID int64) (AccountData, error)
 //     in place) and their published cases are withdrawn;
 //   - their name is replaced in session records and session events;
 //   - each community's audit log records that an account was deleted.
-func (s *Service) DeleteAccount(ctx context.Context, token, password string) error {
+func (s Accounts) DeleteAccount(ctx context.Context, token, password string) error {
 	u, err := s.confirmPassword(ctx, token, password, "password", "Your password is not right.")
 	if err != nil {
 		return err
@@ -189,7 +189,7 @@ func (s *Service) DeleteAccount(ctx context.Context, token, password string) err
 // tombstoneMessages turns the user's messages in a community into tombstones, as deleting them
 // one by one would: the place in the thread stays, so replies keep their parent; text and
 // earlier versions go; each room hears of it.
-func (s *Service) tombstoneMessages(ctx context.Context, tx *sqlx.Tx, userID, communityID int64, now time.Time) ([]RoomEvent, error) {
+func (s *core) tombstoneMessages(ctx context.Context, tx *sqlx.Tx, userID, communityID int64, now time.Time) ([]RoomEvent, error) {
 	var msgs []struct {
 		ID     int64 `db:"id"`
 		CaseID int64 `db:"case_id"`

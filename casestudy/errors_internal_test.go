@@ -50,7 +50,7 @@ func TestTransactionErrorsNameTheirOperation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	s := &Service{db: db}
+	s := &core{db: db}
 	err = s.inTx(context.Background(), func(*sqlx.Tx) error { return nil })
 	e := AsError(err)
 	if e == nil || e.Code != EUNAVAILABLE || e.Op != "casestudy.TestTransactionErrorsNameTheirOperation" || e.Err == nil {

@@ -97,7 +97,7 @@ func (n *namer) name(id *int64, real *string) string {
 
 // ExportCase returns an archived case for export, in the given format (for the audit log:
 // "markdown", "html" or "json"). Facilitators only; audited.
-func (s *Service) ExportCase(ctx context.Context, userID, communityID, caseID int64, format string) (CaseExport, error) {
+func (s Memory) ExportCase(ctx context.Context, userID, communityID, caseID int64, format string) (CaseExport, error) {
 	var out CaseExport
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := requireRole(ctx, tx, userID, communityID, RoleFacilitator); err != nil {
@@ -125,7 +125,7 @@ func (s *Service) ExportCase(ctx context.Context, userID, communityID, caseID in
 
 // ExportCommunity returns every published and archived case of a community for export.
 // Facilitators only; audited. Drafts and withdrawn cases belong to their authors and are left out.
-func (s *Service) ExportCommunity(ctx context.Context, userID, communityID int64) (CommunityExport, error) {
+func (s Memory) ExportCommunity(ctx context.Context, userID, communityID int64) (CommunityExport, error) {
 	out := CommunityExport{ExportedAt: s.Now(), Cases: []CaseExport{}}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`); err != nil {

@@ -70,7 +70,7 @@ const invitationColumns = `id, community_id, role, created_at, expires_at, max_u
 
 // CreateInvitation makes an invitation link; the returned token goes in the link and is never
 // shown again. Facilitators only.
-func (s *Service) CreateInvitation(ctx context.Context, actorID, communityID int64, in NewInvitation) (Invitation, string, error) {
+func (s Invitations) CreateInvitation(ctx context.Context, actorID, communityID int64, in NewInvitation) (Invitation, string, error) {
 	if in.Lifetime == 0 {
 		in.Lifetime = DefaultInvitationLifetime
 	}
@@ -118,7 +118,7 @@ func (s *Service) CreateInvitation(ctx context.Context, actorID, communityID int
 }
 
 // ListInvitations returns a community's invitations, newest first. Facilitators only.
-func (s *Service) ListInvitations(ctx context.Context, actorID, communityID int64) ([]Invitation, error) {
+func (s Invitations) ListInvitations(ctx context.Context, actorID, communityID int64) ([]Invitation, error) {
 	if _, err := requireRole(ctx, s.db, actorID, communityID, RoleFacilitator); err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (s *Service) ListInvitations(ctx context.Context, actorID, communityID int6
 }
 
 // RevokeInvitation stops an invitation from being used again. Facilitators only.
-func (s *Service) RevokeInvitation(ctx context.Context, actorID, communityID, invitationID int64) error {
+func (s Invitations) RevokeInvitation(ctx context.Context, actorID, communityID, invitationID int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := requireRole(ctx, tx, actorID, communityID, RoleFacilitator); err != nil {
 			return err
@@ -179,14 +179,14 @@ func invitationByToken(ctx context.Context, q sqlx.QueryerContext, token string,
 }
 
 // PreviewInvitation tells the holder of a link which community it is for and whether it works.
-func (s *Service) PreviewInvitation(ctx context.Context, userID int64, token string) (InvitationPreview, error) {
+func (s Invitations) PreviewInvitation(ctx context.Context, userID int64, token string) (InvitationPreview, error) {
 	row, err := invitationByToken(ctx, s.db, token, false)
 	if err != nil {
 		return InvitationPreview{}, err
 	}
 	row.setStatus(s.Now())
 	p := InvitationPreview{CommunityName: row.CommunityName, Role: row.Role, Status: row.Status}
-	if _, err := s.Membership(ctx, userID, row.CommunityID); err == nil {
+	if _, err := Communities(s).Membership(ctx, userID, row.CommunityID); err == nil {
 		p.AlreadyMember, p.CommunityID = true, row.CommunityID
 	}
 	return p, nil
@@ -194,7 +194,7 @@ func (s *Service) PreviewInvitation(ctx context.Context, userID int64, token str
 
 // AcceptInvitation makes the user a member with the invitation's role. Someone who is a member
 // already keeps their role and uses up nothing.
-func (s *Service) AcceptInvitation(ctx context.Context, userID int64, token string) (Community, error) {
+func (s Invitations) AcceptInvitation(ctx context.Context, userID int64, token string) (Community, error) {
 	var communityID int64
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		row, err := invitationByToken(ctx, tx, token, true)
@@ -235,5 +235,5 @@ func (s *Service) AcceptInvitation(ctx context.Context, userID int64, token stri
 	if err != nil {
 		return Community{}, err
 	}
-	return s.GetCommunity(ctx, userID, communityID)
+	return Communities(s).GetCommunity(ctx, userID, communityID)
 }

@@ -35,7 +35,7 @@ const labelBookLock = 731
 // Service makes a random key, which suits tests only: books written with it cannot be read
 // after a restart.
 func WithSecretKey(secret []byte) ServiceOption {
-	return func(s *Service) { s.bookKey = deriveKey(secret, keyPurposeLabelBook) }
+	return func(s *core) { s.bookKey = deriveKey(secret, keyPurposeLabelBook) }
 }
 
 // deriveKey derives a key for one purpose from the server's secret.
@@ -55,7 +55,7 @@ func randomKey() []byte {
 
 // CheckSecretKey records the fingerprint of the label books' key on first use, and refuses to go
 // on with another key afterwards: books written with one key are unreadable with another.
-func (s *Service) CheckSecretKey(ctx context.Context) error {
+func (s *core) CheckSecretKey(ctx context.Context) error {
 	fp := deriveKey(s.bookKey, "fingerprint")
 	if _, err := s.db.ExecContext(ctx, `
 		INSERT INTO server_key_fingerprints (purpose, fingerprint, created_at) VALUES ($1, $2, $3)
@@ -74,10 +74,10 @@ func (s *Service) CheckSecretKey(ctx context.Context) error {
 }
 
 // newBook returns an empty book under the service's key.
-func (s *Service) newBook() *anonymise.Book { return anonymise.NewBook(s.bookKey) }
+func (s *core) newBook() *anonymise.Book { return anonymise.NewBook(s.bookKey) }
 
 // loadBook reads a case's book.
-func (s *Service) loadBook(ctx context.Context, q sqlx.QueryerContext, caseID int64) (*anonymise.Book, error) {
+func (s *core) loadBook(ctx context.Context, q sqlx.QueryerContext, caseID int64) (*anonymise.Book, error) {
 	rows, err := q.QueryxContext(ctx, `SELECT digest, first, kind, label, kept, words FROM label_book WHERE case_id = $1`, caseID)
 	if err != nil {
 		return nil, err
@@ -124,7 +124,7 @@ func lockBook(ctx context.Context, tx *sqlx.Tx, caseID int64) error {
 
 // decideInTx decides a text of a case inside tx: it holds the case's book, reads it, applies the
 // writer's decisions and stores the new entries.
-func (s *Service) decideInTx(ctx context.Context, tx *sqlx.Tx, caseID int64, fields []textField, tags []string, d Decisions) (decided, error) {
+func (s *core) decideInTx(ctx context.Context, tx *sqlx.Tx, caseID int64, fields []textField, tags []string, d Decisions) (decided, error) {
 	if err := lockBook(ctx, tx, caseID); err != nil {
 		return decided{}, err
 	}
@@ -195,7 +195,7 @@ func (c *bookCache) forget(caseID int64) {
 // roomBook returns the book of a case for a text written into its room: from this process's
 // cache when it is fresh, else read (without checking access: callers check before showing
 // anything derived from it, and the writer before storing).
-func (s *Service) roomBook(ctx context.Context, caseID int64) (*anonymise.Book, error) {
+func (s *core) roomBook(ctx context.Context, caseID int64) (*anonymise.Book, error) {
 	b, generation, ok := s.books.get(caseID, s.now())
 	if ok {
 		return b, nil
@@ -211,7 +211,7 @@ func (s *Service) roomBook(ctx context.Context, caseID int64) (*anonymise.Book, 
 // openRoomBook reads the book of a case whose room the user may write in, in one query with the
 // check itself: not a member, or no such room, is not found; an archived room is read-only. Nobody
 // else's book is read, so no answer (a finding's label) can tell an outsider what a case names.
-func (s *Service) openRoomBook(ctx context.Context, userID, communityID, caseID int64) (*anonymise.Book, error) {
+func (s *core) openRoomBook(ctx context.Context, userID, communityID, caseID int64) (*anonymise.Book, error) {
 	rows, err := s.db.QueryxContext(ctx, `
 		SELECT c.status, b.digest, b.first, b.kind, b.label, b.kept, b.words
 		FROM cases c
@@ -261,7 +261,7 @@ func (s *Service) openRoomBook(ctx context.Context, userID, communityID, caseID 
 // a text that adds to the book takes the lock and decides again on what the book holds then.
 // load reads the book after checking the writer's access; check tests that access again inside
 // the transaction that adds to the book.
-func (s *Service) decideForCase(ctx context.Context, caseID int64, load func(context.Context) (*anonymise.Book, error),
+func (s *core) decideForCase(ctx context.Context, caseID int64, load func(context.Context) (*anonymise.Book, error),
 	check func(context.Context, sqlx.QueryerContext) error, fields []textField, d Decisions) (decided, error) {
 	book, err := load(ctx)
 	if err != nil {

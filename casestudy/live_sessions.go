@@ -74,7 +74,7 @@ type StartSessionInput struct {
 
 // StartSession starts a live session on a published case. present are the people in the room
 // now, in the order they came (the first round-robin order is made from them).
-func (s *Service) StartSession(ctx context.Context, userID, communityID, caseID int64, in StartSessionInput, present []int64) (RoomEvent, error) {
+func (s LiveSessions) StartSession(ctx context.Context, userID, communityID, caseID int64, in StartSessionInput, present []int64) (RoomEvent, error) {
 	var ev RoomEvent
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := requireRole(ctx, tx, userID, communityID, RoleSupervisor, RoleFacilitator); err != nil {
@@ -130,7 +130,7 @@ func (s *Service) StartSession(ctx context.Context, userID, communityID, caseID 
 
 // ControlSession applies a command to the case's live session: supervisors steer it; anyone in
 // the community raises and lowers their own hand.
-func (s *Service) ControlSession(ctx context.Context, userID, communityID, caseID int64, cmd SessionCommand, present []int64) (RoomEvent, error) {
+func (s LiveSessions) ControlSession(ctx context.Context, userID, communityID, caseID int64, cmd SessionCommand, present []int64) (RoomEvent, error) {
 	var ev RoomEvent
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// The role is read again on every command: a supervisor demoted while their session
@@ -219,7 +219,7 @@ func (v SessionView) people() session.People {
 func (v SessionView) roleOf(userID int64) SessionRole { return v.people().RoleOf(userID) }
 
 // LiveSession returns the case's running session, for a member; ENOTFOUND when none runs.
-func (s *Service) LiveSession(ctx context.Context, userID, communityID, caseID int64) (SessionView, error) {
+func (s LiveSessions) LiveSession(ctx context.Context, userID, communityID, caseID int64) (SessionView, error) {
 	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
 		return SessionView{}, err
 	}
@@ -340,7 +340,7 @@ func appendSessionEvent(ctx context.Context, tx *sqlx.Tx, node, evType, action s
 // AdvanceOverdueSessions moves on every running session whose phase is over time and whose
 // template says to advance by itself; other overdue phases wait for their supervisor, who is
 // prompted by the page. Several processes may run it at once: each session is taken by one.
-func (s *Service) AdvanceOverdueSessions(ctx context.Context) (int, error) {
+func (s LiveSessions) AdvanceOverdueSessions(ctx context.Context) (int, error) {
 	var rooms []int64
 	if err := sqlx.SelectContext(ctx, s.db, &rooms, `SELECT case_id FROM live_sessions WHERE ended_at IS NULL
 		AND NOT (state->>'paused')::boolean AND (state->>'deadline')::timestamptz <= $1`, s.now().UTC()); err != nil {

@@ -62,7 +62,7 @@ func communityPolicy(ctx context.Context, q sqlx.QueryerContext, communityID int
 }
 
 // CommunityPolicy returns the community's policy, for its members.
-func (s *Service) CommunityPolicy(ctx context.Context, userID, communityID int64) (Policy, error) {
+func (s Communities) CommunityPolicy(ctx context.Context, userID, communityID int64) (Policy, error) {
 	if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
 		return Policy{}, err
 	}
@@ -71,7 +71,7 @@ func (s *Service) CommunityPolicy(ctx context.Context, userID, communityID int64
 
 // SetCommunityPolicy replaces the community's policy. Facilitators only; audited with the
 // settings (which are not personal). An empty RevisionHistory keeps the current one.
-func (s *Service) SetCommunityPolicy(ctx context.Context, userID, communityID int64, p Policy) (Policy, error) {
+func (s Communities) SetCommunityPolicy(ctx context.Context, userID, communityID int64, p Policy) (Policy, error) {
 	keepHistory := p.RevisionHistory == ""
 	if keepHistory {
 		p.RevisionHistory = HistoryAuthorAndFacilitators // only to validate; the current one is kept below

@@ -31,7 +31,7 @@ type RetentionReport struct {
 // the lock taken returns at once with Ran false. Each case's messages go in their own
 // transaction, so a long run holds no lock on other rooms for long and a failure loses nothing
 // half-done.
-func (s *Service) ApplyRetention(ctx context.Context) (RetentionReport, error) {
+func (s Memory) ApplyRetention(ctx context.Context) (RetentionReport, error) {
 	var report RetentionReport
 	conn, err := s.db.Connx(ctx)
 	if err != nil {
@@ -69,7 +69,7 @@ func (s *Service) ApplyRetention(ctx context.Context) (RetentionReport, error) {
 	return report, nil
 }
 
-func (s *Service) applyPolicy(ctx context.Context, conn *sqlx.Conn, communityID int64, p Policy, now time.Time) (messages, drafts int, err error) {
+func (s *core) applyPolicy(ctx context.Context, conn *sqlx.Conn, communityID int64, p Policy, now time.Time) (messages, drafts int, err error) {
 	var cases []int64
 	if p.RetainMessagesDays != nil {
 		// Cases archived before the cut-off that still have messages.

@@ -64,7 +64,7 @@ func mayRedact(ctx context.Context, q sqlx.QueryerContext, userID, communityID i
 
 // RedactCaseRevision removes the text of one earlier version of a case, for its author or a
 // facilitator. Redacting a version twice is a conflict.
-func (s *Service) RedactCaseRevision(ctx context.Context, userID, communityID, caseID int64, version int) (CaseRevision, error) {
+func (s Cases) RedactCaseRevision(ctx context.Context, userID, communityID, caseID int64, version int) (CaseRevision, error) {
 	var rev CaseRevision
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := requireRole(ctx, tx, userID, communityID); err != nil {
@@ -172,7 +172,7 @@ func revisionHolds(r CaseRevision, texts []string) bool {
 
 // ListMessageRevisions returns the earlier versions of a message, newest first, for its author
 // and the community's facilitators.
-func (s *Service) ListMessageRevisions(ctx context.Context, userID, communityID, caseID, messageID int64) ([]MessageRevision, error) {
+func (s Rooms) ListMessageRevisions(ctx context.Context, userID, communityID, caseID, messageID int64) ([]MessageRevision, error) {
 	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
 		return nil, err
 	}
@@ -209,7 +209,7 @@ func messageAuthor(ctx context.Context, q sqlx.QueryerContext, caseID, messageID
 
 // RedactMessageRevision removes the text of one earlier version of a message, for its author or a
 // facilitator; audited without content.
-func (s *Service) RedactMessageRevision(ctx context.Context, userID, communityID, caseID, messageID int64, version int) error {
+func (s Rooms) RedactMessageRevision(ctx context.Context, userID, communityID, caseID, messageID int64, version int) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := requireRoom(ctx, tx, userID, communityID, caseID); err != nil {
 			return err

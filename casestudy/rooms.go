@@ -136,7 +136,7 @@ func validateBody(body string) (string, error) {
 // written into the case's room (a message, a learning point), with the case's label book: every
 // finding must be accepted or dismissed, or have been kept before; what the writer decides, the
 // book remembers.
-func (s *Service) anonymiseMessage(ctx context.Context, userID, communityID, caseID int64, body string, d Decisions) (decided, error) {
+func (s *core) anonymiseMessage(ctx context.Context, userID, communityID, caseID int64, body string, d Decisions) (decided, error) {
 	load := func(ctx context.Context) (*anonymise.Book, error) { return s.roomBook(ctx, caseID) }
 	check := func(ctx context.Context, q sqlx.QueryerContext) error {
 		return requireOpenRoom(ctx, q, userID, communityID, caseID)
@@ -150,7 +150,7 @@ func (s *Service) anonymiseMessage(ctx context.Context, userID, communityID, cas
 
 // AnonymiseMessage shows the writer what would be replaced in a message to a case's room, with
 // the case's label book, without storing anything: the composer calls it while one types.
-func (s *Service) AnonymiseMessage(ctx context.Context, userID, communityID, caseID int64, body string) (FieldPreview, error) {
+func (s Rooms) AnonymiseMessage(ctx context.Context, userID, communityID, caseID int64, body string) (FieldPreview, error) {
 	body = strings.TrimSpace(anonymise.Normalise(body))
 	if n := utf8.RuneCountInString(body); n > MaxMessageLength {
 		return FieldPreview{}, FieldErrorf("body", "Use at most %d characters (this has %d).", MaxMessageLength, n)
@@ -169,7 +169,7 @@ func (s *Service) AnonymiseMessage(ctx context.Context, userID, communityID, cas
 // PostMessage stores a message and its event. Resending the same ClientID returns the original
 // event instead of storing a second message. Messages from all connections are stored together
 // by group commit (store_messages.go).
-func (s *Service) PostMessage(ctx context.Context, userID, communityID, caseID int64, in NewMessage) (RoomEvent, error) {
+func (s Rooms) PostMessage(ctx context.Context, userID, communityID, caseID int64, in NewMessage) (RoomEvent, error) {
 	wait, err := s.SubmitMessage(ctx, userID, communityID, caseID, in)
 	if err != nil {
 		return RoomEvent{}, err
@@ -180,7 +180,7 @@ func (s *Service) PostMessage(ctx context.Context, userID, communityID, caseID i
 // SubmitMessage checks and anonymises a message now, queues it for storing, and returns a
 // function that waits until it is stored (or refused). A connection can so send several
 // messages without waiting for each commit; they are stored in the order submitted.
-func (s *Service) SubmitMessage(ctx context.Context, userID, communityID, caseID int64, in NewMessage) (wait func() (RoomEvent, error), err error) {
+func (s Rooms) SubmitMessage(ctx context.Context, userID, communityID, caseID int64, in NewMessage) (wait func() (RoomEvent, error), err error) {
 	in, err = in.validate()
 	if err != nil {
 		return nil, err
@@ -197,7 +197,7 @@ func (s *Service) SubmitMessage(ctx context.Context, userID, communityID, caseID
 // EditMessage replaces the text of the user's own message (re-anonymised), keeping the earlier
 // version, and adds an edit event to the room. With redactEarlier, earlier versions that still
 // hold a text replaced in this edit are redacted in the same step.
-func (s *Service) EditMessage(ctx context.Context, userID, communityID, caseID, messageID int64, body string, d Decisions, redactEarlier bool) (RoomEvent, error) {
+func (s Rooms) EditMessage(ctx context.Context, userID, communityID, caseID, messageID int64, body string, d Decisions, redactEarlier bool) (RoomEvent, error) {
 	body, err := validateBody(body)
 	if err != nil {
 		return RoomEvent{}, err
@@ -229,7 +229,7 @@ func (s *Service) EditMessage(ctx context.Context, userID, communityID, caseID, 
 
 // DeleteMessage turns the user's own message into a tombstone: its place in the thread stays,
 // its text and earlier versions go.
-func (s *Service) DeleteMessage(ctx context.Context, userID, communityID, caseID, messageID int64) (RoomEvent, error) {
+func (s Rooms) DeleteMessage(ctx context.Context, userID, communityID, caseID, messageID int64) (RoomEvent, error) {
 	return s.changeMessage(ctx, userID, communityID, caseID, messageID, EventMessageDeleted, func(tx *sqlx.Tx, m Message, now time.Time) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM message_revisions WHERE message_id = $1`, m.ID); err != nil {
 			return err
@@ -239,7 +239,7 @@ func (s *Service) DeleteMessage(ctx context.Context, userID, communityID, caseID
 	})
 }
 
-func (s *Service) changeMessage(ctx context.Context, userID, communityID, caseID, messageID int64, eventType string,
+func (s *core) changeMessage(ctx context.Context, userID, communityID, caseID, messageID int64, eventType string,
 	change func(tx *sqlx.Tx, m Message, now time.Time) error) (RoomEvent, error) {
 	var ev RoomEvent
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -280,7 +280,7 @@ func (s *Service) changeMessage(ctx context.Context, userID, communityID, caseID
 
 // RoomEvents returns up to limit events of a room after seq `after`, in order, for a member who
 // may see the case.
-func (s *Service) RoomEvents(ctx context.Context, userID, communityID, caseID, after int64, limit int) ([]RoomEvent, error) {
+func (s Rooms) RoomEvents(ctx context.Context, userID, communityID, caseID, after int64, limit int) ([]RoomEvent, error) {
 	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
 		return nil, err
 	}
@@ -294,7 +294,7 @@ func (s *Service) RoomEvents(ctx context.Context, userID, communityID, caseID, a
 }
 
 // RoomHead returns the last seq of a room (0 before its first event).
-func (s *Service) RoomHead(ctx context.Context, userID, communityID, caseID int64) (int64, error) {
+func (s Rooms) RoomHead(ctx context.Context, userID, communityID, caseID int64) (int64, error) {
 	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
 		return 0, err
 	}
@@ -342,7 +342,7 @@ type RoomAccess struct {
 // EnterRoom checks that the user may read the case's room (a member of its community; the case
 // published or archived) and returns its head. Everything else is not found, so a room's
 // existence is not revealed to outsiders.
-func (s *Service) EnterRoom(ctx context.Context, userID, caseID int64) (RoomAccess, error) {
+func (s Rooms) EnterRoom(ctx context.Context, userID, caseID int64) (RoomAccess, error) {
 	var a struct {
 		CommunityID int64      `db:"community_id"`
 		Status      CaseStatus `db:"status"`
@@ -363,7 +363,7 @@ func (s *Service) EnterRoom(ctx context.Context, userID, caseID int64) (RoomAcce
 // ReplayRoom reads up to limit events of a room after seq `after`, in order. It does not check
 // access: it is for the realtime hub, which delivers only to subscribers it has let in through
 // EnterRoom.
-func (s *Service) ReplayRoom(ctx context.Context, caseID, after int64, limit int) ([]RoomEvent, error) {
+func (s Rooms) ReplayRoom(ctx context.Context, caseID, after int64, limit int) ([]RoomEvent, error) {
 	if limit <= 0 || limit > MaxEventsPage {
 		limit = MaxEventsPage
 	}
@@ -372,7 +372,7 @@ func (s *Service) ReplayRoom(ctx context.Context, caseID, after int64, limit int
 
 // RoomEventsBefore returns up to limit events of a room before seq `before`, oldest first:
 // the page before an earlier one.
-func (s *Service) RoomEventsBefore(ctx context.Context, userID, communityID, caseID, before int64, limit int) ([]RoomEvent, error) {
+func (s Rooms) RoomEventsBefore(ctx context.Context, userID, communityID, caseID, before int64, limit int) ([]RoomEvent, error) {
 	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
 		return nil, err
 	}
@@ -403,7 +403,7 @@ type RoomSnapshot struct {
 
 // RoomThreads returns up to limit threads with top-level message id below `before` (0: the
 // newest), newest first, read in one snapshot together with the room's head.
-func (s *Service) RoomThreads(ctx context.Context, userID, communityID, caseID, before int64, limit int) (RoomSnapshot, error) {
+func (s Rooms) RoomThreads(ctx context.Context, userID, communityID, caseID, before int64, limit int) (RoomSnapshot, error) {
 	if limit <= 0 || limit > MaxThreadsPage {
 		limit = MaxThreadsPage
 	}
@@ -443,7 +443,7 @@ func (s *Service) RoomThreads(ctx context.Context, userID, communityID, caseID, 
 
 // MarkRead moves the user's unread marker of a room forward to seq (never back, never past the
 // room's head) and returns where it stands.
-func (s *Service) MarkRead(ctx context.Context, userID, communityID, caseID, seq int64) (int64, error) {
+func (s Rooms) MarkRead(ctx context.Context, userID, communityID, caseID, seq int64) (int64, error) {
 	if seq < 0 {
 		return 0, FieldErrorf("seq", "Use a sequence number of 0 or more.")
 	}

@@ -218,7 +218,7 @@ var newestMessagesSQL = withMessageFilters(`
 const newestMessagesAbove = 10000
 
 // Search runs a search for the user.
-func (s *Service) Search(ctx context.Context, userID int64, q SearchQuery) (SearchPage, error) {
+func (s Memory) Search(ctx context.Context, userID int64, q SearchQuery) (SearchPage, error) {
 	p, err := newSearchPlan(q)
 	if err != nil {
 		return SearchPage{}, err
@@ -299,7 +299,7 @@ func (p *searchPlan) cursorArgs() (rank any, ord int, id int64) {
 }
 
 // searchableCommunities are the user's communities, or the one asked for if they belong to it.
-func (s *Service) searchableCommunities(ctx context.Context, userID, communityID int64) ([]int64, error) {
+func (s *core) searchableCommunities(ctx context.Context, userID, communityID int64) ([]int64, error) {
 	if communityID != 0 {
 		if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
 			return nil, err
@@ -312,7 +312,7 @@ func (s *Service) searchableCommunities(ctx context.Context, userID, communityID
 }
 
 // runSearch runs the plan's statements in one read-only snapshot.
-func (s *Service) runSearch(ctx context.Context, tx *sqlx.Tx, userID int64, p *searchPlan) ([]SearchHit, error) {
+func (s *core) runSearch(ctx context.Context, tx *sqlx.Tx, userID int64, p *searchPlan) ([]SearchHit, error) {
 	// Parallel workers cost more than they save on a small machine serving many users.
 	if _, err := tx.ExecContext(ctx, `SET LOCAL max_parallel_workers_per_gather = 0`); err != nil {
 		return nil, err

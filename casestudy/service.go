@@ -10,9 +10,44 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// Service is the domain's entry point. Each public method is one unit of work: it owns its
-// transaction and checks that the acting user may do what is asked.
+// Service is the domain's entry point, a facade over one service per area: Accounts,
+// Communities, Invitations, Cases, Rooms, LiveSessions and Memory (archive, search, export, retention),
+// whose methods it carries as its own. Each public method is one unit of work: it owns its
+// transaction and checks that the acting user may do what is asked. The areas share one core
+// (the database, the clock, the events, the label books and the message writer) and stay one
+// package: posting a message checks and advances a live session's turn in the same
+// transaction, and erasure and retention touch every table.
 type Service struct {
+	*core
+	Accounts
+	Communities
+	Invitations
+	Cases
+	Rooms
+	LiveSessions
+	Memory
+}
+
+// The areas of the domain (see Service).
+type (
+	// Accounts: registration, sign-in, passwords, one's own data and its erasure.
+	Accounts struct{ *core }
+	// Communities: communities, members and roles, policies, activity, the audit log.
+	Communities struct{ *core }
+	// Invitations: inviting people to a community by link, and joining by one.
+	Invitations struct{ *core }
+	// Cases: writing, anonymising, publishing and withdrawing case studies, and their versions.
+	Cases struct{ *core }
+	// Rooms: a case's discussion: messages, threads, events, read markers.
+	Rooms struct{ *core }
+	// LiveSessions: running a supervision session on a case, its formats and its records.
+	LiveSessions struct{ *core }
+	// Memory: the archive and its summaries, search, export and retention.
+	Memory struct{ *core }
+)
+
+// core is what every area shares.
+type core struct {
 	db     *sqlx.DB
 	now    func() time.Time
 	events Events
@@ -45,39 +80,40 @@ func (noEvents) MembershipEnded(int64, int64) {}
 func (noEvents) RoomEventCommitted(RoomEvent) {}
 
 // ServiceOption configures a Service.
-type ServiceOption func(*Service)
+type ServiceOption func(*core)
 
 // WithClock replaces the wall clock, for tests of expiry.
-func WithClock(now func() time.Time) ServiceOption { return func(s *Service) { s.now = now } }
+func WithClock(now func() time.Time) ServiceOption { return func(s *core) { s.now = now } }
 
 // WithNodeID names this process in the notices of the room events it stores, so that its
 // realtime hub can tell them from other processes' events.
-func WithNodeID(id string) ServiceOption { return func(s *Service) { s.node = id } }
+func WithNodeID(id string) ServiceOption { return func(s *core) { s.node = id } }
 
 // WithSearchNewestAbove sets how many matching messages make a search list messages newest first
 // rather than ranked (default 10,000), for tests of both orders on little data.
 func WithSearchNewestAbove(n int) ServiceOption {
-	return func(s *Service) { s.newestAbove = float64(n) }
+	return func(s *core) { s.newestAbove = float64(n) }
 }
 
 // WithEvents sets the receiver of domain events.
-func WithEvents(e Events) ServiceOption { return func(s *Service) { s.events = e } }
+func WithEvents(e Events) ServiceOption { return func(s *core) { s.events = e } }
 
 // NewService returns the domain service over db.
 func NewService(db *sqlx.DB, opts ...ServiceOption) *Service {
-	s := &Service{db: db, now: time.Now, events: noEvents{}, newestAbove: newestMessagesAbove}
-	s.writer = newMessageWriter(s)
+	c := &core{db: db, now: time.Now, events: noEvents{}, newestAbove: newestMessagesAbove}
+	c.writer = newMessageWriter(c)
 	for _, o := range opts {
-		o(s)
+		o(c)
 	}
-	if s.bookKey == nil {
-		s.bookKey = deriveKey(randomKey(), keyPurposeLabelBook)
+	if c.bookKey == nil {
+		c.bookKey = deriveKey(randomKey(), keyPurposeLabelBook)
 	}
-	return s
+	return &Service{core: c, Accounts: Accounts{c}, Communities: Communities{c}, Invitations: Invitations{c}, Cases: Cases{c}, Rooms: Rooms{c},
+		LiveSessions: LiveSessions{c}, Memory: Memory{c}}
 }
 
 // Now is the service's clock, in UTC.
-func (s *Service) Now() time.Time { return s.now().UTC() }
+func (s *core) Now() time.Time { return s.now().UTC() }
 
 type requestIDKey struct{}
 
@@ -96,12 +132,12 @@ func requestIDFrom(ctx context.Context) string {
 func (s *Service) Close() { s.writer.close() }
 
 // inTx runs fn in a transaction, committed only if fn succeeds.
-func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+func (s *core) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	return classified(runTx(ctx, s.db, nil, fn))
 }
 
 // inReadTx runs fn in a read-only repeatable-read transaction: every query sees one snapshot.
-func (s *Service) inReadTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+func (s *core) inReadTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	return classified(runTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, fn))
 }
 

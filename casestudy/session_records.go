@@ -75,7 +75,7 @@ type SessionRecord struct {
 
 // AddLearningPoint records a learning point or an action in the session's last phase: by the
 // supervisor, or by anyone if the template lets members record learning.
-func (s *Service) AddLearningPoint(ctx context.Context, userID, communityID, caseID int64, in NewLearningPoint) (RoomEvent, error) {
+func (s LiveSessions) AddLearningPoint(ctx context.Context, userID, communityID, caseID int64, in NewLearningPoint) (RoomEvent, error) {
 	if in.Kind == "" {
 		in.Kind = "learning"
 	}
@@ -231,7 +231,7 @@ func sessionRecord(ctx context.Context, tx *sqlx.Tx, view SessionView, ended tim
 }
 
 // SessionRecords lists the records of a case's ended sessions, newest first, for members.
-func (s *Service) SessionRecords(ctx context.Context, userID, communityID, caseID int64) ([]SessionRecord, error) {
+func (s LiveSessions) SessionRecords(ctx context.Context, userID, communityID, caseID int64) ([]SessionRecord, error) {
 	if err := requireRoom(ctx, s.db, userID, communityID, caseID); err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // ListTemplates returns the built-in templates and the community's own, for any member.
-func (s *Service) ListTemplates(ctx context.Context, userID, communityID int64) ([]Template, error) {
+func (s LiveSessions) ListTemplates(ctx context.Context, userID, communityID int64) ([]Template, error) {
 	if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
 		return nil, err
 	}
@@ -20,7 +20,7 @@ func (s *Service) ListTemplates(ctx context.Context, userID, communityID int64) 
 }
 
 // GetTemplate returns one template by key ("balint", "custom-12").
-func (s *Service) GetTemplate(ctx context.Context, userID, communityID int64, key string) (Template, error) {
+func (s LiveSessions) GetTemplate(ctx context.Context, userID, communityID int64, key string) (Template, error) {
 	if _, err := requireRole(ctx, s.db, userID, communityID); err != nil {
 		return Template{}, err
 	}
@@ -29,7 +29,7 @@ func (s *Service) GetTemplate(ctx context.Context, userID, communityID int64, ke
 
 // CreateTemplate stores a facilitator's template for the community: written from scratch or
 // edited from a copy of another (basedOn names it, for the record).
-func (s *Service) CreateTemplate(ctx context.Context, userID, communityID int64, t Template, basedOn string) (Template, error) {
+func (s LiveSessions) CreateTemplate(ctx context.Context, userID, communityID int64, t Template, basedOn string) (Template, error) {
 	if err := t.Validate(); err != nil {
 		return Template{}, err
 	}
@@ -54,7 +54,7 @@ func (s *Service) CreateTemplate(ctx context.Context, userID, communityID int64,
 }
 
 // CopyTemplate makes an editable copy of a template for the community, named "<name> (copy)".
-func (s *Service) CopyTemplate(ctx context.Context, userID, communityID int64, key string) (Template, error) {
+func (s LiveSessions) CopyTemplate(ctx context.Context, userID, communityID int64, key string) (Template, error) {
 	src, err := s.GetTemplate(ctx, userID, communityID, key)
 	if err != nil {
 		return Template{}, err
@@ -65,7 +65,7 @@ func (s *Service) CopyTemplate(ctx context.Context, userID, communityID int64, k
 
 // UpdateTemplate replaces one of the community's own templates. Sessions already run keep the
 // template as it was when they started.
-func (s *Service) UpdateTemplate(ctx context.Context, userID, communityID int64, key string, t Template) (Template, error) {
+func (s LiveSessions) UpdateTemplate(ctx context.Context, userID, communityID int64, key string, t Template) (Template, error) {
 	if err := t.Validate(); err != nil {
 		return Template{}, err
 	}
@@ -90,7 +90,7 @@ func (s *Service) UpdateTemplate(ctx context.Context, userID, communityID int64,
 }
 
 // DeleteTemplate removes one of the community's own templates.
-func (s *Service) DeleteTemplate(ctx context.Context, userID, communityID int64, key string) error {
+func (s LiveSessions) DeleteTemplate(ctx context.Context, userID, communityID int64, key string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		old, err := ownTemplate(ctx, tx, userID, communityID, key, "deleted")
 		if err != nil {

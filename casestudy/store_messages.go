@@ -41,7 +41,7 @@ type postResult struct {
 // messageWriter is the one goroutine that stores messages, started with the first one and
 // stopped by close (Service.Close), which waits for it.
 type messageWriter struct {
-	s     *Service
+	s     *core
 	queue chan *postRequest
 	stop  chan struct{} // closed by close: take no more
 	done  chan struct{} // closed when run has returned
@@ -54,7 +54,7 @@ type messageWriter struct {
 	fault func(batchSize int) error
 }
 
-func newMessageWriter(s *Service) *messageWriter {
+func newMessageWriter(s *core) *messageWriter {
 	return &messageWriter{s: s, queue: make(chan *postRequest, 4*maxBatch), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
@@ -636,7 +636,7 @@ func liveSessionsForUpdate(ctx context.Context, tx *sqlx.Tx, rooms []int64) (map
 }
 
 // eventAt reads one event of a room.
-func (s *Service) eventAt(ctx context.Context, caseID, seq int64) (RoomEvent, error) {
+func (s *core) eventAt(ctx context.Context, caseID, seq int64) (RoomEvent, error) {
 	events, err := roomEvents(ctx, s.db, caseID, seq-1, 1)
 	if err != nil {
 		return RoomEvent{}, err
