@@ -97,6 +97,7 @@ func wantCode(t *testing.T, err error, code, field string) {
 }
 
 func TestPasswordRules(t *testing.T) {
+	t.Parallel()
 	for name, pw := range map[string]string{
 		"too short": "short pass", "too long": strings.Repeat("x", 255) + "yz", "common": "Password1234", "one character repeated": "aaaaaaaaaaaaaaa",
 	} {
@@ -110,6 +111,7 @@ func TestPasswordRules(t *testing.T) {
 }
 
 func TestRegister(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.mustRegister(t, "ada")
@@ -131,6 +133,7 @@ func TestRegister(t *testing.T) {
 }
 
 func TestSignInAndSessions(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	ada, signupToken := f.mustRegister(t, "ada")
@@ -216,6 +219,7 @@ func TestSignInAndSessions(t *testing.T) {
 }
 
 func TestSignInThrottling(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.mustRegister(t, "bea")
@@ -238,6 +242,7 @@ func TestSignInThrottling(t *testing.T) {
 }
 
 func TestAuditLogIsAppendOnlyAndHoldsNoSecrets(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	_, token := f.mustRegister(t, "cy")

@@ -9,6 +9,7 @@ import (
 )
 
 func TestArchiveCase(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	ctx := context.Background()
 	must := mustOK(t)

@@ -11,6 +11,7 @@ import (
 // EUNAVAILABLE and a Retry-After, so no number of callers can make the process hash more
 // passwords at once than it has slots.
 func TestWorkGateBoundsConcurrentWork(t *testing.T) {
+	t.Parallel()
 	g := newWorkGate(2, 3)
 	release := make(chan struct{})
 	var started sync.WaitGroup

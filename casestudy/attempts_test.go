@@ -13,6 +13,7 @@ import (
 // Concurrent wrong passwords for one address, through two processes, must not get more than
 // the cap's worth of checks: the count is taken before the password is checked, under a lock.
 func TestSignInLockoutHoldsUnderConcurrencyAcrossProcesses(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.mustRegister(t, "cleo")
 	other := closedAtEnd(t, casestudy.NewService(f.db.DB, casestudy.WithClock(f.clock.Now)))
@@ -42,6 +43,7 @@ func TestSignInLockoutHoldsUnderConcurrencyAcrossProcesses(t *testing.T) {
 // Asking for the password again before a weighty change (new password, deleting the account)
 // is throttled per account as sign-in is; a right password clears the count.
 func TestPasswordConfirmationIsThrottledPerAccount(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	_, token := f.mustRegister(t, "dara")

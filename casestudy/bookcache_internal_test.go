@@ -11,6 +11,7 @@ import (
 // A book read while an entry was being added must not be cached after the cache was cleared for
 // that entry: the next message would be checked against the stale book for the whole TTL.
 func TestBookCacheDropsBooksReadBeforeAnAddition(t *testing.T) {
+	t.Parallel()
 	var c bookCache
 	now := time.Unix(1_800_000_000, 0)
 	key := bytes.Repeat([]byte{7}, 32)

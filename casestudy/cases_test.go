@@ -61,6 +61,7 @@ func acceptAll(t *testing.T, f *fixture, uid, cid int64, in casestudy.CaseInput)
 }
 
 func TestCaseLifecycle(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	cid, author, other, outsider := caseCommunity(t, f)
@@ -215,6 +216,7 @@ func TestCaseLifecycle(t *testing.T) {
 }
 
 func TestCaseListFiltersAndPages(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	cid, author, other, outsider := caseCommunity(t, f)

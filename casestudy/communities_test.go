@@ -9,6 +9,7 @@ import (
 )
 
 func TestCommunitiesAndRoles(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	fac, _ := f.mustRegister(t, "fay")
@@ -96,6 +97,7 @@ func TestCommunitiesAndRoles(t *testing.T) {
 }
 
 func TestInvitations(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	fac, _ := f.mustRegister(t, "fay")

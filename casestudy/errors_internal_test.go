@@ -12,6 +12,7 @@ import (
 )
 
 func TestDatabaseErrorsAreClassifiedOnce(t *testing.T) {
+	t.Parallel()
 	mine := FieldErrorf("title", "Give the case a title.")
 	for _, c := range []struct {
 		name string
@@ -45,6 +46,7 @@ func TestDatabaseErrorsAreClassifiedOnce(t *testing.T) {
 }
 
 func TestTransactionErrorsNameTheirOperation(t *testing.T) {
+	t.Parallel()
 	db, err := sqlx.Open("postgres", "host=/nonexistent/casecircle connect_timeout=1 sslmode=disable")
 	if err != nil {
 		t.Fatal(err)

@@ -78,6 +78,7 @@ func dumpDatabase(t *testing.T, f *fixture) string {
 // where the detector alone would not find them) and in its summary; new people get new labels,
 // also when two messages name them at once; the database keeps no name, book included.
 func TestLabelBookAcrossTheCase(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	bc := newBookCommunity(t, f)
@@ -159,6 +160,7 @@ func TestLabelBookAcrossTheCase(t *testing.T) {
 // TestKeepDecisionsAreRemembered: a text the author kept in a draft is not asked about again
 // when the draft is published, nor in a message of its room; accepting it later replaces it.
 func TestKeepDecisionsAreRemembered(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	bc := newBookCommunity(t, f)
@@ -206,6 +208,7 @@ func TestKeepDecisionsAreRemembered(t *testing.T) {
 // TestOnlyTheTagThatIdentifiesIsDropped: every tag is judged by its own place in the tags' text,
 // not by the first place its letters appear ("ann" is in "joanna").
 func TestOnlyTheTagThatIdentifiesIsDropped(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	bc := newBookCommunity(t, f)
@@ -229,6 +232,7 @@ func TestOnlyTheTagThatIdentifiesIsDropped(t *testing.T) {
 // still hold it; redacting leaves no text, keeps the entry, and is audited without content.
 // Earlier versions are for the author and facilitators unless the policy shares them.
 func TestRedactingEarlierVersions(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	bc := newBookCommunity(t, f)
@@ -283,6 +287,7 @@ func TestRedactingEarlierVersions(t *testing.T) {
 // TestRedactingMessageVersions: a message edited to remove a name can take its earlier version
 // with it; only the author and facilitators read or redact earlier versions.
 func TestRedactingMessageVersions(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	bc := newBookCommunity(t, f)
@@ -331,6 +336,7 @@ func TestRedactingMessageVersions(t *testing.T) {
 // their messages only while they may still see it: not after its author withdrew it, not after
 // they were removed from its community.
 func TestMyDataShowsOnlyTitlesStillVisible(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	bc := newBookCommunity(t, f)
@@ -378,6 +384,7 @@ func TestMyDataShowsOnlyTitlesStillVisible(t *testing.T) {
 // TestDecisionsWithControlCharactersRefused: decisions come over the WebSocket too, past the HTTP
 // body check; the domain refuses a control character in them itself.
 func TestDecisionsWithControlCharactersRefused(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	bc := newBookCommunity(t, f)
 	_, err := f.svc.CreateCase(context.Background(), bc.author.ID, bc.cid, casestudy.SaveCase{Action: casestudy.SaveDraft,

@@ -76,6 +76,7 @@ func wantRefusal(t *testing.T, err error, code, says string) {
 }
 
 func TestLiveSessionDefaultTemplate(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	ctx := context.Background()
 	room := publishedRoom(t, sf.f, sf.cid, sf.author)
@@ -212,6 +213,7 @@ func TestLiveSessionDefaultTemplate(t *testing.T) {
 }
 
 func TestLiveSessionTurnsAndHands(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	ctx := context.Background()
 	room := publishedRoom(t, sf.f, sf.cid, sf.author)
@@ -273,6 +275,7 @@ func (f *fixture) facilitatorOf(t *testing.T, cid int64) casestudy.User {
 // TestAutoAdvance: a phase whose template says so moves on by itself once over time; others wait
 // for the supervisor.
 func TestAutoAdvance(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	ctx := context.Background()
 	room := publishedRoom(t, sf.f, sf.cid, sf.author)
@@ -309,6 +312,7 @@ func TestAutoAdvance(t *testing.T) {
 // A session event carries what changed: its size does not grow with the learning points
 // recorded before it, and a session holds a bounded number of them.
 func TestSessionEventsStaySmall(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	ctx := context.Background()
 	room := publishedRoom(t, sf.f, sf.cid, sf.author)
@@ -348,6 +352,7 @@ func TestSessionEventsStaySmall(t *testing.T) {
 // The role is read on every command: a supervisor demoted while their session runs stops
 // steering it, and another supervisor can take it over.
 func TestDemotedSupervisorStopsSteering(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	ctx := context.Background()
 	room := publishedRoom(t, sf.f, sf.cid, sf.author)
@@ -370,6 +375,7 @@ func TestDemotedSupervisorStopsSteering(t *testing.T) {
 // Withdrawing a case ends its live session (which nobody could end afterwards), its record
 // kept; the room and its records are closed to everyone, the facilitator included.
 func TestWithdrawingACaseEndsItsSession(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	ctx := context.Background()
 	room := publishedRoom(t, sf.f, sf.cid, sf.author)
@@ -402,6 +408,7 @@ func TestWithdrawingACaseEndsItsSession(t *testing.T) {
 // table on the snapshot, on LiveSession and on the session's events refuses exactly the posts
 // that PostMessage refuses, with the same message.
 func TestSpeakingTableMatchesWhatPostingRefuses(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	ctx := context.Background()
 	room := publishedRoom(t, sf.f, sf.cid, sf.author)

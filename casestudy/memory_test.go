@@ -46,6 +46,7 @@ func (sf *sessionFixture) archive(t *testing.T, room int64, learning string) {
 }
 
 func TestPolicyValidation(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	ctx := context.Background()
 	p, err := sf.f.svc.CommunityPolicy(ctx, sf.bob.ID, sf.cid)
@@ -74,6 +75,7 @@ func TestPolicyValidation(t *testing.T) {
 // keeps them go (the case, summary and records stay; replay and search see nothing of them), and
 // drafts untouched for long go; one process at a time applies it.
 func TestRetention(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	ctx := context.Background()
 	must := mustOK(t)
@@ -185,6 +187,7 @@ func countHits(res casestudy.SearchPage, typ string) int {
 // TestExportCase: an archived case exports with its summary, kept records and threads, names as
 // the policy says, anonymised text only; facilitators only; audited.
 func TestExportCase(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	ctx := context.Background()
 	must := mustOK(t)
@@ -262,6 +265,7 @@ func TestExportCase(t *testing.T) {
 // TestDeleteAccount: erasure keeps threads intact and leaves nothing personal anywhere, under
 // either leaver policy; the data download comes first.
 func TestDeleteAccount(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	ctx := context.Background()
 	must := mustOK(t)

@@ -16,6 +16,7 @@ import (
 // A batch that fails on a race is stored again one message at a time, through the same code:
 // every message is stored once, in the order submitted.
 func TestRacedBatchIsStoredOneByOne(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	ctx := context.Background()
 	room := publishedRoom(t, sf.f, sf.cid, sf.author)
@@ -73,6 +74,7 @@ func TestRacedBatchIsStoredOneByOne(t *testing.T) {
 // Any other failure answers every message of the batch with it and stores nothing; a message
 // alone that keeps racing is given up after a few tries.
 func TestFailedBatchAnswersEveryMessage(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	room := publishedRoom(t, sf.f, sf.cid, sf.author)
 	casestudy.SetBatchFault(sf.f.svc, func(int) error { return errors.New("disk full") })
@@ -96,6 +98,7 @@ func TestFailedBatchAnswersEveryMessage(t *testing.T) {
 
 // Two processes storing the same client_id at once store it once: both answer with its event.
 func TestTwoProcessesRacingOneClientID(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	ctx := context.Background()
 	room := publishedRoom(t, sf.f, sf.cid, sf.author)

@@ -27,6 +27,7 @@ func publishedRoom(t *testing.T, f *fixture, cid int64, author casestudy.User) i
 }
 
 func TestRoomStream(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	cid, author, other, outsider := caseCommunity(t, f)
@@ -203,6 +204,7 @@ func TestRoomStream(t *testing.T) {
 // Closing the service stores what was queued, stops its writer goroutine and refuses later
 // messages as unavailable; closing again does nothing.
 func TestServiceCloseStopsTheWriter(t *testing.T) {
+	t.Parallel()
 	sf := newSessionFixture(t)
 	ctx := context.Background()
 	room := publishedRoom(t, sf.f, sf.cid, sf.author)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSearch(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	cid, author, other, outsider := caseCommunity(t, f)
@@ -129,6 +130,7 @@ func TestSearch(t *testing.T) {
 // TestSearchFollowsMessagesAndCases checks that search sees messages as they are now: edited,
 // deleted, in a case archived, unarchived or withdrawn (message_search is kept by triggers).
 func TestSearchFollowsMessagesAndCases(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	cid, author, other, _ := caseCommunity(t, f)
@@ -209,6 +211,7 @@ func TestSearchFollowsMessagesAndCases(t *testing.T) {
 // when a query matches more messages than the service's threshold, newest first (all ranked
 // 0.1, after the cases that match in their text), with pages that follow that order.
 func TestSearchCommonWordsListMessagesNewestFirst(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	cid, author, other, _ := caseCommunity(t, f)

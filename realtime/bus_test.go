@@ -71,7 +71,7 @@ func TestBusJoinsProcessesThroughPostgreSQL(t *testing.T) {
 	// The LISTEN connection of process two dies; an event committed meanwhile, whose notice
 	// it missed, reaches bob once the bus is back.
 	if _, err := db.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE application_name = $1 AND pid <> pg_backend_pid()`, realtime.ListenerApplicationName); err != nil {
+		WHERE application_name = $1 AND datname = current_database() AND pid <> pg_backend_pid()`, realtime.ListenerApplicationName); err != nil {
 		t.Fatal(err)
 	}
 	st.append(10, "message.created", "while the bus was away")

@@ -361,8 +361,12 @@ func (h *Hub) attach(s *subscription, head int64) (*room, int64) {
 	r.mu.Unlock()
 	if !ok {
 		// An event committed between reading head and creating the room may have been
-		// announced to nobody: look once.
-		r.fetch()
+		// announced to nobody: look once, now, so that what the subscriber hears after its
+		// "subscribed" frame does not depend on when a background read gets its turn.
+		r.lookOnce(h.ctx)
+		r.mu.Lock()
+		last = r.last
+		r.mu.Unlock()
 	}
 	return r, last
 }

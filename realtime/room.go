@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -110,6 +111,23 @@ func (r *room) fetch() {
 	r.fetching = true
 	r.mu.Unlock()
 	go r.fetchLoop()
+}
+
+// lookOnce reads the room's events after those delivered, once, in the caller's goroutine; a
+// failed or full read leaves the rest to fetch in the background.
+func (r *room) lookOnce(ctx context.Context) {
+	r.mu.Lock()
+	after := r.last
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, backendTimeout)
+	defer cancel()
+	r.hub.metrics.fetches.Inc()
+	events, err := r.hub.backend.Replay(ctx, r.id, after, fetchPage)
+	if err != nil || len(events) == fetchPage {
+		r.fetch()
+		return
+	}
+	r.deliver(events)
 }
 
 func (r *room) fetchLoop() {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestArchiveAPI(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s)
 	room := fmt.Sprintf("%s/%d", f.base, f.room)

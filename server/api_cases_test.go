@@ -41,6 +41,7 @@ func acceptEverything(t *testing.T, c *client, cid int64, cs map[string]any) map
 }
 
 func TestCasesAPI(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	s := newAPIServer(t, func(cfg *server.Config) {
 		cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -136,6 +137,7 @@ func TestCasesAPI(t *testing.T) {
 }
 
 func TestCasePages(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	author := s.newClient(t).signUp("ann")
 	outsider := s.newClient(t).signUp("oz")
@@ -166,6 +168,7 @@ func TestCasePages(t *testing.T) {
 }
 
 func TestRoomHTTP(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	author := s.newClient(t).signUp("ann")
 	outsider := s.newClient(t).signUp("oz")

@@ -8,6 +8,7 @@ import (
 // TestControlCharactersRefused: a control character in any JSON text is a 422 naming the field,
 // before the database sees it (PostgreSQL would refuse a NUL and log the statement's context).
 func TestControlCharactersRefused(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s)
 	for _, tc := range []struct {

@@ -14,6 +14,7 @@ import (
 // TestExportAPI: an archived case exports as Markdown, printable HTML and JSON, and the
 // community as a ZIP; facilitators only; every export is audited.
 func TestExportAPI(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s) // ann is the facilitator, ben a member
 	room := fmt.Sprintf("%s/%d", f.base, f.room)
@@ -107,6 +108,7 @@ func TestExportAPI(t *testing.T) {
 
 // TestCaseViewsAudited: the first view of a case in each session is audited, later ones not.
 func TestCaseViewsAudited(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s)
 	get := fmt.Sprintf("%s/%d", f.base, f.room)
@@ -128,6 +130,7 @@ func TestCaseViewsAudited(t *testing.T) {
 
 // TestAccountDeletionAPI: download the data, then delete the account with the password.
 func TestAccountDeletionAPI(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s)
 	f.post(f.member, "m1", "My one message")

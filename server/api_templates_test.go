@@ -8,6 +8,7 @@ import (
 )
 
 func TestTemplatesAPI(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s) // author: facilitator; member
 	outsider := s.newClient(t).signUp("oz")

@@ -202,6 +202,7 @@ func sessionCookie(t *testing.T, r response) *http.Cookie {
 }
 
 func TestAccountsAPI(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	ada := s.newClient(t)
 
@@ -294,6 +295,7 @@ func TestAccountsAPI(t *testing.T) {
 }
 
 func TestSecureCookies(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, func(c *server.Config) { c.SecureCookies = true })
 	r := s.newClient(t).call("POST", "/api/v1/auth/signup", map[string]string{"email": "sec@example.org", "display_name": "S", "password": testPassword})
 	ck := sessionCookie(t, r)
@@ -303,6 +305,7 @@ func TestSecureCookies(t *testing.T) {
 }
 
 func TestRateLimits(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	c := s.newClient(t)
 	attempt := 0
@@ -331,6 +334,7 @@ func TestRateLimits(t *testing.T) {
 }
 
 func TestTrustedProxy(t *testing.T) {
+	t.Parallel()
 	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
 	s := newAPIServer(t, func(c *server.Config) { c.TrustedProxies = []*net.IPNet{loopback} })
 	c := s.newClient(t)
@@ -344,6 +348,7 @@ func TestTrustedProxy(t *testing.T) {
 }
 
 func TestCrossOriginRequestsRefused(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, func(c *server.Config) { c.AllowedOrigins = []string{"https://proxy.example"} })
 	c := s.newClient(t)
 	body := []byte(`{"email":"x@example.org","display_name":"X","password":"a long and unusual passphrase"}`)
@@ -365,6 +370,7 @@ func TestCrossOriginRequestsRefused(t *testing.T) {
 }
 
 func TestCommunityAuthorization(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	facA := s.newClient(t).signUp("fac-a")
 	memA := s.newClient(t).signUp("mem-a")
@@ -457,6 +463,7 @@ func TestCommunityAuthorization(t *testing.T) {
 }
 
 func TestSignOutClosesTheUsersSockets(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	ada := s.newClient(t).signUp("ada")
 	registered := make(chan struct{}, 1)

@@ -3,6 +3,7 @@ package server
 import "testing"
 
 func TestControlCharField(t *testing.T) {
+	t.Parallel()
 	for body, want := range map[string]string{
 		`{"template": {"name": "A\u0000B", "phases": []}}`:                                "template.name",
 		`{"template": {"name": "ok", "phases": [{"name": "x"}, {"name": "\u001b[31m"}]}}`: "template.phases[1].name",

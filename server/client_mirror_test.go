@@ -15,6 +15,7 @@ import (
 // server's, it handles every frame type the server sends, and it takes timings and limits from
 // hello rather than copying them.
 func TestBrowserClientMirrorsTheProtocol(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("../frontend/static/room-client.js")
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +52,7 @@ func TestBrowserClientMirrorsTheProtocol(t *testing.T) {
 // handled one way: no other script fetches, but for the two that read no API (the health
 // check, and the room page's own HTML), and none reads findings but through findingsOf.
 func TestPagesCallTheAPIThroughOneModule(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("../frontend/static/*.js")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scripts (%v)", err)

@@ -53,6 +53,7 @@ func humanBytes(n int) string {
 // constants the code enforces: each documented value must start with what the code says, and
 // every per-user limit must be documented.
 func TestDocumentedLimitsMatchTheCode(t *testing.T) {
+	t.Parallel()
 	docs := documentedLimits(t)
 	ws := realtime.DefaultOptions()
 	want := map[string]string{
@@ -90,6 +91,7 @@ func TestDocumentedLimitsMatchTheCode(t *testing.T) {
 
 // TestDocumentedBodyCapMatchesTheCode: api.md and protocol.md state the body and frame caps.
 func TestDocumentedBodyCapMatchesTheCode(t *testing.T) {
+	t.Parallel()
 	api, _ := os.ReadFile("../docs/api.md")
 	protocol, _ := os.ReadFile("../docs/protocol.md")
 	body := strings.Replace(maxBodyBytes, "K", " KiB", 1)
@@ -103,6 +105,7 @@ func TestDocumentedBodyCapMatchesTheCode(t *testing.T) {
 
 // TestDocumentedCloseCodesMatchTheCode keeps docs/protocol.md's close codes equal to the code's.
 func TestDocumentedCloseCodesMatchTheCode(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("../docs/protocol.md")
 	if err != nil {
 		t.Fatal(err)

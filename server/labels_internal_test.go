@@ -10,6 +10,7 @@ import (
 // Every lens and speaking policy of the domain has its label, and no label names one that
 // does not exist.
 func TestEveryLensAndPolicyHasALabel(t *testing.T) {
+	t.Parallel()
 	if len(lensLabels) != len(casestudy.Lenses) {
 		t.Errorf("%d lens labels for %d lenses", len(lensLabels), len(casestudy.Lenses))
 	}

@@ -14,6 +14,7 @@ import (
 // One account cannot create communities, invitations or searches without end: each has a
 // per-user bucket, and beyond it the answer is 429 with Retry-After.
 func TestPerUserLimitsOnCreatesAndSearch(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	c := s.newClient(t).signUp("ola")
 	limited := func(what string, do func(i int) response) {
@@ -55,6 +56,7 @@ func TestPerUserLimitsOnCreatesAndSearch(t *testing.T) {
 // Wrong current passwords count per account, as failed sign-ins do: the sixth guess in the
 // window is refused before any hashing, for the password change and the account deletion alike.
 func TestPasswordChecksAreThrottledPerAccount(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	c := s.newClient(t).signUp("quin")
 	for i := range 5 {
@@ -77,6 +79,7 @@ func TestPasswordChecksAreThrottledPerAccount(t *testing.T) {
 // without one they are paths. A removed member cannot come back with a link made before the
 // removal. An explicit 0 hours is refused, not taken as the default.
 func TestInvitationLinksAndRemovals(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, func(c *server.Config) { c.PublicURL = "https://supervision.example.org/" })
 	fac := s.newClient(t).signUp("rae")
 	cid := fac.createCommunity("Circle")
@@ -110,6 +113,7 @@ func TestInvitationLinksAndRemovals(t *testing.T) {
 // other ways of naming another host send a signed-in visitor home; the sign-in form's redirect
 // is home too.
 func TestSignInNextStaysOnThisOrigin(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	anon := s.newClient(t)
 	r := anon.raw("GET", "/signin?next=//evil.example/phish", "", nil, http.Header{"Accept": {"text/html"}})
@@ -131,6 +135,7 @@ func TestSignInNextStaysOnThisOrigin(t *testing.T) {
 // Session commands are limited per user: a hundred "extend"s in a burst do not make a hundred
 // events.
 func TestSessionCommandsAreLimitedPerUser(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s)
 	path := fmt.Sprintf("%s/%d/session", f.base, f.room)
@@ -151,6 +156,7 @@ func TestSessionCommandsAreLimitedPerUser(t *testing.T) {
 
 // Format pages name speaking policies and products in words, not identifiers.
 func TestFormatPagesInWords(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s)
 	r := f.author.raw("GET", fmt.Sprintf("/communities/%d/templates/default", f.cid), "", nil, http.Header{"Accept": {"text/html"}})

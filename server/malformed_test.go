@@ -10,6 +10,7 @@ import (
 // Malformed input in query strings and paths (invalid UTF-8, %00, control characters, an
 // extreme cursor) is a 422 naming the parameter, never a 500.
 func TestMalformedParametersAre422(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s)
 	extreme := base64.RawURLEncoding.EncodeToString([]byte("9223372036854775807.1"))

@@ -6,6 +6,7 @@ import (
 )
 
 func TestOriginAllowedForWebSockets(t *testing.T) {
+	t.Parallel()
 	s := &Server{cfg: Config{AllowedOrigins: []string{"https://supervision.example.org"}}}
 	for origin, want := range map[string]bool{
 		"http://casecircle.local:8080":    true, // same host as the request
@@ -26,6 +27,7 @@ func TestOriginAllowedForWebSockets(t *testing.T) {
 }
 
 func TestSafeNext(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"/communities/3": "/communities/3", "/join/abc": "/join/abc", "": "/", "https://evil.example": "/",
 		"//evil.example": "/", "/\\evil.example": "/", "javascript:alert(1)": "/",

@@ -81,6 +81,7 @@ type errorJSON struct {
 }
 
 func TestProbes(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	for path, want := range map[string]string{"/healthz": `{"status":"ok"}`, "/readyz": `{"status":"ready"}`} {
 		res, body := ts.do(t, "GET", path, nil)
@@ -91,6 +92,7 @@ func TestProbes(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	ts.do(t, "GET", "/", nil)
 	ts.do(t, "GET", "/no/such/page", nil)
@@ -116,6 +118,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestRequestIDs(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	res, _ := ts.do(t, "GET", "/healthz", nil)
 	generated := res.Header.Get("X-Request-ID")
@@ -136,6 +139,7 @@ func TestRequestIDs(t *testing.T) {
 }
 
 func TestLogsCarryNoPathOrQuery(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	ts.do(t, "GET", "/?q=ConfidentialClientName", nil)
 	ts.do(t, "GET", "/join/SECRET-INVITE-TOKEN", nil)
@@ -152,6 +156,7 @@ func TestLogsCarryNoPathOrQuery(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	for _, path := range []string{"/", "/healthz", "/nope"} {
 		res, _ := ts.do(t, "GET", path, nil)
@@ -166,6 +171,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	t.Run("unknown API route is JSON 404", func(t *testing.T) {
 		res, body := ts.do(t, "GET", "/api/v1/nothing", http.Header{"Accept": {"text/html"}})
@@ -190,6 +196,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestStaticAssets(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	_, page := ts.do(t, "GET", "/", nil)
 	m := regexp.MustCompile(`href="(/static/app\.[0-9a-f]{12}\.css)"`).FindStringSubmatch(page)

@@ -294,6 +294,7 @@ func seqsOf(events []casestudy.RoomEvent) []int64 {
 }
 
 func TestWebSocketDeliversDurableEventsOnce(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s)
 	a, b := f.author.dialWS(s.URL), f.member.dialWS(s.URL)
@@ -352,6 +353,7 @@ func TestWebSocketDeliversDurableEventsOnce(t *testing.T) {
 }
 
 func TestWebSocketResume(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s)
 	first := f.post(f.author, "m1", "one")
@@ -387,6 +389,7 @@ func TestWebSocketResume(t *testing.T) {
 // during replays and at every point of the hand-over to live delivery; every subscriber must
 // see every seq exactly once, in order.
 func TestWebSocketResumeRace(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, func(c *server.Config) { c.WSMessagesPerSec, c.WSBurst = 1000, 1000 })
 	f := newRoomFixture(t, s)
 	const writers, perWriter = 4, 40
@@ -430,6 +433,7 @@ func TestWebSocketResumeRace(t *testing.T) {
 }
 
 func TestWebSocketResyncWhenTheGapIsTooLarge(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, func(c *server.Config) { c.WSResumeWindow = 5 })
 	f := newRoomFixture(t, s)
 	for i := range 7 {
@@ -449,6 +453,7 @@ func TestWebSocketResyncWhenTheGapIsTooLarge(t *testing.T) {
 }
 
 func TestWebSocketSlowConsumerIsClosedWithoutDelayingOthers(t *testing.T) {
+	t.Parallel()
 	// The socket's kernel buffer is left at the hub's default, as `casecircle serve` leaves it;
 	// the queue is capped by bytes (smaller than the default, to keep the test short).
 	s := newAPIServer(t, func(c *server.Config) {
@@ -542,6 +547,7 @@ func grepLines(s, substr string) string {
 }
 
 func TestWebSocketAuthorization(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s)
 	outsider := s.newClient(t).signUp("oz")
@@ -590,6 +596,7 @@ func TestWebSocketAuthorization(t *testing.T) {
 }
 
 func TestWebSocketFrameErrorsAndLimits(t *testing.T) {
+	t.Parallel()
 	frameClock := &apiClock{t: time.Now()}
 	s := newAPIServer(t, func(c *server.Config) { c.WSMessagesPerSec, c.WSBurst, c.WSClock = 1, 3, frameClock.Now })
 	f := newRoomFixture(t, s)
@@ -658,6 +665,7 @@ func TestWebSocketFrameErrorsAndLimits(t *testing.T) {
 // Sockets are capped per user and per address; beyond the cap the upgrade gets 429 with
 // Retry-After, and closing a socket frees its place.
 func TestWebSocketSocketCaps(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, func(c *server.Config) { c.WSMaxSocketsPerUser, c.WSMaxSocketsPerIP = 3, 5 })
 	f := newRoomFixture(t, s)
 	var open []*wsConn
@@ -694,6 +702,7 @@ func TestWebSocketSocketCaps(t *testing.T) {
 }
 
 func TestWebSocketShutdownSaysGoingAway(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s)
 	a := f.member.dialWS(s.URL)
@@ -707,6 +716,7 @@ func TestWebSocketShutdownSaysGoingAway(t *testing.T) {
 // TestTwoNodes runs two server processes on one database: each delivers the other's events,
 // presence and session ends, also after its LISTEN connection was cut.
 func TestTwoNodes(t *testing.T) {
+	t.Parallel()
 	n1 := newAPIServer(t, nil)
 	n2 := newAPIServerOn(t, n1.db, nil)
 	f := newRoomFixture(t, n1)
@@ -737,7 +747,7 @@ func TestTwoNodes(t *testing.T) {
 
 	// Cut every LISTEN connection; events committed meanwhile still arrive, once.
 	var cut int
-	if err := n1.db.Get(&cut, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, realtime.ListenerApplicationName); err != nil || cut != 2 {
+	if err := n1.db.Get(&cut, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`, realtime.ListenerApplicationName); err != nil || cut != 2 {
 		t.Fatalf("terminated %d listeners: %v", cut, err)
 	}
 	a.publish(f.room, "a2", "while node two was deaf")
@@ -753,6 +763,7 @@ func TestTwoNodes(t *testing.T) {
 }
 
 func TestRoomSnapshotAndUnreadMarker(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s)
 	top := f.post(f.author, "t1", "first thread")
@@ -800,6 +811,7 @@ func TestRoomSnapshotAndUnreadMarker(t *testing.T) {
 // TestWebSocketClosedWhenTheSessionTimesOut: a session that ends without a sign-out (idle
 // timeout) closes its sockets at the next sweep; a live socket keeps its session alive.
 func TestWebSocketClosedWhenTheSessionTimesOut(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, func(c *server.Config) { c.WSSignInSweep = 100 * time.Millisecond })
 	f := newRoomFixture(t, s)
 	a := f.author.dialWS(s.URL)
@@ -837,6 +849,7 @@ func TestWebSocketClosedWhenTheSessionTimesOut(t *testing.T) {
 // TestLiveSessionOverHTTPAndSocket: a session started and steered over HTTP reaches the room as
 // events; a post the phase does not allow gets an error frame naming the phase.
 func TestLiveSessionOverHTTPAndSocket(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s) // the author is the community's facilitator, who may supervise
 	path := fmt.Sprintf("%s/%d/session", f.base, f.room)
@@ -901,6 +914,7 @@ func TestLiveSessionOverHTTPAndSocket(t *testing.T) {
 // TestResumeAcrossAPhaseChange: a member away while the phase changes gets the change on
 // resume, in order with the messages around it.
 func TestResumeAcrossAPhaseChange(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t, nil)
 	f := newRoomFixture(t, s)
 	path := fmt.Sprintf("%s/%d/session", f.base, f.room)
