@@ -222,8 +222,8 @@ func (h *Hub) Close() {
 	h.wg.Wait()
 }
 
-// Serve upgrades an HTTP request whose user (signed in with the token signIn) and origin the caller has
-// checked, and runs the connection in the background until it ends.
+// Serve upgrades an HTTP request whose user (signed in with the token signIn) and origin the
+// caller has checked, and runs the connection in the background until it ends.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member, signIn, clientIP string) error {
 	release, err := h.conns.admit(user.ID, clientIP, h.opts.MaxSocketsPerUser, h.opts.MaxSocketsPerIP)
 	if err != nil {
