@@ -3,7 +3,7 @@ GO   ?= go
 BIN  := bin/casecircle
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: run test race build bench fmt-check vet lint deps-run deps-test clean gazetteers
+.PHONY: run test race fuzz build bench fmt-check vet lint deps-run deps-test clean gazetteers
 
 ## run: install PostgreSQL if missing, build, and serve on the embedded database with demo data
 run: deps-run build
@@ -12,13 +12,15 @@ run: deps-run build
 ## test: install test dependencies if missing, then gofmt check; go vet, make lint and all tests with -race side by side; a short fuzz run
 ## (a count, not a duration: -fuzztime 10s sometimes failed with "context deadline exceeded" and no
 ## crasher, a race in Go's fuzz coordinator, golang/go#56238 and its kin)
-## (vet and lint run beside the tests: the browser tests leave a core mostly idle)
+## (vet, lint and one fuzzing worker run beside the tests: the browser tests leave a core mostly idle)
 test: deps-test fmt-check
-	$(MAKE) --no-print-directory -j3 vet lint race
-	$(GO) test -run '^$$' -fuzz FuzzAnonymise -fuzztime 150000x -fuzzminimizetime 2s ./casestudy/anonymise
+	$(MAKE) --no-print-directory -j4 vet lint race fuzz
 
 race:
 	$(GO) test -race -count=1 ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzAnonymise -fuzztime 150000x -fuzzminimizetime 2s -parallel 1 ./casestudy/anonymise
 
 ## bench: the Go benchmarks, then the standard load scenarios (medians of 3 runs) into docs/benchmarks.md
 bench: deps-run
