@@ -35,7 +35,7 @@ type Error struct {
 	RetryAfter time.Duration
 	// Details, when set, is more for the client to act on, e.g. the open findings of a case.
 	Details any
-	// Op is the operation that failed, e.g. "casestudy.(*Service).PostMessage".
+	// Op is the operation that failed, e.g. "casestudy.Cases.CreateCase".
 	Op string
 	// Err is the cause, when the error classifies another one; never shown to the user.
 	Err error
