@@ -107,7 +107,7 @@ func (s Communities) ListAudit(ctx context.Context, actorID, communityID int64, 
 var AuditActions = []string{
 	"community.created", "community.renamed", "community.deleted", "policy.changed", "community.exported", "retention.applied",
 	"invitation.created", "invitation.revoked", "invitation.used",
-	"member.role_changed", "member.removed", "member.left", "account.deleted",
+	"member.role_changed", "member.removed", "member.left", "account.deleted", "password.reset_link", "password.reset",
 	"case.published", "case.edited", "case.withdrawn", "case.viewed", "case.archived", "case.unarchived", "case.exported",
 	"case.revision_redacted", "message.revision_redacted",
 	"session.started", "session.ended", "session.taken_over", "template.created", "template.updated", "template.deleted",

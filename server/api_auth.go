@@ -22,11 +22,31 @@ func (s *Server) registerAuthRoutes(api *echo.Group) {
 	signupLimit := rateLimit(newLimiter(perMinute, time.Minute/time.Duration(perMinute), s.cfg.Clock))
 	api.POST("/auth/signup", s.handleSignUp, signupLimit)
 	api.POST("/auth/signin", s.handleSignIn, signinLimit)
+	// Reset links share the sign-in bucket: both try secrets.
+	api.POST("/auth/reset/confirm", s.handleConfirmReset, signinLimit)
 	api.POST("/auth/signout", s.handleSignOut, requireUser)
 	api.POST("/auth/password", s.handleChangePassword, requireUser)
 	api.GET("/me", s.handleMe, requireUser)
 	api.GET("/me/data", s.handleMyData, requireUser)
 	api.DELETE("/me", s.handleDeleteAccount, requireUser)
+}
+
+type confirmResetRequest struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
+// handleConfirmReset: {"token", "password"} → 200 once per link; every sign-in of the account
+// ends, and the person signs in with the new password.
+func (s *Server) handleConfirmReset(c echo.Context) error {
+	var req confirmResetRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if err := s.cfg.Service.ConfirmReset(c.Request().Context(), req.Token, req.Password); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "reset"})
 }
 
 type signUpRequest struct {

@@ -23,6 +23,7 @@ func (s *Server) registerCommunityRoutes(api *echo.Group) {
 	g.GET("/members", s.handleListMembers)
 	g.PATCH("/members/:uid", s.handleChangeRole, changeLimit)
 	g.DELETE("/members/:uid", s.handleRemoveMember, changeLimit)
+	g.POST("/members/:uid/reset-link", s.handleCreateResetLink, s.userLimit("reset_link.create"))
 	g.GET("/invitations", s.handleListInvitations)
 	g.POST("/invitations", s.handleCreateInvitation, s.userLimit("invitation.create"))
 	g.DELETE("/invitations/:iid", s.handleRevokeInvitation, changeLimit)
@@ -140,6 +141,21 @@ func (s *Server) handleRemoveMember(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// handleCreateResetLink: a facilitator's link for a member who forgot their password, to hand
+// over in person → 201 {"url", "expires_at"}. Built from the public URL, as invitations are.
+func (s *Server) handleCreateResetLink(c echo.Context) error {
+	uid, err := idParam(c, "uid", "member")
+	if err != nil {
+		return err
+	}
+	token, expires, err := s.cfg.Service.CreateResetLink(c.Request().Context(), currentUser(c).ID, communityID(c), uid)
+	if err != nil {
+		return err
+	}
+	link := strings.TrimSuffix(s.cfg.PublicURL, "/") + "/reset/" + token
+	return c.JSON(http.StatusCreated, map[string]any{"url": link, "expires_at": expires})
 }
 
 type createInvitationRequest struct {

@@ -23,6 +23,7 @@ var perUserLimits = map[string]rateSpec{
 	"community.create":  {Burst: 5, Every: time.Minute},
 	"community.change":  {Burst: 20, Every: 3 * time.Second}, // members, policy, rename, delete
 	"invitation.create": {Burst: 20, Every: 6 * time.Second},
+	"reset_link.create": {Burst: 10, Every: 30 * time.Second},
 	"template.write":    {Burst: 20, Every: 6 * time.Second},
 	"case.write":        {Burst: 30, Every: 2 * time.Second}, // anonymise, save, redact
 	"message.write":     {Burst: 20, Every: time.Second},     // post, edit, delete, read marks

@@ -142,6 +142,11 @@ func (s *Server) registerPageRoutes(e *echo.Echo) {
 		return s.render(c, http.StatusOK, "goodbye", newPageData(c, nil))
 	})
 	e.GET("/join/:token", s.handleJoinPage)
+	e.GET("/reset/:token", func(c echo.Context) error {
+		// The token is in the path: no Referer may carry it to another site.
+		c.Response().Header().Set("Referrer-Policy", "no-referrer")
+		return s.render(c, http.StatusOK, "reset", newPageData(c, struct{ Token string }{c.Param("token")}))
+	})
 	e.GET("/search", s.handleSearchPage)
 
 	// A community's pages are for its members: the middleware reads the community once, and

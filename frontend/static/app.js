@@ -84,6 +84,13 @@ function onSuccess(el, data) {
     input.select();
     addInvitationRow(data.invitation);
     el.reset();
+  } else if (what === 'reset-link') {
+    const box = document.querySelector('[data-reset-output]');
+    const input = box.querySelector('input');
+    input.value = data.url.startsWith('/') ? location.origin + data.url : data.url;
+    box.hidden = false;
+    input.focus();
+    input.select();
   } else {
     location.reload();
   }

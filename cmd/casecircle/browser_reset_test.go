@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/casecircle/casecircle/internal/browsertest"
+)
+
+// TestPasswordResetInBrowser: Bo forgot his password. Ada, the facilitator, makes a reset link
+// on the community page and hands it over; Bo opens it signed out, chooses a new password, is
+// sent to the sign-in page and signs in with it. The link works once.
+func TestPasswordResetInBrowser(t *testing.T) {
+	m := bootWithTestDB(t)
+	base := strings.TrimSuffix(m.URL(), "/")
+	_, _, group := twoMemberCommunity(t, testService(t, m))
+
+	ada := browsertest.New(t)
+	signInAs(ada, base, "ada@example.org")
+	ada.Do(chromedp.Navigate(fmt.Sprintf("%s/communities/%d", base, group.ID)),
+		chromedp.WaitVisible(chromedp.CSS(`li[data-member="Bo"] [data-testid="reset-link"]`)))
+	browsertest.Get(ada, chromedp.Evaluate[bool](`window.confirm = () => true; true`))
+	ada.Do(chromedp.Click(chromedp.CSS(`li[data-member="Bo"] [data-testid="reset-link"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="reset-link-url"]`)))
+	link := browsertest.Get(ada, chromedp.Value(chromedp.CSS(`[data-testid="reset-link-url"]`)))
+	if !strings.HasPrefix(link, base+"/reset/") {
+		t.Fatalf("reset link %q", link)
+	}
+
+	const newPassword = "a brand new and unusual passphrase"
+	bo := browsertest.New(t)
+	bo.Do(chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="reset-form"]`)),
+		chromedp.SendKeys(chromedp.CSS("#reset-password"), "too short"),
+		chromedp.Click(chromedp.CSS(`[data-testid="reset-form"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#reset-password[aria-invalid="true"]`)),
+	)
+	browsertest.Get(bo, chromedp.Evaluate[bool](`document.querySelector("#reset-password").value = ""; true`))
+	bo.Do(
+		chromedp.SendKeys(chromedp.CSS("#reset-password"), newPassword),
+		chromedp.Click(chromedp.CSS(`[data-testid="reset-form"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[data-api="/api/v1/auth/signin"]`)),
+		chromedp.SendKeys(chromedp.CSS("#email"), "bo@example.org"),
+		chromedp.SendKeys(chromedp.CSS("#password"), newPassword),
+		chromedp.Click(chromedp.CSS(`form[data-api="/api/v1/auth/signin"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="signed-in-as"]`)),
+	)
+
+	// Used once: the page says so when the link is tried again.
+	again := browsertest.New(t)
+	again.Do(chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="reset-form"]`)),
+		chromedp.SendKeys(chromedp.CSS("#reset-password"), newPassword+" again"),
+		chromedp.Click(chromedp.CSS(`[data-testid="reset-form"] button[type="submit"]`)),
+		chromedp.WaitVisible(`//p[@data-form-error][contains(., "does not work any more")]`),
+	)
+}
