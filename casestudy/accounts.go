@@ -35,6 +35,8 @@ type User struct {
 	Email       string    `db:"email" json:"email"`
 	DisplayName string    `db:"display_name" json:"display_name"`
 	CreatedAt   time.Time `db:"created_at" json:"created_at"`
+	// TimeZone is the IANA zone pages show times in ("": the browser's own).
+	TimeZone string `db:"time_zone" json:"time_zone"`
 }
 
 // SignUp is what a person gives to create an account.

@@ -60,7 +60,7 @@ type LearningPointRow struct {
 func (s Accounts) MyData(ctx context.Context, userID int64) (AccountData, error) {
 	d := AccountData{ExportedAt: s.Now(), Memberships: []MembershipData{}, Cases: []Case{}, Messages: []MessageData{}, LearningPoints: []LearningPointRow{}}
 	err := s.inReadTx(ctx, func(tx *sqlx.Tx) error {
-		if err := tx.GetContext(ctx, &d.Account, `SELECT id, email, display_name, created_at FROM users WHERE id = $1 AND erased_at IS NULL`, userID); err != nil {
+		if err := tx.GetContext(ctx, &d.Account, `SELECT id, email, display_name, created_at, coalesce(time_zone, '') AS time_zone FROM users WHERE id = $1 AND erased_at IS NULL`, userID); err != nil {
 			return err
 		}
 		if err := tx.SelectContext(ctx, &d.Memberships, `

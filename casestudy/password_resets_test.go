@@ -2,6 +2,7 @@ package casestudy_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,5 +78,27 @@ func TestPasswordResetLinks(t *testing.T) {
 	}
 	if seen["password.reset_link"] != 3 || seen["password.reset"] != 1 {
 		t.Fatalf("audit log %v", seen)
+	}
+}
+
+// A person's time zone is an IANA name the server knows; it comes with their sign-in.
+func TestTimeZoneSetting(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	ada, token := f.mustRegister(t, "ada")
+	for _, bad := range []string{"Mars/Olympus", "Local", "asia/tokyo", "Europe/London/Extra", strings.Repeat("A", 70)} {
+		_, err := f.svc.SetTimeZone(ctx, ada.ID, bad)
+		wantCode(t, err, casestudy.EVALIDATION, "time_zone")
+	}
+	u, err := f.svc.SetTimeZone(ctx, ada.ID, " Asia/Tokyo ")
+	if err != nil || u.TimeZone != "Asia/Tokyo" {
+		t.Fatalf("set: %+v, %v", u, err)
+	}
+	if me, err := f.svc.Authenticate(ctx, token); err != nil || me.TimeZone != "Asia/Tokyo" {
+		t.Fatalf("signed in as %+v, %v", me, err)
+	}
+	if u, err := f.svc.SetTimeZone(ctx, ada.ID, ""); err != nil || u.TimeZone != "" {
+		t.Fatalf("cleared: %+v, %v", u, err)
 	}
 }

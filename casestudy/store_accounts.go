@@ -66,7 +66,7 @@ func sessionByHash(ctx context.Context, q sqlx.QueryerContext, hash []byte) (ses
 	}
 	err := sqlx.GetContext(ctx, q, &row, `
 		SELECT s.user_id, s.created_at AS session_created_at, s.last_seen_at, s.expires_at,
-		       u.id, u.email, u.display_name
+		       u.id, u.email, u.display_name, coalesce(u.time_zone, '') AS time_zone
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1`, hash)
 	if errors.Is(err, sql.ErrNoRows) {

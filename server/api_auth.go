@@ -27,6 +27,7 @@ func (s *Server) registerAuthRoutes(api *echo.Group) {
 	api.POST("/auth/signout", s.handleSignOut, requireUser)
 	api.POST("/auth/password", s.handleChangePassword, requireUser)
 	api.GET("/me", s.handleMe, requireUser)
+	api.PATCH("/me", s.handleUpdateMe, requireUser)
 	api.GET("/me/data", s.handleMyData, requireUser)
 	api.DELETE("/me", s.handleDeleteAccount, requireUser)
 }
@@ -117,6 +118,26 @@ func (s *Server) handleChangePassword(c echo.Context) error {
 
 func (s *Server) handleMe(c echo.Context) error {
 	return c.JSON(http.StatusOK, userResponse{User: *currentUser(c)})
+}
+
+type updateMeRequest struct {
+	TimeZone *string `json:"time_zone"`
+}
+
+// handleUpdateMe: PATCH /me {"time_zone": "Europe/London"} (or "" for the browser's own).
+func (s *Server) handleUpdateMe(c echo.Context) error {
+	var req updateMeRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if req.TimeZone == nil {
+		return casestudy.FieldErrorf("time_zone", "Give the time zone to use, or an empty one for the browser's own.")
+	}
+	u, err := s.cfg.Service.SetTimeZone(c.Request().Context(), currentUser(c).ID, *req.TimeZone)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, userResponse{User: u})
 }
 
 // handleMyData: GET /me/data, everything the user wrote or chose, as a JSON download.

@@ -44,3 +44,28 @@ func TestPasswordResetLinkAPI(t *testing.T) {
 	again := s.newClient(t)
 	again.mustStatus(again.call("POST", "/api/v1/auth/signin", map[string]string{"email": "ben@example.org", "password": newPassword}), 200)
 }
+
+func TestTimeZoneAPI(t *testing.T) {
+	t.Parallel()
+	s := newAPIServer(t, nil)
+	ada := s.newClient(t).signUp("ada")
+	if e := ada.mustStatus(ada.call("PATCH", "/api/v1/me", map[string]string{"time_zone": "Nowhere/Special"}), 422).err(t); e.Error.Field != "time_zone" {
+		t.Fatalf("bad zone: %+v", e)
+	}
+	ada.mustStatus(ada.call("PATCH", "/api/v1/me", map[string]any{}), 422)
+	ada.mustStatus(ada.call("PATCH", "/api/v1/me", map[string]string{"time_zone": "America/New_York"}), 200)
+	var me struct {
+		User struct {
+			TimeZone string `json:"time_zone"`
+		}
+	}
+	ada.mustStatus(ada.call("GET", "/api/v1/me", nil), 200).decode(t, &me)
+	if me.User.TimeZone != "America/New_York" {
+		t.Fatalf("time zone %q", me.User.TimeZone)
+	}
+	page := ada.raw("GET", "/account", "", nil, http.Header{"Accept": {"text/html"}})
+	if !strings.Contains(string(page.body), `data-time-zone="America/New_York"`) {
+		t.Fatal("the page does not tell its script the reader's zone")
+	}
+	s.newClient(t).mustStatus(s.newClient(t).call("PATCH", "/api/v1/me", map[string]string{"time_zone": ""}), 401)
+}

@@ -98,6 +98,7 @@ func newPages(a *assets) (*pages, error) {
 type pageUser struct {
 	ID          int64
 	DisplayName string
+	TimeZone    string // the zone the page's script shows times in ("": the browser's)
 }
 
 // pageData is what every page receives; pages add their own fields through Page.
@@ -319,7 +320,7 @@ func (s *Server) handleTemplatePage(c echo.Context) error {
 func newPageData(c echo.Context, page any) pageData {
 	d := pageData{Page: page}
 	if u := currentUser(c); u != nil {
-		d.User = &pageUser{ID: u.ID, DisplayName: u.DisplayName}
+		d.User = &pageUser{ID: u.ID, DisplayName: u.DisplayName, TimeZone: u.TimeZone}
 	}
 	return d
 }

@@ -60,3 +60,31 @@ func TestPasswordResetInBrowser(t *testing.T) {
 		chromedp.WaitVisible(`//p[@data-form-error][contains(., "does not work any more")]`),
 	)
 }
+
+// TestTimeZoneInBrowser: Ada's browser runs in New York, but she reads casecircle in Tokyo
+// time: she chooses it on her account page, and every page then shows times in it.
+func TestTimeZoneInBrowser(t *testing.T) {
+	m := bootWithTestDB(t)
+	base := strings.TrimSuffix(m.URL(), "/")
+	_, _, group := twoMemberCommunity(t, testService(t, m))
+	ada := browsertest.New(t)
+	ada.SetTimezone("America/New_York")
+	signInAs(ada, base, "ada@example.org")
+	audit := fmt.Sprintf("%s/communities/%d/audit", base, group.ID)
+	firstDate := func() string {
+		ada.Do(chromedp.Navigate(audit), chromedp.WaitVisible(`//td/time[contains(., "20")]`))
+		return browsertest.Get(ada, chromedp.Text(`(//td/time)[1]`))
+	}
+	if d := firstDate(); !strings.Contains(d, "EST") && !strings.Contains(d, "EDT") {
+		t.Fatalf("before choosing a zone the browser's is used: %q", d)
+	}
+	ada.Do(chromedp.Navigate(base+"/account"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="time-zone-form"]`)),
+		chromedp.SendKeys(chromedp.CSS("#time_zone"), "Asia/Tokyo"),
+		chromedp.Click(chromedp.CSS(`[data-testid="time-zone-form"] button[type="submit"]`)),
+		chromedp.WaitVisible(`//body[@data-time-zone="Asia/Tokyo"]`),
+	)
+	if d := firstDate(); !strings.Contains(d, "GMT+9") {
+		t.Fatalf("after choosing Tokyo: %q", d)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	_ "time/tzdata" // time zone names work in a container without zoneinfo files
 
 	"github.com/jmoiron/sqlx"
 

@@ -153,8 +153,16 @@ function wireCopyButtons() {
   }
 }
 
+// listTimeZones offers the zone names this browser knows in the account page's time zone field.
+function listTimeZones() {
+  const list = document.querySelector('[data-time-zones]');
+  if (!list || !Intl.supportedValuesOf) return;
+  list.replaceChildren(...Intl.supportedValuesOf('timeZone').map((zone) => Object.assign(document.createElement('option'), { value: zone })));
+}
+
 wireForms();
 wireActions();
 wireCopyButtons();
+listTimeZones();
 localiseTimes();
 showServerStatus();

@@ -1,12 +1,27 @@
-// One way to show a moment everywhere: day, month, year and time in the reader's own time
-// zone, with the zone named ("27 Nov 2026, 19:34 CET"). The server renders <time datetime>
-// elements with a UTC fallback; localiseTimes rewrites them once the page has loaded.
+// One way to show a moment everywhere: day, month, year and time in the reader's time zone,
+// with the zone named ("27 Nov 2026, 19:34 CET"): the zone they chose on their account page
+// (the page's data-time-zone), else the browser's. The server renders <time datetime> elements
+// with a UTC fallback; localiseTimes rewrites them once the page has loaded.
+
+// readerZone is the reader's chosen zone, if the browser knows it.
+function readerZone() {
+  const zone = document.body?.dataset.timeZone;
+  if (!zone) return undefined;
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone: zone });
+    return zone;
+  } catch {
+    return undefined; // a zone this browser does not know: its own, rather than none
+  }
+}
+
+const timeZone = readerZone();
 
 const format = new Intl.DateTimeFormat(undefined, {
-  day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+  day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone,
 });
 
-const clockFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
+const clockFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short', timeZone });
 
 // formatClock returns the time of day of an ISO timestamp, in the reader's zone.
 export function formatClock(iso) {
