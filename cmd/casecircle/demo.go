@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/casecircle/casecircle/casestudy"
@@ -29,6 +30,7 @@ const demoCommunity = "Demo supervision group"
 func seedDemo(ctx context.Context, svc *casestudy.Service, log *slog.Logger, out io.Writer) error {
 	ids := make([]int64, len(demoAccounts))
 	created := false
+	changed := make([]bool, len(demoAccounts)) // someone chose another password since
 	for i, a := range demoAccounts {
 		u, _, err := svc.Register(ctx, casestudy.SignUp{Email: a.email, DisplayName: a.name, Password: a.password})
 		switch casestudy.ErrorCode(err) {
@@ -36,12 +38,16 @@ func seedDemo(ctx context.Context, svc *casestudy.Service, log *slog.Logger, out
 			created = true
 		case casestudy.ECONFLICT:
 			if u, _, err = svc.SignIn(ctx, a.email, a.password); err != nil {
-				return fmt.Errorf("demo account %s exists with another password: %w", a.email, err)
+				// Changed on the account page or with a reset link: the demo goes on with it.
+				changed[i] = true
 			}
 		default:
 			return err
 		}
 		ids[i] = u.ID
+	}
+	if created && slices.Contains(changed, true) {
+		return fmt.Errorf("some demo accounts are missing and others have new passwords: start with a fresh --data-dir")
 	}
 	if created {
 		community, err := svc.CreateCommunity(ctx, ids[0], casestudy.NewCommunity{Name: demoCommunity,
@@ -64,7 +70,11 @@ func seedDemo(ctx context.Context, svc *casestudy.Service, log *slog.Logger, out
 		log.Info("demo data seeded", "community", demoCommunity)
 	}
 	fmt.Fprintf(out, "\nDemo accounts (demo only; community %q):\n", demoCommunity)
-	for _, a := range demoAccounts {
+	for i, a := range demoAccounts {
+		if changed[i] {
+			fmt.Fprintf(out, "  %-12s %-34s password: changed since the demo began\n", a.role, a.email)
+			continue
+		}
 		fmt.Fprintf(out, "  %-12s %-34s password: %s\n", a.role, a.email, a.password)
 	}
 	return nil

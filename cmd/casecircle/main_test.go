@@ -19,8 +19,10 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/casecircle/casecircle/casestudy"
 	"github.com/casecircle/casecircle/internal/embeddedpg"
 	"github.com/casecircle/casecircle/internal/pgtest"
+	"github.com/casecircle/casecircle/internal/postgres"
 )
 
 // execAsMain makes the test binary act as the real casecircle when a test re-executes it, so
@@ -356,7 +358,7 @@ func (b *lockedBuffer) String() string {
 
 func TestDemoSeedIsIdempotent(t *testing.T) {
 	url, _ := pgtest.NewDatabaseURL(t)
-	for run := range 2 {
+	for run := range 3 {
 		var out strings.Builder
 		m := NewMain(withTestKey(Config{Addr: "127.0.0.1:0", DatabaseURL: url, LogFormat: "text", Demo: true}), quietLogger())
 		m.demoOut = &out
@@ -372,9 +374,34 @@ func TestDemoSeedIsIdempotent(t *testing.T) {
 		if users != 4 || communities != 1 || members != 4 {
 			t.Fatalf("run %d: %d users, %d communities, %d memberships; want 4, 1, 4", run, users, communities, members)
 		}
-		for _, a := range demoAccounts {
+		for i, a := range demoAccounts {
+			if run == 2 && i == 3 { // its password was changed after run 1
+				if !strings.Contains(out.String(), a.email+" ") || strings.Contains(out.String(), a.password) ||
+					!strings.Contains(out.String(), "changed since the demo began") {
+					t.Fatalf("run %d: a changed password is not said so:\n%s", run, out.String())
+				}
+				continue
+			}
 			if !strings.Contains(out.String(), a.email) || !strings.Contains(out.String(), a.password) {
 				t.Fatalf("run %d: credentials for %s not printed:\n%s", run, a.email, out.String())
+			}
+		}
+		if run == 1 {
+			// A demo member chooses another password (account page or reset link): the demo
+			// still starts, and says so instead of printing the old one.
+			db, err := postgres.Open(context.Background(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			svc := casestudy.NewService(db, casestudy.WithSecretKey(testSecretKey))
+			_, token, err := svc.SignIn(context.Background(), demoAccounts[3].email, demoAccounts[3].password)
+			if err == nil {
+				err = svc.ChangePassword(context.Background(), token, demoAccounts[3].password, "a password of their own choosing")
+			}
+			svc.Close()
+			if err != nil {
+				t.Fatal(err)
 			}
 		}
 	}
