@@ -282,9 +282,11 @@ func (b *batch) live() []*item {
 
 // liveRooms lists the rooms of the live items, in id order.
 func (b *batch) liveRooms() []int64 {
+	seen := make(map[int64]bool)
 	var rooms []int64
 	for _, it := range b.live() {
-		if !slices.Contains(rooms, it.caseID) {
+		if !seen[it.caseID] {
+			seen[it.caseID] = true
 			rooms = append(rooms, it.caseID)
 		}
 	}
