@@ -60,6 +60,18 @@ function addInvitationRow(inv) {
   document.querySelector('[data-no-invitations]')?.setAttribute('hidden', '');
 }
 
+// showLink shows a link the server made (an invitation, a reset link) in its box, selected for
+// copying. Without a configured public URL the server gives a path: it is completed with this
+// origin.
+function showLink(boxSelector, url) {
+  const box = document.querySelector(boxSelector);
+  const input = box.querySelector('input');
+  input.value = url.startsWith('/') ? location.origin + url : url;
+  box.hidden = false;
+  input.focus();
+  input.select();
+}
+
 // onSuccess acts on a form's or button's data-success: redirect:URL, reload, message:TEXT,
 // community (open the community in the answer) or invitation (show the new link).
 function onSuccess(el, data) {
@@ -75,22 +87,11 @@ function onSuccess(el, data) {
   } else if (what === 'community') {
     location.assign(`/communities/${data.community.id}`);
   } else if (what === 'invitation') {
-    const box = document.querySelector('[data-invitation-output]');
-    const input = box.querySelector('input');
-    // Without a configured public URL the server gives a path: complete it with this origin.
-    input.value = data.url.startsWith('/') ? location.origin + data.url : data.url;
-    box.hidden = false;
-    input.focus();
-    input.select();
+    showLink('[data-invitation-output]', data.url);
     addInvitationRow(data.invitation);
     el.reset();
   } else if (what === 'reset-link') {
-    const box = document.querySelector('[data-reset-output]');
-    const input = box.querySelector('input');
-    input.value = data.url.startsWith('/') ? location.origin + data.url : data.url;
-    box.hidden = false;
-    input.focus();
-    input.select();
+    showLink('[data-reset-output]', data.url);
   } else {
     location.reload();
   }
