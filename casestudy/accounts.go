@@ -109,6 +109,9 @@ func (s Accounts) Register(ctx context.Context, in SignUp) (User, string, error)
 		if token, err = createSignIn(ctx, tx, u.ID, s.Now()); err != nil {
 			return err
 		}
+		if err := s.sendVerification(ctx, tx, u.ID, u.Email); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, AuditEntry{ActorID: &u.ID, Action: "account.created", TargetType: "user", TargetID: &u.ID})
 	})
 	return u, token, err

@@ -161,11 +161,12 @@ func (s Invitations) RevokeInvitation(ctx context.Context, actorID, communityID,
 
 type invitationRow struct {
 	Invitation
-	CommunityName string `db:"community_name"`
+	CommunityName string  `db:"community_name"`
+	Email         *string `db:"email"` // sent to this address, and for its account only
 }
 
 func invitationByToken(ctx context.Context, q sqlx.QueryerContext, token string, forUpdate bool) (invitationRow, error) {
-	query := `SELECT i.id, i.community_id, i.role, i.created_at, i.expires_at, i.max_uses, i.uses, i.revoked_at, c.name AS community_name
+	query := `SELECT i.id, i.community_id, i.role, i.created_at, i.expires_at, i.max_uses, i.uses, i.revoked_at, i.email, c.name AS community_name
 		FROM invitations i JOIN communities c ON c.id = i.community_id WHERE i.token_hash = $1`
 	if forUpdate {
 		query += ` FOR UPDATE OF i`
@@ -206,6 +207,19 @@ func (s Invitations) AcceptInvitation(ctx context.Context, userID int64, token s
 			return nil
 		}
 		row.setStatus(s.Now())
+		if row.Email != nil {
+			var mine bool
+			if err := sqlx.GetContext(ctx, tx, &mine, `SELECT lower(email) = lower($2) FROM users WHERE id = $1`, userID, *row.Email); err != nil {
+				return err
+			}
+			if !mine {
+				return Errorf(EFORBIDDEN, "This invitation was sent to another e-mail address: sign in with the account for that address, or sign up with it.")
+			}
+			// The link came to that mailbox: the address is proven.
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET email_verified_at = coalesce(email_verified_at, $2) WHERE id = $1`, userID, s.Now()); err != nil {
+				return err
+			}
+		}
 		switch row.Status {
 		case "revoked":
 			return Errorf(ECONFLICT, "This invitation was withdrawn. Ask your facilitator for a new one.")

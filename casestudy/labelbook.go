@@ -26,6 +26,12 @@ import (
 // keyPurposeLabelBook names the key derived for label books, and its fingerprint's row.
 const keyPurposeLabelBook = "label-book"
 
+// Other keys derived from the secret (see core.sealKey, core.linkKey).
+const (
+	keyPurposeSealing = "sealing"
+	keyPurposeLinks   = "signed-links"
+)
+
 // labelBookLock is the first key of the advisory lock that serialises new entries of one
 // case's book, so that two writers never give two people one label.
 const labelBookLock = 731
@@ -35,7 +41,11 @@ const labelBookLock = 731
 // Service makes a random key, which suits tests only: books written with it cannot be read
 // after a restart.
 func WithSecretKey(secret []byte) ServiceOption {
-	return func(s *core) { s.bookKey = deriveKey(secret, keyPurposeLabelBook) }
+	return func(s *core) {
+		s.bookKey = deriveKey(secret, keyPurposeLabelBook)
+		s.sealKey = deriveKey(secret, keyPurposeSealing)
+		s.linkKey = deriveKey(secret, keyPurposeLinks)
+	}
 }
 
 // deriveKey derives a key for one purpose from the server's secret.

@@ -11,7 +11,8 @@ import (
 )
 
 // Service is the domain's entry point, a facade over one service per area: Accounts,
-// Communities, Invitations, Cases, Rooms, LiveSessions and Memory (archive, search, export, retention),
+// Communities, Invitations, Cases, Rooms, LiveSessions, Memory (archive, search, export, retention),
+// Mailings (the mail outbox) and Schedule (when communities meet),
 // whose methods it carries as its own. Each public method is one unit of work: it owns its
 // transaction and checks that the acting user may do what is asked. The areas share one core
 // (the database, the clock, the events, the label books and the message writer) and stay one
@@ -26,6 +27,8 @@ type Service struct {
 	Rooms
 	LiveSessions
 	Memory
+	Mailings
+	Schedule
 }
 
 // The areas of the domain (see Service).
@@ -44,6 +47,11 @@ type (
 	LiveSessions struct{ *core }
 	// Memory: the archive and its summaries, search, export and retention.
 	Memory struct{ *core }
+	// Mailings: the mail outbox, what each message needs to be written, unsubscribing.
+	Mailings struct{ *core }
+	// Schedule: when a community meets: scheduled sessions, their recurrence and exceptions,
+	// answers (RSVP), the case queue, calendar feeds and reminders.
+	Schedule struct{ *core }
 )
 
 // core is what every area shares.
@@ -58,6 +66,10 @@ type core struct {
 	// bookKey keys the digests of the cases' label books (derived from the server's secret).
 	bookKey []byte
 	books   bookCache // recently read books, for room messages
+	// sealKey seals the tokens that wait in the mail outbox; linkKey signs the links that need
+	// no row of their own (one-click unsubscribe, calendar feeds). Both derive from the secret.
+	sealKey, linkKey []byte
+	outbox           outbox
 }
 
 // Events receives notices that other parts of the system act on, such as closing a user's open
@@ -106,10 +118,10 @@ func NewService(db *sqlx.DB, opts ...ServiceOption) *Service {
 		o(c)
 	}
 	if c.bookKey == nil {
-		c.bookKey = deriveKey(randomKey(), keyPurposeLabelBook)
+		WithSecretKey(randomKey())(c)
 	}
 	return &Service{core: c, Accounts: Accounts{c}, Communities: Communities{c}, Invitations: Invitations{c}, Cases: Cases{c}, Rooms: Rooms{c},
-		LiveSessions: LiveSessions{c}, Memory: Memory{c}}
+		LiveSessions: LiveSessions{c}, Memory: Memory{c}, Mailings: Mailings{c}, Schedule: Schedule{c}}
 }
 
 // Now is the service's clock, in UTC.
