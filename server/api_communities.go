@@ -32,6 +32,7 @@ func (s *Server) registerCommunityRoutes(api *echo.Group) {
 	s.registerTemplateRoutes(g)
 	s.registerArchiveRoutes(g)
 	s.registerExportRoutes(g, changeLimit)
+	s.registerScheduleRoutes(g, changeLimit)
 
 	api.GET("/invitations/:token", s.handlePreviewInvitation, requireUser)
 	api.POST("/invitations/:token/accept", s.handleAcceptInvitation, requireUser)

@@ -33,6 +33,9 @@ var perUserLimits = map[string]rateSpec{
 	"archive.write":     {Burst: 20, Every: 3 * time.Second},
 	"export":            {Burst: 10, Every: 6 * time.Second},
 	"search":            {Burst: 30, Every: time.Second},
+	"schedule.answer":   {Burst: 30, Every: time.Second}, // RSVPs
+	"verify.resend":     {Burst: 3, Every: time.Minute},
+	"calendar.renew":    {Burst: 5, Every: time.Minute},
 }
 
 // userLimit returns the middleware applying the named per-user limit. Each call makes its own

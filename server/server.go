@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/casecircle/casecircle/casestudy"
+	"github.com/casecircle/casecircle/internal/mail"
 	"github.com/casecircle/casecircle/realtime"
 )
 
@@ -63,6 +64,17 @@ type Config struct {
 	WSSignInSweep time.Duration
 	// AuthPerMinute is how many sign-ins and sign-ups one IP address may try a minute; 0 means 10.
 	AuthPerMinute int
+	// Mail sends the outbox (SMTP, or a demo Mailbox); nil when this process sends no mail. The
+	// service must then be built without casestudy.WithMail either, or mail waits in the outbox
+	// for a process that sends.
+	Mail mail.Sender
+	// MailFrom is the From address (--mail-from).
+	MailFrom string
+	// DemoMailbox, when set, is shown on /demo/mailbox.
+	DemoMailbox *mail.Mailbox
+	// MailPollInterval and MailBackoff override the mail worker's defaults (tests).
+	MailPollInterval time.Duration
+	MailBackoff      func(retries int) time.Duration
 }
 
 // maxBodyBytes caps every request body; larger ones get 413 before a handler sees them.
@@ -81,6 +93,8 @@ type Server struct {
 	metrics *prometheus.Registry
 	pages   *pages
 	assets  *assets
+	// stopMail stops the mail worker and waits for it; nil when mail is off.
+	stopMail func()
 }
 
 // New builds the application and its routes.
@@ -158,6 +172,14 @@ func New(cfg Config) (*Server, error) {
 	api.GET("/search", s.handleSearch, requireUser, s.userLimit("search"))
 	s.registerCommunityRoutes(api)
 	api.GET("/ws", s.handleWebSocket)
+	s.registerMailRoutes(e, api)
+
+	if cfg.Mail != nil {
+		if err := s.startMail(); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 
 	s.http = &http.Server{
 		Handler:           e,
@@ -200,6 +222,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close closes every WebSocket with "going away, resume" and stops the realtime hub and bus;
 // for servers run through Handler (tests), which Shutdown does not reach.
 func (s *Server) Close() {
+	if s.stopMail != nil {
+		s.stopMail()
+		s.stopMail = nil
+	}
 	s.conns.CloseAll()
 	if s.bus != nil {
 		_ = s.bus.Close()

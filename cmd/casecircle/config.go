@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/casecircle/casecircle/internal/mail"
 )
 
 // Config is the whole configuration of a casecircle process, parsed once here and passed down.
@@ -33,6 +35,8 @@ type Config struct {
 	AuthRate                               int           // sign-ins and sign-ups a minute per client IP
 	DebugAddr                              string        // serves the Go profiler there when set (e.g. 127.0.0.1:6060)
 	RetentionEvery                         time.Duration // how often retention policies are applied
+	SMTPURL                                string        // empty: no mail (a demo server keeps it in its demo mailbox)
+	MailFrom                               string
 	// SecretKey keys the label books' digests (from CASECIRCLE_SECRET_KEY; nil: the data
 	// directory's secret.key). Never a flag, never logged.
 	SecretKey []byte
@@ -62,6 +66,8 @@ var serveFlags = []flagSpec{
 	{"ws-max-sockets-per-ip", "CASECIRCLE_WS_MAX_SOCKETS_PER_IP", "200", "open WebSockets one client address may hold on this process (behind a proxy, set --trusted-proxy); more are refused with 429"},
 	{"auth-rate", "CASECIRCLE_AUTH_RATE", "10", "sign-ins and sign-ups a minute per client IP address"},
 	{"retention-every", "CASECIRCLE_RETENTION_EVERY", "1h", "how often the communities' retention policies are applied (a Go duration: 1h, 30m); one process at a time does it"},
+	{"smtp-url", "CASECIRCLE_SMTP_URL", "", "SMTP server for outgoing mail: smtp://user:pass@host:587 (STARTTLS when offered, plain when not, as local mail catchers need), smtps://host:465 (TLS), smtp+starttls://host:587 (STARTTLS or nothing is sent); empty: no e-mail"},
+	{"mail-from", "CASECIRCLE_MAIL_FROM", "", "From address of outgoing mail, e.g. \"casecircle <noreply@example.org>\" (required with --smtp-url)"},
 	{"debug-addr", "CASECIRCLE_DEBUG_ADDR", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; keep it private"},
 }
 
@@ -103,6 +109,8 @@ func parseConfig(command string, args []string, env envLookup, usageOut io.Write
 	}
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", secureDefault, "")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", value("debug-addr"), "")
+	fs.StringVar(&cfg.SMTPURL, "smtp-url", value("smtp-url"), "")
+	fs.StringVar(&cfg.MailFrom, "mail-from", value("mail-from"), "")
 	retentionDefault, err := time.ParseDuration(value("retention-every"))
 	if err != nil {
 		return cfg, fmt.Errorf("CASECIRCLE_RETENTION_EVERY: %q is not a duration like 1h or 30m", value("retention-every"))
@@ -189,6 +197,14 @@ func (cfg Config) validate() error {
 	if cfg.SecretKey == nil && cfg.RequireDatabaseURL {
 		return errors.New("CASECIRCLE_SECRET_KEY is required here (as in the container image, where no data directory keeps a key file): " +
 			"the same key on every process, made once with: openssl rand -hex 32")
+	}
+	if cfg.SMTPURL != "" {
+		if _, err := mail.ParseSMTPURL(cfg.SMTPURL); err != nil {
+			return fmt.Errorf("--smtp-url: %w", err) // the URL itself is never repeated: it may hold a password
+		}
+		if cfg.MailFrom == "" {
+			return errors.New("--mail-from is required with --smtp-url, e.g. \"casecircle <noreply@example.org>\"")
+		}
 	}
 	if cfg.PublicURL != "" && !isOrigin(cfg.PublicURL, false) {
 		return fmt.Errorf("--public-url %q must be a URL like https://supervision.example.org", cfg.PublicURL)

@@ -30,6 +30,7 @@ import (
 
 	"github.com/casecircle/casecircle/casestudy"
 	"github.com/casecircle/casecircle/internal/embeddedpg"
+	"github.com/casecircle/casecircle/internal/mail"
 	"github.com/casecircle/casecircle/internal/postgres"
 	"github.com/casecircle/casecircle/server"
 )
@@ -222,7 +223,15 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	relay := &eventRelay{}
 	node := nodeID()
-	svc := casestudy.NewService(m.db, casestudy.WithEvents(relay), casestudy.WithNodeID(node), casestudy.WithSecretKey(key))
+	sender, mailbox, err := m.mailSender()
+	if err != nil {
+		return err
+	}
+	options := []casestudy.ServiceOption{casestudy.WithEvents(relay), casestudy.WithNodeID(node), casestudy.WithSecretKey(key)}
+	if sender != nil {
+		options = append(options, casestudy.WithMail())
+	}
+	svc := casestudy.NewService(m.db, options...)
 	if err := svc.CheckSecretKey(ctx); err != nil {
 		return err
 	}
@@ -232,7 +241,6 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	// Listen first: the public URL defaults to the address actually bound (port 0 picks one).
-	var err error
 	if m.listener, err = net.Listen("tcp", m.Config.Addr); err != nil {
 		return fmt.Errorf("listening on %s: %w", m.Config.Addr, err)
 	}
@@ -250,6 +258,7 @@ func (m *Main) Run(ctx context.Context) error {
 		DatabaseURL: m.dsn, NodeID: node,
 		WSMessagesPerSec: m.Config.WSMessageRate, WSBurst: m.Config.WSMessageBurst,
 		WSMaxSocketsPerUser: m.Config.WSMaxSocketsPerUser, WSMaxSocketsPerIP: m.Config.WSMaxSocketsPerIP, AuthPerMinute: m.Config.AuthRate,
+		Mail: sender, MailFrom: m.Config.MailFrom, DemoMailbox: mailbox,
 	})
 	if err != nil {
 		_ = m.listener.Close()
@@ -261,6 +270,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.jobs.Go(func() { m.serveErr <- m.server.Serve(m.listener) })
 	m.jobs.Go(func() { m.runSessionClock(svc) })
 	m.jobs.Go(func() { m.runRetention(svc) })
+	if sender != nil {
+		m.jobs.Go(func() { m.runReminders(svc) })
+	}
 	m.Logger.Info("serving HTTP", "addr", m.listener.Addr().String())
 	return nil
 }
@@ -436,6 +448,48 @@ func (m *Main) runSessionClock(svc *casestudy.Service) {
 				case <-m.closing:
 				default:
 					m.Logger.Warn("advancing overdue sessions", "err", err)
+				}
+			}
+			cancel()
+		}
+	}
+}
+
+// mailSender is the SMTP server of --smtp-url; a demo without one keeps mail in a mailbox that
+// /demo/mailbox shows; otherwise there is no mail (nil).
+func (m *Main) mailSender() (mail.Sender, *mail.Mailbox, error) {
+	switch {
+	case m.Config.SMTPURL != "":
+		sender, err := mail.NewSMTP(m.Config.SMTPURL, m.Config.MailFrom)
+		if err != nil {
+			return nil, nil, err
+		}
+		m.Logger.Info("sending mail", "smtp", sender.String())
+		return sender, nil, nil
+	case m.Config.Demo:
+		box := mail.NewMailbox(200)
+		m.Logger.Info("no --smtp-url: the demo keeps its mail at /demo/mailbox")
+		return box, box, nil
+	}
+	return nil, nil, nil
+}
+
+// runReminders queues the reminders that are due every minute, until the process closes.
+// Several processes may run it: each reminder is queued once (casestudy.QueueReminders).
+func (m *Main) runReminders(svc *casestudy.Service) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.closing:
+			return
+		case <-tick.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			if _, err := svc.QueueReminders(ctx); err != nil {
+				select {
+				case <-m.closing:
+				default:
+					m.Logger.Warn("queueing reminders", "err", err)
 				}
 			}
 			cancel()
