@@ -37,6 +37,13 @@ type recorder struct {
 	revoked []int64
 	ended   [][2]int64
 	room    []casestudy.RoomEvent
+	bell    []int64
+}
+
+func (r *recorder) NotificationsChanged(ids []int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.bell = append(r.bell, ids...)
 }
 
 func (r *recorder) RoomEventCommitted(ev casestudy.RoomEvent) {

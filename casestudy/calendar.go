@@ -179,8 +179,8 @@ func (s Schedule) QueueReminders(ctx context.Context) (int, error) {
 				SELECT $1, $2, m.user_id, $4, $5 FROM memberships m JOIN users u ON u.id = m.user_id
 				WHERE m.community_id = $3 AND u.erased_at IS NULL
 				  AND NOT EXISTS (SELECT 1 FROM schedule_answers a WHERE a.schedule_id = $1 AND a.n = $2 AND a.user_id = m.user_id AND a.answer = 'not_going')
-				  AND NOT EXISTS (SELECT 1 FROM notification_preferences p WHERE p.user_id = m.user_id AND p.kind = $6
-				      AND p.channel = 'email' AND p.community_id IN (0, $3) AND NOT p.enabled)
+				  AND coalesce((SELECT p.enabled FROM notification_preferences p WHERE p.user_id = m.user_id AND p.kind = $6
+			      AND p.channel = 'email' AND p.community_id IN (0, $3) ORDER BY p.community_id DESC LIMIT 1), true)
 				  AND NOT EXISTS (SELECT 1 FROM schedule_reminders r WHERE r.schedule_id = $1 AND r.n = $2 AND r.user_id = m.user_id
 				      AND (r.lead = $4 OR r.lead = '1h'))
 				ON CONFLICT DO NOTHING RETURNING user_id`,
@@ -218,6 +218,10 @@ func (s Mailings) Unsubscribe(ctx context.Context, token string) (string, error)
 		return "", Errorf(ENOTFOUND, "This unsubscribe link does not work. Change what you receive on your notifications page.")
 	}
 	userID, kind := parseID(parts[0]), parts[1]
+	if kind == unsubscribeDigest {
+		_, err := s.db.ExecContext(ctx, `UPDATE users SET digest = 'off' WHERE id = $1`, userID)
+		return kind, err
+	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO notification_preferences (user_id, kind, channel, community_id, enabled)
 			SELECT $1, $2, 'email', 0, false WHERE EXISTS (SELECT 1 FROM users WHERE id = $1)

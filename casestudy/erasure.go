@@ -286,7 +286,9 @@ func renameUser(v any, userID float64) bool {
 				v["author_name"], changed = FormerMember, true
 			}
 		}
-		if id, ok := v["id"].(float64); ok && id == userID && len(v) == 2 {
+		// A Person ({id, name}), or an Attendee ({id, name, seconds}).
+		_, attendee := v["seconds"]
+		if id, ok := v["id"].(float64); ok && id == userID && (len(v) == 2 || (len(v) == 3 && attendee)) {
 			if _, named := v["name"]; named {
 				v["name"], changed = FormerMember, true
 			}

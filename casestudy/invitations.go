@@ -197,6 +197,7 @@ func (s Invitations) PreviewInvitation(ctx context.Context, userID int64, token 
 // already keeps their role and uses up nothing.
 func (s Invitations) AcceptInvitation(ctx context.Context, userID int64, token string) (Community, error) {
 	var communityID int64
+	var notify []int64
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		row, err := invitationByToken(ctx, tx, token, true)
 		if err != nil {
@@ -243,11 +244,30 @@ func (s Invitations) AcceptInvitation(ctx context.Context, userID int64, token s
 			row.CommunityID, userID, row.Role, s.Now()); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &row.CommunityID, Action: "invitation.used",
-			TargetType: "invitation", TargetID: &row.ID, Detail: detailJSON(map[string]Role{"role": row.Role})})
+		if err := appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &row.CommunityID, Action: "invitation.used",
+			TargetType: "invitation", TargetID: &row.ID, Detail: detailJSON(map[string]Role{"role": row.Role})}); err != nil {
+			return err
+		}
+		// The facilitator who made the invitation hears that it was used.
+		var inviter *int64
+		if err := sqlx.GetContext(ctx, tx, &inviter, `SELECT i.created_by FROM invitations i
+			JOIN memberships m ON m.community_id = i.community_id AND m.user_id = i.created_by WHERE i.id = $1`, row.ID); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if inviter != nil {
+			ok, err := addNotification(ctx, tx, *inviter, row.CommunityID, NotifyInvitationAccepted, &userID, nil, s.Now())
+			if err != nil {
+				return err
+			}
+			if ok {
+				notify = append(notify, *inviter)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return Community{}, err
 	}
+	s.events.NotificationsChanged(notify)
 	return Communities(s).GetCommunity(ctx, userID, communityID)
 }

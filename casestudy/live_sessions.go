@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/casecircle/casecircle/casestudy/session"
 	"github.com/casecircle/casecircle/internal/postgres"
@@ -70,12 +72,17 @@ type sessionPayload struct {
 type StartSessionInput struct {
 	TemplateKey string `json:"template"`
 	PresenterID int64  `json:"presenter_id,omitempty"` // 0: the case's author
+	// ScheduleID and N name the scheduled meeting this session is, when started from the
+	// calendar; its attendance then belongs to that meeting.
+	ScheduleID int64 `json:"schedule_id,omitempty"`
+	N          int   `json:"n,omitempty"`
 }
 
 // StartSession starts a live session on a published case. present are the people in the room
 // now, in the order they came (the first round-robin order is made from them).
 func (s LiveSessions) StartSession(ctx context.Context, userID, communityID, caseID int64, in StartSessionInput, present []int64) (RoomEvent, error) {
 	var ev RoomEvent
+	var notified []int64
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := requireRole(ctx, tx, userID, communityID, RoleSupervisor, RoleFacilitator); err != nil {
 			if ErrorCode(err) == EFORBIDDEN {
@@ -119,11 +126,27 @@ func (s LiveSessions) StartSession(ctx context.Context, userID, communityID, cas
 		if ev, err = appendSessionEvent(ctx, tx, s.node, EventSessionStarted, "start", userID, view, nil, now); err != nil {
 			return err
 		}
+		if notified, err = notifySessionStarting(ctx, tx, communityID, caseID, userID, now); err != nil {
+			return err
+		}
+		if err := s.pushSessionStarting(ctx, tx, communityID, caseID, notified, now); err != nil {
+			return err
+		}
+		// Those in the room as it starts attend from the first slot.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO session_attendance (live_session_id, user_id, slot)
+			SELECT $1, u, $3 FROM unnest($2::bigint[]) AS u ON CONFLICT DO NOTHING`,
+			view.ID, pq.Array(append(slices.Clone(present), userID)), now.Truncate(AttendanceSlot)); err != nil {
+			return err
+		}
+		if err := linkOccurrence(ctx, tx, communityID, caseID, view.ID, in); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &communityID, Action: "session.started",
 			TargetType: "case", TargetID: &caseID, Detail: detailJSON(map[string]any{"session": view.ID, "template": in.TemplateKey})})
 	})
 	if err == nil {
 		s.events.RoomEventCommitted(ev)
+		s.events.NotificationsChanged(notified)
 	}
 	return ev, err
 }
@@ -395,4 +418,34 @@ func displayName(ctx context.Context, q sqlx.QueryerContext, userID int64) strin
 		return FormerMember
 	}
 	return name
+}
+
+// AttendanceSlot is how often presence in the rooms of live sessions is sampled: a person
+// present at a sample is credited with one slot.
+const AttendanceSlot = 30 * time.Second
+
+// RecordAttendance records who is present now in each room (room → users, as one process sees
+// its own sockets) that has a live session running, in the current slot. Every process calls
+// it for its own sockets; a slot counts once however many processes or tabs saw the person.
+func (s LiveSessions) RecordAttendance(ctx context.Context, present map[int64][]int64) error {
+	var rooms, users []int64
+	for room, ids := range present {
+		for _, id := range ids {
+			rooms, users = append(rooms, room), append(users, id)
+		}
+	}
+	if len(rooms) == 0 {
+		return nil
+	}
+	slot := s.Now().Truncate(AttendanceSlot)
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO session_attendance (live_session_id, user_id, slot)
+			SELECT ls.id, v.u, $3 FROM unnest($1::bigint[], $2::bigint[]) AS v(r, u)
+			JOIN live_sessions ls ON ls.case_id = v.r AND ls.ended_at IS NULL
+			JOIN cases c ON c.id = v.r
+			JOIN memberships m ON m.community_id = c.community_id AND m.user_id = v.u
+			ON CONFLICT DO NOTHING`, pq.Array(rooms), pq.Array(users), slot)
+		return err
+	})
 }

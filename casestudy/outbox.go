@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/vgarvardt/gue/v5"
@@ -35,6 +36,9 @@ const (
 	MailSessionCancelled MailKind = "session_cancelled"
 	MailSessionReminder  MailKind = "session_reminder"
 	MailPresentingNext   MailKind = "presenting_next"
+	MailMention          MailKind = "mention"
+	MailReply            MailKind = "reply"
+	MailDigest           MailKind = "digest"
 )
 
 // Transactional reports whether a kind of mail answers something the person did or must have
@@ -48,15 +52,18 @@ func (k MailKind) Transactional() bool {
 // the outbox sealed with a key derived from the server's secret, so the database alone does
 // not give it away.
 type MailJob struct {
-	Kind        MailKind `json:"kind"`
-	UserID      int64    `json:"user_id,omitempty"`
-	Address     string   `json:"address,omitempty"` // an invitation's address, before any account
-	CommunityID int64    `json:"community_id,omitempty"`
-	SealedToken []byte   `json:"sealed_token,omitempty"`
-	ActorID     int64    `json:"actor_id,omitempty"` // who caused it (the inviter)
-	ScheduleID  int64    `json:"schedule_id,omitempty"`
-	N           int      `json:"n,omitempty"`    // which meeting of the series; 0: the series
-	Lead        string   `json:"lead,omitempty"` // a reminder's "24h" or "1h"
+	Kind           MailKind  `json:"kind"`
+	UserID         int64     `json:"user_id,omitempty"`
+	Address        string    `json:"address,omitempty"` // an invitation's address, before any account
+	CommunityID    int64     `json:"community_id,omitempty"`
+	SealedToken    []byte    `json:"sealed_token,omitempty"`
+	ActorID        int64     `json:"actor_id,omitempty"` // who caused it (the inviter)
+	ScheduleID     int64     `json:"schedule_id,omitempty"`
+	N              int       `json:"n,omitempty"`               // which meeting of the series; 0: the series
+	Lead           string    `json:"lead,omitempty"`            // a reminder's "24h" or "1h"
+	CaseID         int64     `json:"case_id,omitempty"`         // a mention's or reply's room
+	NotificationID int64     `json:"notification_id,omitempty"` // the bell entry it repeats: not sent once read
+	Since          time.Time `json:"since,omitzero"`            // a digest covers what happened after this
 }
 
 // outbox enqueues mail in gue's queue, when mail is on.
@@ -158,6 +165,13 @@ type PreparedMail struct {
 	Meetings []Occurrence
 	Series   ScheduledSession
 	Lead     string
+	// A mention's or reply's room, the one who wrote, and the case's title where the community
+	// allows titles in mail.
+	CaseID    int64
+	CaseTitle string
+	// A digest: its frequency and the communities it covers.
+	Digest      string
+	Communities []DigestCommunity
 }
 
 // MailedOccurrences bounds the meetings of a series sent in one mail's calendar; the feed
@@ -217,7 +231,35 @@ func (s Mailings) PrepareMail(ctx context.Context, job MailJob) (PreparedMail, e
 		}
 	case MailSessionScheduled, MailSessionChanged, MailSessionCancelled, MailSessionReminder, MailPresentingNext:
 		return s.prepareSessionMail(ctx, job, p)
+	case MailMention, MailReply:
+		return s.prepareMentionMail(ctx, job, p)
+	case MailDigest:
+		return s.prepareDigest(ctx, job, p)
 	}
+	return p, nil
+}
+
+// prepareMentionMail: the room it happened in; not sent if the person has read it already, or
+// has left.
+func (s Mailings) prepareMentionMail(ctx context.Context, job MailJob, p PreparedMail) (PreparedMail, error) {
+	var read bool
+	err := sqlx.GetContext(ctx, s.db, &read, `SELECT n.read_at IS NOT NULL FROM notifications n
+		JOIN memberships m ON m.community_id = n.community_id AND m.user_id = n.user_id WHERE n.id = $1`, job.NotificationID)
+	if errors.Is(err, sql.ErrNoRows) || read {
+		return p, ErrMailNotWanted
+	}
+	if err != nil {
+		return p, err
+	}
+	p.CaseID = job.CaseID
+	policy, err := communityPolicy(ctx, s.db, job.CommunityID)
+	if err != nil {
+		return p, err
+	}
+	if policy.MailCaseTitles != nil && *policy.MailCaseTitles {
+		_ = sqlx.GetContext(ctx, s.db, &p.CaseTitle, `SELECT title FROM cases WHERE id = $1`, job.CaseID)
+	}
+	p.Unsubscribe = s.unsubscribeToken(job.UserID, string(job.Kind))
 	return p, nil
 }
 

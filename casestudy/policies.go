@@ -24,6 +24,9 @@ type Policy struct {
 	// RevisionHistory: who reads a case's earlier versions besides its author and the
 	// facilitators: nobody ("author_and_facilitators", the default) or every member ("members").
 	RevisionHistory string `db:"revision_history" json:"revision_history"`
+	// MailCaseTitles lets mail (digests, notifications) name a case by its anonymised title;
+	// otherwise mail only links to it. Nil when setting: keep the current choice.
+	MailCaseTitles *bool `db:"mail_case_titles" json:"mail_case_titles"`
 }
 
 // Policy values.
@@ -57,7 +60,7 @@ func (p Policy) validate() error {
 func communityPolicy(ctx context.Context, q sqlx.QueryerContext, communityID int64) (Policy, error) {
 	var p Policy
 	err := sqlx.GetContext(ctx, q, &p, `
-		SELECT export_names, leaver_content, retain_messages_days, retain_drafts_days, revision_history FROM communities WHERE id = $1`, communityID)
+		SELECT export_names, leaver_content, retain_messages_days, retain_drafts_days, revision_history, mail_case_titles FROM communities WHERE id = $1`, communityID)
 	return p, err
 }
 
@@ -88,10 +91,11 @@ func (s Communities) SetCommunityPolicy(ctx context.Context, userID, communityID
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `
+		if err := sqlx.GetContext(ctx, tx, &p.MailCaseTitles, `
 			UPDATE communities SET export_names = $2, leaver_content = $3, retain_messages_days = $4, retain_drafts_days = $5,
-			       revision_history = $6
-			WHERE id = $1`, communityID, p.ExportNames, p.LeaverContent, p.RetainMessagesDays, p.RetainDraftsDays, p.RevisionHistory); err != nil {
+			       revision_history = $6, mail_case_titles = coalesce($7, mail_case_titles)
+			WHERE id = $1 RETURNING mail_case_titles`, communityID, p.ExportNames, p.LeaverContent, p.RetainMessagesDays, p.RetainDraftsDays,
+			p.RevisionHistory, p.MailCaseTitles); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, AuditEntry{ActorID: &userID, CommunityID: &communityID, Action: "policy.changed",

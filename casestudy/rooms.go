@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/casecircle/casecircle/casestudy/anonymise"
 	"github.com/casecircle/casecircle/casestudy/markup"
@@ -73,6 +74,8 @@ type Message struct {
 	Phase     *int   `db:"phase" json:"phase,omitempty"`
 	// Facilitation marks a note of the session's supervisor, who may post in every phase.
 	Facilitation bool `db:"facilitation" json:"facilitation,omitempty"`
+	// Mentions are the members the author chose to notify (ids, never read from the text).
+	Mentions pq.Int64Array `db:"mentions" json:"mentions,omitempty"`
 }
 
 // RoomEvent is one numbered event of a room's stream. For message events, Message is the
@@ -104,7 +107,11 @@ type NewMessage struct {
 	Body      string    // plain text with a safe Markdown subset
 	Lens      Lens      // optional
 	Decisions Decisions // on the anonymiser's findings, as for cases
+	Mentions  []int64   // members to notify, chosen in the composer (at most MaxMentions)
 }
+
+// MaxMentions bounds the members one message mentions.
+const MaxMentions = 20
 
 func (m NewMessage) validate() (NewMessage, error) {
 	if !clientIDPattern.MatchString(m.ClientID) {
@@ -113,6 +120,15 @@ func (m NewMessage) validate() (NewMessage, error) {
 	if m.Lens != "" && !slices.Contains(Lenses, m.Lens) {
 		return m, FieldErrorf("lens", "Choose one of the seven lenses, or none.")
 	}
+	if len(m.Mentions) > MaxMentions {
+		return m, FieldErrorf("mentions", "Mention at most %d people in one message.", MaxMentions)
+	}
+	for _, id := range m.Mentions {
+		if id <= 0 {
+			return m, FieldErrorf("mentions", "Mention members by their id.")
+		}
+	}
+	m.Mentions = slices.Compact(slices.Sorted(slices.Values(m.Mentions)))
 	body, err := validateBody(m.Body)
 	m.Body = body
 	return m, err
@@ -191,7 +207,7 @@ func (s Rooms) SubmitMessage(ctx context.Context, userID, communityID, caseID in
 	}
 	body := dec.texts["body"]
 	return s.writer.submit(ctx, &postRequest{userID: userID, communityID: communityID, caseID: caseID, parentID: in.ParentID,
-		clientID: in.ClientID, body: body, html: markup.Render(body), lens: in.Lens})
+		clientID: in.ClientID, body: body, html: markup.Render(body), lens: in.Lens, mentions: in.Mentions})
 }
 
 // EditMessage replaces the text of the user's own message (re-anonymised), keeping the earlier

@@ -272,8 +272,8 @@ func (s Schedule) mailCommunity(ctx context.Context, tx *sqlx.Tx, communityID in
 	if err := sqlx.SelectContext(ctx, tx, &members, `
 		SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.community_id = $1 AND u.erased_at IS NULL
-		  AND NOT EXISTS (SELECT 1 FROM notification_preferences p WHERE p.user_id = m.user_id AND p.kind = $2
-		      AND p.channel = 'email' AND p.community_id IN (0, $1) AND NOT p.enabled)
+		  AND coalesce((SELECT p.enabled FROM notification_preferences p WHERE p.user_id = m.user_id AND p.kind = $2
+			      AND p.channel = 'email' AND p.community_id IN (0, $1) ORDER BY p.community_id DESC LIMIT 1), true)
 		ORDER BY m.user_id`, communityID, NotifySessionChanges); err != nil {
 		return err
 	}
@@ -781,3 +781,23 @@ func (s Schedule) PickCase(ctx context.Context, actorID, communityID, scheduleID
 
 // int64Array passes ids to ANY($1).
 func int64Array(ids []int64) any { return pq.Array(ids) }
+
+// linkOccurrence records that a live session is the scheduled meeting it was started for (from
+// the calendar): the meeting shows as live, and its attendance is the session's.
+func linkOccurrence(ctx context.Context, tx *sqlx.Tx, communityID, caseID, sessionID int64, in StartSessionInput) error {
+	if in.ScheduleID == 0 {
+		return nil
+	}
+	sched, err := scheduleForUpdate(ctx, tx, communityID, in.ScheduleID)
+	if err != nil {
+		return FieldErrorf("schedule_id", "No such scheduled session in this community.")
+	}
+	if _, ok := sched.series().Nth(in.N); !ok || sched.CancelledAt != nil {
+		return FieldErrorf("n", "No such meeting in this series.")
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO schedule_occurrences (schedule_id, n, case_id, live_session_id) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (schedule_id, n) DO UPDATE SET live_session_id = $4, case_id = coalesce(schedule_occurrences.case_id, $3)`,
+		in.ScheduleID, in.N, caseID, sessionID)
+	return err
+}

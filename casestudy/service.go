@@ -70,6 +70,7 @@ type core struct {
 	// no row of their own (one-click unsubscribe, calendar feeds). Both derive from the secret.
 	sealKey, linkKey []byte
 	outbox           outbox
+	pushOn           bool
 }
 
 // Events receives notices that other parts of the system act on, such as closing a user's open
@@ -83,6 +84,9 @@ type Events interface {
 	// RoomEventCommitted: an event of a room was stored by this process; deliver it at once.
 	// (Other processes learn of it by NOTIFY on RoomEventsChannel.)
 	RoomEventCommitted(ev RoomEvent)
+	// NotificationsChanged: these users' notifications changed (new ones, or read); tell
+	// their open pages, on every process.
+	NotificationsChanged(userIDs []int64)
 }
 
 type noEvents struct{}
@@ -90,6 +94,7 @@ type noEvents struct{}
 func (noEvents) SignInsRevoked(int64)         {}
 func (noEvents) MembershipEnded(int64, int64) {}
 func (noEvents) RoomEventCommitted(RoomEvent) {}
+func (noEvents) NotificationsChanged([]int64) {}
 
 // ServiceOption configures a Service.
 type ServiceOption func(*core)

@@ -71,6 +71,15 @@ type SessionRecord struct {
 	PhaseNames     []string        `json:"phase_names"`
 	LearningPoints []LearningPoint `json:"learning_points"`
 	Actions        []LearningPoint `json:"actions"`
+	// Attendance is who had the room open during the session and for how long, from presence
+	// sampled every AttendanceSlot on every process.
+	Attendance []Attendee `json:"attendance"`
+}
+
+// Attendee is one person's time in a session's room.
+type Attendee struct {
+	Person
+	Seconds int `db:"seconds" json:"seconds"`
 }
 
 // AddLearningPoint records a learning point or an action in the session's last phase: by the
@@ -214,6 +223,13 @@ func sessionRecord(ctx context.Context, tx *sqlx.Tx, view SessionView, ended tim
 		case view.SupervisorID:
 			rec.Supervisor = m
 		}
+	}
+	rec.Attendance = []Attendee{}
+	if err := sqlx.SelectContext(ctx, tx, &rec.Attendance, `
+		SELECT u.id, u.display_name AS name, count(*) * $2 AS seconds FROM session_attendance a JOIN users u ON u.id = a.user_id
+		WHERE a.live_session_id = $1 GROUP BY u.id, u.display_name ORDER BY lower(u.display_name), u.id`,
+		view.ID, int(AttendanceSlot.Seconds())); err != nil {
+		return rec, err
 	}
 	points, err := learningPoints(ctx, tx, view.ID)
 	if err != nil {

@@ -30,6 +30,7 @@ type postRequest struct {
 	userID, communityID, caseID, parentID int64
 	clientID, body, html                  string
 	lens                                  Lens
+	mentions                              []int64
 	done                                  chan postResult
 }
 
@@ -152,7 +153,8 @@ type item struct {
 	facilitation bool
 	seq          int64 // assigned, or of the original message for a resend
 	resent       bool
-	dupOf        *item // the same client_id earlier in this batch
+	dupOf        *item   // the same client_id earlier in this batch
+	stored       []int64 // the mentions kept: members of the community other than the author
 }
 
 // maxAlone is how often one message alone is tried again after a race (see commit).
@@ -181,6 +183,7 @@ func (w *messageWriter) commitTry(batch []*postRequest, alone int) {
 	}
 	now := w.s.now().UTC().Truncate(time.Microsecond) // as PostgreSQL keeps it
 	var created []RoomEvent
+	var notified []int64
 	err := w.s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if w.fault != nil {
 			if err := w.fault(len(batch)); err != nil {
@@ -188,7 +191,7 @@ func (w *messageWriter) commitTry(batch []*postRequest, alone int) {
 			}
 		}
 		var err error
-		created, err = storeBatch(ctx, tx, w.s.node, items, now)
+		created, notified, err = storeBatch(ctx, w.s, tx, items, now)
 		return err
 	})
 	if err != nil {
@@ -210,6 +213,9 @@ func (w *messageWriter) commitTry(batch []*postRequest, alone int) {
 	}
 	for _, ev := range created {
 		w.s.events.RoomEventCommitted(ev)
+	}
+	if len(notified) > 0 {
+		w.s.events.NotificationsChanged(notified)
 	}
 	byKey := map[[2]int64]RoomEvent{}
 	for _, ev := range created {
@@ -240,18 +246,19 @@ func (w *messageWriter) commitTry(batch []*postRequest, alone int) {
 // storeBatch stores a batch's new messages and events and returns the events, in seq order per
 // room. Refused items get their err; resends are marked. A fixed number of statements, whatever
 // the batch's size: each step below is one or two statements over the whole batch.
-func storeBatch(ctx context.Context, tx *sqlx.Tx, node string, items []*item, now time.Time) ([]RoomEvent, error) {
-	b := &batch{ctx: ctx, tx: tx, node: node, items: items, now: now}
+func storeBatch(ctx context.Context, c *core, tx *sqlx.Tx, items []*item, now time.Time) ([]RoomEvent, []int64, error) {
+	b := &batch{ctx: ctx, tx: tx, node: c.node, items: items, now: now, core: c}
 	steps := []func() error{b.checkAccess, b.checkParents, b.checkSpeaking, b.lockHeads, b.findResends}
 	for _, step := range steps {
 		if err := step(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(b.live()) == 0 {
-			return nil, nil
+			return nil, nil, nil
 		}
 	}
-	return b.store()
+	events, err := b.store()
+	return events, b.notified, err
 }
 
 // batch is one transaction of storeBatch: the items still to store, and what the steps
@@ -267,6 +274,8 @@ type batch struct {
 	sessions map[int64]*SessionView // room → its running session
 	turned   map[int64]int64        // room → who passed the session's turn last
 	head     map[int64]int64        // room → its last seq, locked
+	notified []int64                // users with new notifications, told after commit
+	core     *core                  // for the outbox
 }
 
 // live lists the items still to store: not refused, not a resend, not a repeat in the batch.
@@ -524,6 +533,9 @@ func (b *batch) store() ([]RoomEvent, error) {
 	if _, err := b.tx.ExecContext(b.ctx, `SELECT pg_notify($1, x) FROM unnest($2::text[]) AS x`, RoomEventsChannel, pq.Array(notices)); err != nil {
 		return nil, err
 	}
+	if err := b.notify(fresh, ids); err != nil {
+		return nil, err
+	}
 	events, err := b.messageEvents(fresh, ids)
 	if err != nil {
 		return nil, err
@@ -616,6 +628,7 @@ func (it *item) message(id int64, authorName *string, at time.Time) Message {
 		sid, phase := it.sessionID, it.phase
 		m.SessionID, m.Phase = &sid, &phase
 	}
+	m.Mentions = it.stored
 	return m
 }
 

@@ -51,7 +51,11 @@ func roomNotice(node string, caseID, seq int64) string {
 }
 
 const messageColumns = `m.id, m.case_id, m.seq, m.author_id, u.display_name AS author_name, m.parent_id, m.body, m.body_html,
-	m.lens, m.client_id, m.version, m.created_at, m.edited_at, m.deleted_at, m.session_id, m.phase, m.facilitation`
+	m.lens, m.client_id, m.version, m.created_at, m.edited_at, m.deleted_at, m.session_id, m.phase, m.facilitation,
+	` + mentionsColumn
+
+// mentionsColumn reads a message's mentions (the members its author chose to notify).
+const mentionsColumn = `(SELECT array_agg(mm.user_id ORDER BY mm.user_id) FROM message_mentions mm WHERE mm.message_id = m.id) AS mentions`
 
 // eventColumns reads an event with its message, if it has one (the message's columns are then
 // coalesced to zero values, and m.id is 0), and its payload, if it has one.
@@ -60,7 +64,7 @@ const eventColumns = `e.case_id, e.seq, e.type, e.at, coalesce(e.payload, 'null'
 	u.display_name AS author_name, m.parent_id, coalesce(m.body, '') AS body, coalesce(m.body_html, '') AS body_html,
 	m.lens, coalesce(m.client_id, '') AS client_id, coalesce(m.version, 0) AS version,
 	coalesce(m.created_at, e.at) AS created_at, m.edited_at, m.deleted_at, m.session_id, m.phase,
-	coalesce(m.facilitation, false) AS facilitation`
+	coalesce(m.facilitation, false) AS facilitation, ` + mentionsColumn
 
 // roomEvents reads events after seq `after`, in order, each with its message as it is now.
 func roomEvents(ctx context.Context, q sqlx.QueryerContext, caseID, after int64, limit int) ([]RoomEvent, error) {
@@ -99,7 +103,7 @@ func scanRoomEvents(rows *sqlx.Rows, err error) ([]RoomEvent, error) {
 		var payload []byte
 		m := &Message{}
 		if err := rows.Scan(&ev.Room, &ev.Seq, &ev.Type, &ev.At, &payload, &m.ID, &m.CaseID, &m.Seq, &m.AuthorID, &m.AuthorName, &m.ParentID,
-			&m.Body, &m.HTML, &m.Lens, &m.ClientID, &m.Version, &m.CreatedAt, &m.EditedAt, &m.DeletedAt, &m.SessionID, &m.Phase, &m.Facilitation); err != nil {
+			&m.Body, &m.HTML, &m.Lens, &m.ClientID, &m.Version, &m.CreatedAt, &m.EditedAt, &m.DeletedAt, &m.SessionID, &m.Phase, &m.Facilitation, &m.Mentions); err != nil {
 			return nil, err
 		}
 		if m.ID != 0 {

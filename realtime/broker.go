@@ -51,6 +51,8 @@ func (h *Hub) receive(payload []byte) {
 		h.closeUserHere(n.User, n.Code)
 	case opSync:
 		h.presence.sendBeat()
+	case opNotify:
+		h.notifyHere(n.Users)
 	default:
 		h.presence.fromBus(n, time.Now())
 	}

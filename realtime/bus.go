@@ -52,6 +52,7 @@ type notice struct {
 	Name  string             `json:"name,omitempty"`
 	Code  int                `json:"code,omitempty"`
 	Rooms map[int64][]Member `json:"rooms,omitempty"`
+	Users []int64            `json:"users,omitempty"`
 }
 
 // roomNotice is the envelope of a committed room event.

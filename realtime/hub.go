@@ -174,7 +174,8 @@ type Hub struct {
 
 	mu     sync.Mutex
 	rooms  map[int64]*room
-	closed bool // set by Close: no connection starts after it
+	byUser map[int64]map[*client]struct{} // each user's sockets on this process, for NotifyUsers
+	closed bool                           // set by Close: no connection starts after it
 
 	ctx     context.Context // ends when the hub closes
 	cancel  context.CancelFunc
@@ -190,6 +191,7 @@ func NewHub(backend Backend, conns *Conns, opts Options) *Hub {
 		backend: backend, opts: opts, log: opts.Logger, conns: conns,
 		metrics: newHubMetrics(opts.Metrics),
 		rooms:   make(map[int64]*room),
+		byUser:  make(map[int64]map[*client]struct{}),
 		ctx:     ctx, cancel: cancel,
 		upgrader: websocket.Upgrader{
 			// Idle sockets hold no write buffer: buffers are borrowed per write.
@@ -261,6 +263,8 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, user Member, signIn,
 		defer h.metrics.connections.Dec()
 		defer release()
 		defer remove()
+		h.addUserClient(c)
+		defer h.removeUserClient(c)
 		c.run()
 	}()
 	return nil

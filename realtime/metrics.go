@@ -11,6 +11,7 @@ type hubMetrics struct {
 	busResets   *prometheus.CounterVec
 	// noticesDropped counts notices a broker dropped because it was behind.
 	noticesDropped prometheus.Counter
+	notified       prometheus.Counter
 }
 
 func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
@@ -29,9 +30,11 @@ func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
 			Name: "casecircle_bus_listener_resets_total", Help: "LISTEN connections lost (lost) or cut after an unanswered ping (hung)."}, []string{"reason"}),
 		noticesDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "casecircle_bus_notices_dropped_total", Help: "Presence, typing and sign-out notices dropped because the queue to the other processes was full."}),
+		notified: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "casecircle_ws_notify_frames_total", Help: "'Your notifications changed' frames sent to sockets."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connections, m.deliveries, m.fetches, m.closes, m.refused, m.busResets, m.noticesDropped)
+		reg.MustRegister(m.connections, m.deliveries, m.fetches, m.closes, m.refused, m.busResets, m.noticesDropped, m.notified)
 	}
 	return m
 }

@@ -87,6 +87,7 @@ type PublishFrame struct {
 	Body      string          `json:"body"`
 	Lens      string          `json:"lens,omitempty"`
 	Decisions json.RawMessage `json:"decisions,omitempty"` // on anonymiser findings, as for cases
+	Mentions  []int64         `json:"mentions,omitempty"`  // members to notify, by id (never read from the text)
 }
 
 // EditFrame replaces the text of one's own message.

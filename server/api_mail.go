@@ -12,26 +12,76 @@ import (
 	"github.com/casecircle/casecircle/casestudy"
 	"github.com/casecircle/casecircle/server/ics"
 	"github.com/casecircle/casecircle/server/mailer"
+	"github.com/casecircle/casecircle/server/pusher"
 )
 
-// startMail runs the mail worker until Close.
-func (s *Server) startMail() error {
-	w, err := mailer.New(mailer.Config{
+// startBackground runs the server's own background work until Close: the mail worker (when
+// mail is on) and the attendance sampler.
+func (s *Server) startBackground() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	var done sync.WaitGroup
+	s.stopBackground = func() { cancel(); done.Wait() }
+	if s.cfg.Mail != nil {
+		w, err := s.mailWorker()
+		if err != nil {
+			return err
+		}
+		done.Go(func() {
+			if err := w.Run(ctx); err != nil {
+				s.log.Error("mail worker stopped", "err", err)
+			}
+		})
+	}
+	if s.cfg.VAPIDPublicKey != "" {
+		p, err := pusher.New(pusher.Config{DB: s.cfg.DB, Service: s.cfg.Service, PublicKey: s.cfg.VAPIDPublicKey, PrivateKey: s.cfg.VAPIDPrivateKey,
+			Subject: s.cfg.VAPIDSubject, PublicURL: strings.TrimSuffix(s.cfg.PublicURL, "/"), HTTPClient: s.cfg.PushHTTPClient,
+			Logger: s.cfg.Logger, PollInterval: s.cfg.MailPollInterval})
+		if err != nil {
+			return err
+		}
+		done.Go(func() {
+			if err := p.Run(ctx); err != nil {
+				s.log.Error("push worker stopped", "err", err)
+			}
+		})
+	}
+	done.Go(func() { s.sampleAttendance(ctx) })
+	return nil
+}
+
+// sampleAttendance records, every AttendanceSlot, who has the room of a live session open on
+// this process (each process its own sockets).
+func (s *Server) sampleAttendance(ctx context.Context) {
+	every := s.cfg.AttendanceEvery
+	if every <= 0 {
+		every = casestudy.AttendanceSlot
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		present := s.hub.LocalPresence()
+		if len(present) == 0 {
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := s.cfg.Service.RecordAttendance(rctx, present); err != nil && ctx.Err() == nil {
+			s.log.Warn("recording attendance", "err", err)
+		}
+		cancel()
+	}
+}
+
+// mailWorker builds the worker that sends the outbox.
+func (s *Server) mailWorker() (*mailer.Worker, error) {
+	return mailer.New(mailer.Config{
 		DB: s.cfg.DB, Service: s.cfg.Service, Sender: s.cfg.Mail, From: s.cfg.MailFrom, PublicURL: s.cfg.PublicURL,
 		Logger: s.cfg.Logger, PollInterval: s.cfg.MailPollInterval, Backoff: s.cfg.MailBackoff, Metrics: s.metrics,
 	})
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var done sync.WaitGroup
-	done.Go(func() {
-		if err := w.Run(ctx); err != nil {
-			s.log.Error("mail worker stopped", "err", err)
-		}
-	})
-	s.stopMail = func() { cancel(); done.Wait() }
-	return nil
 }
 
 // resetRequestsPerMinute is how many reset mails one client IP may ask for a minute.
@@ -180,7 +230,9 @@ func (s *Server) handleUnsubscribe(c echo.Context) error {
 		return err
 	}
 	what := map[string]string{casestudy.NotifySessionReminders: "reminders before sessions",
-		casestudy.NotifySessionChanges: "mail about sessions scheduled, changed or cancelled"}[kind]
+		casestudy.NotifySessionChanges: "mail about sessions scheduled, changed or cancelled",
+		casestudy.NotifyMention:        "mail when someone mentions you", casestudy.NotifyReply: "mail when someone replies to you",
+		"digest": "the digest"}[kind]
 	return s.notice(c, http.StatusOK, "Unsubscribed", "You will no longer receive "+what+" by e-mail. Your account page lets you switch them on again.")
 }
 

@@ -24,9 +24,8 @@ func newMailServer(t *testing.T, db *pgtest.DB, smtp *mailtest.Server) *apiServe
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newAPIServerOn(t, db, func(cfg *server.Config) {
-		cfg.Service = closedAtEnd(t, casestudy.NewService(db.DB, casestudy.WithMail(), casestudy.WithNodeID(cfg.NodeID),
-			casestudy.WithSecretKey([]byte("one secret key for every process of this test"))))
+	options := []casestudy.ServiceOption{casestudy.WithMail(), casestudy.WithSecretKey([]byte("one secret key for every process of this test"))}
+	return newAPIServerWith(t, db, options, func(cfg *server.Config) {
 		cfg.Mail, cfg.MailFrom = sender, "casecircle <noreply@casecircle.test>"
 		cfg.PublicURL = "https://cc.example.org"
 		cfg.MailPollInterval = 50 * time.Millisecond
@@ -338,5 +337,59 @@ func TestOutboxSurvivesSMTPOutageAndSharesAcrossProcesses(t *testing.T) {
 	var left int
 	if err := db.DB.GetContext(context.Background(), &left, `SELECT count(*) FROM gue_jobs`); err != nil || left != 0 {
 		t.Fatalf("%d jobs left (%v)", left, err)
+	}
+}
+
+// Reminders go 24 hours and 1 hour before, once each, to members who have not said no and have
+// not switched them off.
+func TestReminders(t *testing.T) {
+	t.Parallel()
+	smtp := mailtest.Start(t)
+	db := pgtest.NewDB(t)
+	var svc *casestudy.Service
+	s := newAPIServerWith(t, db, []casestudy.ServiceOption{casestudy.WithMail()}, func(cfg *server.Config) {
+		sender, _ := mail.NewSMTP(smtp.URL("smtp"), "noreply@casecircle.test")
+		svc, cfg.Mail, cfg.PublicURL, cfg.MailPollInterval = cfg.Service, sender, "https://cc.example.org", 50*time.Millisecond
+	})
+	fac := s.newClient(t).signUp("fay")
+	cid := fac.createCommunity("North Balint")
+	_, token := fac.invite(cid, "member")
+	ben := s.newClient(t).signUp("ben")
+	ben.join(token)
+	cat := s.newClient(t).signUp("cat")
+	cat.join(token)
+	smtp.WaitFor(3, 10*time.Second)
+	base := fmt.Sprintf("/api/v1/communities/%d/schedule", cid)
+	schedule := func(title string, in time.Duration) int64 {
+		var out struct{ Schedule casestudy.ScheduledSession }
+		start := time.Now().UTC().Add(in).Truncate(time.Minute)
+		fac.mustStatus(fac.call("POST", base, map[string]any{"title": title, "template": "balint", "supervisor_id": fac.id,
+			"time_zone": "UTC", "start": start.Format("2006-01-02T15:04"), "duration_minutes": 60}), 201).decode(t, &out)
+		return out.Schedule.ID
+	}
+	soon := schedule("Soon", 40*time.Minute)
+	schedule("Tomorrow", 20*time.Hour)
+	ben.mustStatus(ben.call("PUT", fmt.Sprintf("%s/%d/meetings/1/answer", base, soon), map[string]string{"answer": "not_going"}), 200)
+	smtp.WaitFor(3+6, 10*time.Second) // two "Scheduled" mails to each of three
+	before := len(smtp.Messages())
+
+	n, err := svc.QueueReminders(context.Background())
+	if err != nil || n != 5 { // Soon: fay and cat (ben said no); Tomorrow: all three
+		t.Fatalf("queued %d (%v), want 5", n, err)
+	}
+	if n, _ := svc.QueueReminders(context.Background()); n != 0 {
+		t.Fatalf("queued %d more on a second run", n)
+	}
+	all := smtp.WaitFor(before+5, 10*time.Second)
+	if got := mailsTo(all, "cat@example.org", "Within the hour: Soon"); len(got) != 1 {
+		t.Fatalf("cat: %d hour reminders", len(got))
+	} else if !strings.Contains(got[0].Header.Get("List-Unsubscribe"), "/unsubscribe/") {
+		t.Error("a reminder has no unsubscribe link")
+	}
+	if got := mailsTo(all, "ben@example.org", "Within the hour"); len(got) != 0 {
+		t.Fatal("ben said no and was reminded")
+	}
+	if got := mailsTo(all, "ben@example.org", "Tomorrow: Tomorrow"); len(got) != 1 {
+		t.Fatalf("ben: %d day reminders", len(got))
 	}
 }

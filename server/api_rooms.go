@@ -175,6 +175,7 @@ type messageRequest struct {
 	Body      string              `json:"body"`
 	Lens      casestudy.Lens      `json:"lens"`
 	Decisions casestudy.Decisions `json:"decisions"`
+	Mentions  []int64             `json:"mentions"`
 }
 
 func (s *Server) handlePostMessage(c echo.Context) error {
@@ -187,7 +188,7 @@ func (s *Server) handlePostMessage(c echo.Context) error {
 		return err
 	}
 	ev, err := s.cfg.Service.PostMessage(c.Request().Context(), currentUser(c).ID, communityID(c), id,
-		casestudy.NewMessage{ClientID: req.ClientID, ParentID: req.ParentID, Body: req.Body, Lens: req.Lens, Decisions: req.Decisions})
+		casestudy.NewMessage{ClientID: req.ClientID, ParentID: req.ParentID, Body: req.Body, Lens: req.Lens, Decisions: req.Decisions, Mentions: req.Mentions})
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,7 @@ type relay struct{ target casestudy.Events }
 func (r *relay) SignInsRevoked(u int64)                    { r.target.SignInsRevoked(u) }
 func (r *relay) MembershipEnded(u, c int64)                { r.target.MembershipEnded(u, c) }
 func (r *relay) RoomEventCommitted(ev casestudy.RoomEvent) { r.target.RoomEventCommitted(ev) }
+func (r *relay) NotificationsChanged(ids []int64)          { r.target.NotificationsChanged(ids) }
 
 func newAPIServer(t *testing.T, mutate func(*server.Config)) *apiServer {
 	t.Helper()
@@ -57,11 +58,19 @@ func newAPIServer(t *testing.T, mutate func(*server.Config)) *apiServer {
 // newAPIServerOn starts a server process on db: several on one database are several nodes.
 func newAPIServerOn(t *testing.T, db *pgtest.DB, mutate func(*server.Config)) *apiServer {
 	t.Helper()
+	return newAPIServerWith(t, db, nil, mutate)
+}
+
+// newAPIServerWith builds the service with more options (mail, push) besides the events and
+// the node.
+func newAPIServerWith(t *testing.T, db *pgtest.DB, options []casestudy.ServiceOption, mutate func(*server.Config)) *apiServer {
+	t.Helper()
 	clock := &apiClock{t: time.Now()}
 	events := &relay{}
 	node := fmt.Sprintf("node-%d", nodeCounter.Add(1))
+	options = append([]casestudy.ServiceOption{casestudy.WithEvents(events), casestudy.WithNodeID(node)}, options...)
 	cfg := server.Config{
-		DB: db.DB, Service: closedAtEnd(t, casestudy.NewService(db.DB, casestudy.WithEvents(events), casestudy.WithNodeID(node))),
+		DB: db.DB, Service: closedAtEnd(t, casestudy.NewService(db.DB, options...)),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now,
 		DatabaseURL: db.URL, NodeID: node,
 	}

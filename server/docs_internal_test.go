@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/casecircle/casecircle/casestudy"
+	"github.com/casecircle/casecircle/casestudy/schedule"
 	"github.com/casecircle/casecircle/realtime"
 )
 
@@ -69,6 +70,13 @@ func TestDocumentedLimitsMatchTheCode(t *testing.T) {
 		"ws.socket_buffer":        humanBytes(ws.SocketSendBuffer),
 		"ws.resume_window":        fmt.Sprintf("%d events", ws.ResumeWindow),
 		"session.learning_points": fmt.Sprintf("%d per session", casestudy.MaxLearningPointsPerSession),
+		"auth.reset_request": fmt.Sprintf("%d a minute per client IP; one mail per account every %s", resetRequestsPerMinute,
+			strings.Replace(humanDuration(casestudy.ResetMailInterval), " min", " minutes", 1)),
+		"schedule.series": fmt.Sprintf("%d running series per community; a series of at most %d meetings or %d years; a listing of at most %d days",
+			casestudy.MaxSchedulesPerCommunity, schedule.MaxCount, schedule.MaxSeriesYears, int(casestudy.MaxScheduleWindow.Hours()/24)),
+		"message.mentions":   fmt.Sprintf("%d members per message", casestudy.MaxMentions),
+		"push.subscriptions": fmt.Sprintf("%d browsers per person", casestudy.MaxPushSubscriptions),
+		"mail.invitations":   fmt.Sprintf("%d addresses per request", casestudy.MaxInvitationsPerSubmit),
 	}
 	for name, spec := range perUserLimits {
 		want["user."+name] = fmt.Sprintf("%d at once, then 1 every %s", spec.Burst, humanDuration(spec.Every))

@@ -36,3 +36,9 @@ func (e Events) RoomEventCommitted(ev casestudy.RoomEvent) {
 	}
 	e.server.hub.Committed(encoded)
 }
+
+// NotificationsChanged tells the users' open pages, on every process, to refresh their bell;
+// for new mentions and starting sessions it also sends web push.
+func (e Events) NotificationsChanged(userIDs []int64) {
+	e.server.hub.NotifyUsers(userIDs)
+}

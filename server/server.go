@@ -75,6 +75,13 @@ type Config struct {
 	// MailPollInterval and MailBackoff override the mail worker's defaults (tests).
 	MailPollInterval time.Duration
 	MailBackoff      func(retries int) time.Duration
+	// AttendanceEvery overrides how often presence is sampled for attendance (tests).
+	AttendanceEvery time.Duration
+	// VAPIDPublicKey and VAPIDPrivateKey sign web push (empty: no push); VAPIDSubject is the
+	// contact push services see (mailto: or https:).
+	VAPIDPublicKey, VAPIDPrivateKey, VAPIDSubject string
+	// PushHTTPClient sends web push (tests trust their push service with it); nil: the default.
+	PushHTTPClient *http.Client
 }
 
 // maxBodyBytes caps every request body; larger ones get 413 before a handler sees them.
@@ -93,8 +100,8 @@ type Server struct {
 	metrics *prometheus.Registry
 	pages   *pages
 	assets  *assets
-	// stopMail stops the mail worker and waits for it; nil when mail is off.
-	stopMail func()
+	// stopBackground stops the mail worker and the attendance sampler and waits for them.
+	stopBackground func()
 }
 
 // New builds the application and its routes.
@@ -173,12 +180,11 @@ func New(cfg Config) (*Server, error) {
 	s.registerCommunityRoutes(api)
 	api.GET("/ws", s.handleWebSocket)
 	s.registerMailRoutes(e, api)
+	s.registerNotificationRoutes(api)
 
-	if cfg.Mail != nil {
-		if err := s.startMail(); err != nil {
-			s.Close()
-			return nil, err
-		}
+	if err := s.startBackground(); err != nil {
+		s.Close()
+		return nil, err
 	}
 
 	s.http = &http.Server{
@@ -222,9 +228,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close closes every WebSocket with "going away, resume" and stops the realtime hub and bus;
 // for servers run through Handler (tests), which Shutdown does not reach.
 func (s *Server) Close() {
-	if s.stopMail != nil {
-		s.stopMail()
-		s.stopMail = nil
+	if s.stopBackground != nil {
+		s.stopBackground()
+		s.stopBackground = nil
 	}
 	s.conns.CloseAll()
 	if s.bus != nil {

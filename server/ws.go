@@ -90,7 +90,7 @@ func (b *roomBackend) Publish(ctx context.Context, userID int64, f realtime.Publ
 		return nil, err
 	}
 	wait, err := b.svc.SubmitMessage(ctx, userID, community, f.Room, casestudy.NewMessage{
-		ClientID: f.ClientID, ParentID: f.ParentID, Body: f.Body, Lens: casestudy.Lens(f.Lens), Decisions: d})
+		ClientID: f.ClientID, ParentID: f.ParentID, Body: f.Body, Lens: casestudy.Lens(f.Lens), Decisions: d, Mentions: f.Mentions})
 	if err != nil {
 		return nil, frameError(err)
 	}

@@ -54,6 +54,7 @@ type wsConn struct {
 
 	mu       sync.Mutex
 	presence map[int64]string // room → names in the last presence frame, comma-separated
+	notified chan struct{}    // one per "notify" frame (the bell changed)
 }
 
 // waitPresence waits until the last presence frame of room lists exactly names.
@@ -92,7 +93,8 @@ func (c *client) tryDialWS(base, origin string) (*wsConn, *http.Response, error)
 	if err != nil {
 		return nil, resp, err
 	}
-	w := &wsConn{t: c.t, conn: conn, frames: make(chan frame, 10000), closed: make(chan error, 1), presence: map[int64]string{}}
+	w := &wsConn{t: c.t, conn: conn, frames: make(chan frame, 10000), closed: make(chan error, 1), presence: map[int64]string{},
+		notified: make(chan struct{}, 10000)}
 	go func() {
 		for {
 			_, data, err := conn.ReadMessage()
@@ -108,6 +110,10 @@ func (c *client) tryDialWS(base, origin string) (*wsConn, *http.Response, error)
 				return
 			}
 			f.raw = data
+			if f.Type == realtime.TypeNotify { // the bell, counted apart from the room's frames
+				w.notified <- struct{}{}
+				continue
+			}
 			if f.Type == realtime.TypePresence {
 				var names []string
 				for _, m := range f.Members {

@@ -37,6 +37,9 @@ type Config struct {
 	RetentionEvery                         time.Duration // how often retention policies are applied
 	SMTPURL                                string        // empty: no mail (a demo server keeps it in its demo mailbox)
 	MailFrom                               string
+	// VAPID is the web push key pair from CASECIRCLE_VAPID_PUBLIC_KEY and _PRIVATE_KEY (empty: the
+	// data directory's vapid.json). Never a flag.
+	VAPID vapidKeys
 	// SecretKey keys the label books' digests (from CASECIRCLE_SECRET_KEY; nil: the data
 	// directory's secret.key). Never a flag, never logged.
 	SecretKey []byte
@@ -152,6 +155,7 @@ func parseConfig(command string, args []string, env envLookup, usageOut io.Write
 	if cfg.RequireDatabaseURL, err = parseBool("CASECIRCLE_REQUIRE_DATABASE_URL", env("CASECIRCLE_REQUIRE_DATABASE_URL")); err != nil {
 		return cfg, err
 	}
+	cfg.VAPID = vapidKeys{Public: env("CASECIRCLE_VAPID_PUBLIC_KEY"), Private: env("CASECIRCLE_VAPID_PRIVATE_KEY")}
 	if raw := env("CASECIRCLE_SECRET_KEY"); raw != "" {
 		if cfg.SecretKey, err = parseSecretKey(raw); err != nil {
 			return cfg, fmt.Errorf("CASECIRCLE_SECRET_KEY: %w", err)

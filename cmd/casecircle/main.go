@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	stdmail "net/mail"
 	"net/url"
 	"os"
 	"os/signal"
@@ -231,6 +232,20 @@ func (m *Main) Run(ctx context.Context) error {
 	if sender != nil {
 		options = append(options, casestudy.WithMail())
 	}
+	vapid, created, err := loadVAPIDKeys(m.Config.VAPID, m.Config.DataDir)
+	switch {
+	case err != nil && m.Config.VAPID.Public+m.Config.VAPID.Private != "":
+		return fmt.Errorf("web push keys: %w", err)
+	case err != nil:
+		m.Logger.Warn("web push is off: no VAPID keys", "err", err)
+		vapid = vapidKeys{}
+	}
+	if created {
+		m.Logger.Info("made VAPID keys for web push; keep them with the data", "file", filepath.Join(m.Config.DataDir, vapidFile))
+	}
+	if vapid.Public != "" {
+		options = append(options, casestudy.WithPush())
+	}
 	svc := casestudy.NewService(m.db, options...)
 	if err := svc.CheckSecretKey(ctx); err != nil {
 		return err
@@ -259,6 +274,7 @@ func (m *Main) Run(ctx context.Context) error {
 		WSMessagesPerSec: m.Config.WSMessageRate, WSBurst: m.Config.WSMessageBurst,
 		WSMaxSocketsPerUser: m.Config.WSMaxSocketsPerUser, WSMaxSocketsPerIP: m.Config.WSMaxSocketsPerIP, AuthPerMinute: m.Config.AuthRate,
 		Mail: sender, MailFrom: m.Config.MailFrom, DemoMailbox: mailbox,
+		VAPIDPublicKey: vapid.Public, VAPIDPrivateKey: vapid.Private, VAPIDSubject: vapidSubject(m.Config.MailFrom, publicURL),
 	})
 	if err != nil {
 		_ = m.listener.Close()
@@ -271,7 +287,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.jobs.Go(func() { m.runSessionClock(svc) })
 	m.jobs.Go(func() { m.runRetention(svc) })
 	if sender != nil {
-		m.jobs.Go(func() { m.runReminders(svc) })
+		m.jobs.Go(func() { m.runMailJobs(svc) })
 	}
 	m.Logger.Info("serving HTTP", "addr", m.listener.Addr().String())
 	return nil
@@ -474,9 +490,18 @@ func (m *Main) mailSender() (mail.Sender, *mail.Mailbox, error) {
 	return nil, nil, nil
 }
 
-// runReminders queues the reminders that are due every minute, until the process closes.
-// Several processes may run it: each reminder is queued once (casestudy.QueueReminders).
-func (m *Main) runReminders(svc *casestudy.Service) {
+// vapidSubject is the contact push services see: the From address, else the public URL.
+func vapidSubject(from, publicURL string) string {
+	if addr, err := stdmail.ParseAddress(from); err == nil {
+		return "mailto:" + addr.Address
+	}
+	return publicURL
+}
+
+// runMailJobs queues the reminders and digests that are due every minute, until the process
+// closes. Several processes may run it: each is queued once (casestudy.QueueReminders,
+// QueueDigests).
+func (m *Main) runMailJobs(svc *casestudy.Service) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
@@ -485,11 +510,15 @@ func (m *Main) runReminders(svc *casestudy.Service) {
 			return
 		case <-tick.C:
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			if _, err := svc.QueueReminders(ctx); err != nil {
+			_, err := svc.QueueReminders(ctx)
+			if err == nil {
+				_, err = svc.QueueDigests(ctx)
+			}
+			if err != nil {
 				select {
 				case <-m.closing:
 				default:
-					m.Logger.Warn("queueing reminders", "err", err)
+					m.Logger.Warn("queueing reminders and digests", "err", err)
 				}
 			}
 			cancel()
@@ -552,6 +581,12 @@ func (r *eventRelay) SignInsRevoked(userID int64) {
 func (r *eventRelay) RoomEventCommitted(ev casestudy.RoomEvent) {
 	if r.target != nil {
 		r.target.RoomEventCommitted(ev)
+	}
+}
+
+func (r *eventRelay) NotificationsChanged(userIDs []int64) {
+	if r.target != nil {
+		r.target.NotificationsChanged(userIDs)
 	}
 }
 

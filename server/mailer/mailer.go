@@ -180,12 +180,17 @@ type view struct {
 	Unsubscribe  string
 	Meeting      casestudy.Occurrence
 	Zone         string
+	RoomLink     string
+	Base         string
 }
 
 // Render writes a prepared message (exported for the demo mailbox's tests and previews).
 func (w *Worker) Render(p casestudy.PreparedMail) (mail.Message, error) {
 	base := strings.TrimSuffix(w.cfg.PublicURL, "/")
-	v := view{PreparedMail: p, Community: p.CommunityName, Preferences: base + "/account/notifications", Zone: p.TimeZone}
+	v := view{PreparedMail: p, Community: p.CommunityName, Preferences: base + "/account/notifications", Zone: p.TimeZone, Base: base}
+	if p.CaseID != 0 {
+		v.RoomLink = fmt.Sprintf("%s/communities/%d/cases/%d/room", base, p.CommunityID, p.CaseID)
+	}
 	if v.Zone == "" {
 		v.Zone = "UTC"
 	}
@@ -285,6 +290,15 @@ func subject(v view) string {
 		return "Tomorrow: " + v.Meeting.Title
 	case casestudy.MailPresentingNext:
 		return "You are presenting next: " + v.Meeting.Title
+	case casestudy.MailMention:
+		return "You were mentioned in " + v.Community
+	case casestudy.MailReply:
+		return "A reply to your message in " + v.Community
+	case casestudy.MailDigest:
+		if v.Digest == casestudy.DigestWeekly {
+			return "Your weekly casecircle digest"
+		}
+		return "Your daily casecircle digest"
 	}
 	return "casecircle"
 }
@@ -292,7 +306,7 @@ func subject(v view) string {
 // kinds with a template each.
 var kinds = []casestudy.MailKind{casestudy.MailPasswordReset, casestudy.MailInvitation, casestudy.MailVerifyEmail,
 	casestudy.MailSessionScheduled, casestudy.MailSessionChanged, casestudy.MailSessionCancelled,
-	casestudy.MailSessionReminder, casestudy.MailPresentingNext}
+	casestudy.MailSessionReminder, casestudy.MailPresentingNext, casestudy.MailMention, casestudy.MailReply, casestudy.MailDigest}
 
 func (w *Worker) parseTemplates() error {
 	placeholder := texttemplate.FuncMap{"when": func(time.Time) string { return "" }}
