@@ -228,3 +228,10 @@ func (s Invitations) InviteByEmail(ctx context.Context, actorID, communityID int
 	})
 	return made, err
 }
+
+// EmailVerified reports whether the account's address is verified.
+func (s Accounts) EmailVerified(ctx context.Context, userID int64) (bool, error) {
+	var ok bool
+	err := sqlx.GetContext(ctx, s.db, &ok, `SELECT email_verified_at IS NOT NULL FROM users WHERE id = $1`, userID)
+	return ok, err
+}

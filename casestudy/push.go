@@ -144,7 +144,7 @@ func (s Mailings) PreparePush(ctx context.Context, job PushJob) (PreparedPush, e
 	}
 	p := PreparedPush{Title: n.Community, URL: fmt.Sprintf("/communities/%d", n.CommunityID)}
 	if n.CaseID != nil {
-		p.URL = fmt.Sprintf("/communities/%d/cases/%d/room", n.CommunityID, *n.CaseID)
+		p.URL = fmt.Sprintf("/communities/%d/cases/%d#room-heading", n.CommunityID, *n.CaseID)
 	}
 	switch n.Kind {
 	case NotifyMention:

@@ -41,6 +41,7 @@ type policyRequest struct {
 	RetainMessagesDays json.RawMessage `json:"retain_messages_days"`
 	RetainDraftsDays   json.RawMessage `json:"retain_drafts_days"`
 	RevisionHistory    string          `json:"revision_history"`
+	MailCaseTitles     *bool           `json:"mail_case_titles"` // absent: keep
 }
 
 // optionalDays reads a number of days that may be null, absent or "" (all meaning "keep"), so
@@ -62,7 +63,8 @@ func (s *Server) handleSetPolicy(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	p := casestudy.Policy{ExportNames: req.ExportNames, LeaverContent: req.LeaverContent, RevisionHistory: req.RevisionHistory}
+	p := casestudy.Policy{ExportNames: req.ExportNames, LeaverContent: req.LeaverContent, RevisionHistory: req.RevisionHistory,
+		MailCaseTitles: req.MailCaseTitles}
 	var err error
 	if p.RetainMessagesDays, err = optionalDays("retain_messages_days", req.RetainMessagesDays); err != nil {
 		return err

@@ -102,7 +102,7 @@ func TestBellMentionsAcrossProcesses(t *testing.T) {
 			mentionMail = &m
 		}
 	}
-	if strings.Contains(string(mentionMail.Raw), "What did you feel") || !strings.Contains(mentionMail.Text(), fmt.Sprintf("/cases/%d/room", f.room)) {
+	if strings.Contains(string(mentionMail.Raw), "What did you feel") || !strings.Contains(mentionMail.Text(), fmt.Sprintf("/cases/%d#room-heading", f.room)) {
 		t.Fatalf("mention mail:\n%s", mentionMail.Text())
 	}
 
@@ -269,7 +269,7 @@ func TestWebPush(t *testing.T) {
 		t.Fatalf("%d pushes", len(got))
 	}
 	if got[0].Body != "ben mentioned you in a discussion." || got[0].Title != "Peer group" ||
-		got[0].URL != fmt.Sprintf("https://cc.example.org/communities/%d/cases/%d/room", f.cid, f.room) {
+		got[0].URL != fmt.Sprintf("https://cc.example.org/communities/%d/cases/%d#room-heading", f.cid, f.room) {
 		t.Errorf("payload %+v", got[0])
 	}
 	if strings.Contains(fmt.Sprint(got[0]), "confidential") || strings.Contains(fmt.Sprint(got[0]), "A case") {

@@ -116,6 +116,21 @@ func (a *assets) url(name string) (string, error) {
 
 func (s *Server) registerAssetRoutes(e *echo.Echo) {
 	e.GET("/static/*", s.handleAsset)
+	e.GET("/sw.js", s.handleServiceWorker)
+}
+
+// handleServiceWorker serves the web push service worker at the root, so that its scope is
+// the whole site; it is fetched again on every check (browsers look for updates).
+func (s *Server) handleServiceWorker(c echo.Context) error {
+	u, err := s.assets.url("sw.js")
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	f := s.assets.byFingerprint[strings.TrimPrefix(u, "/static/")]
+	h := c.Response().Header()
+	h.Set("Content-Type", f.contentType)
+	h.Set("Cache-Control", "no-cache")
+	return c.Blob(http.StatusOK, f.contentType, f.content)
 }
 
 func (s *Server) handleAsset(c echo.Context) error {

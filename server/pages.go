@@ -39,6 +39,7 @@ func newPages(a *assets) (*pages, error) {
 			return template.HTML(`<time data-clock datetime="` + t.UTC().Format(time.RFC3339) + `">` + t.UTC().Format("15:04:05 UTC") + `</time>`)
 		},
 		"kind":        kindLabel,
+		"deref":       func(b *bool) bool { return b != nil && *b },
 		"join":        strings.Join,
 		"jsonText":    func(b json.RawMessage) string { return string(b) },
 		"auditAction": auditActionLabel,
@@ -139,6 +140,7 @@ func (s *Server) registerPageRoutes(e *echo.Echo) {
 	e.GET("/signin", s.authPage("signin"))
 	e.GET("/signup", s.authPage("signup"))
 	e.GET("/account", s.handleAccountPage, signedInPage)
+	e.GET("/account/notifications", s.handleNotificationsPage, signedInPage)
 	e.GET("/account/deleted", func(c echo.Context) error {
 		return s.render(c, http.StatusOK, "goodbye", newPageData(c, nil))
 	})
@@ -160,6 +162,7 @@ func (s *Server) registerPageRoutes(e *echo.Echo) {
 	cg.GET("/cases/:id/archive", s.handleArchiveFormPage)
 	cg.GET("/templates/:key", s.handleTemplatePage)
 	cg.GET("/audit", s.handleAuditPage)
+	cg.GET("/calendar", s.handleCalendarPage)
 }
 
 // signedInPage sends a visitor who is not signed in to the sign-in page, to come back after.
@@ -366,12 +369,18 @@ func (s *Server) authPage(name string) echo.HandlerFunc {
 }
 
 type accountPage struct {
-	Email string
+	Email    string
+	Verified bool
+	MailOn   bool
 }
 
 func (s *Server) handleAccountPage(c echo.Context) error {
 	u := currentUser(c)
-	return s.render(c, http.StatusOK, "account", newPageData(c, accountPage{Email: u.Email}))
+	verified, err := s.cfg.Service.EmailVerified(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "account", newPageData(c, accountPage{Email: u.Email, Verified: verified, MailOn: s.cfg.Service.MailEnabled()}))
 }
 
 type communityPage struct {
@@ -383,6 +392,9 @@ type communityPage struct {
 	IsFacilitator bool
 	Roles         []casestudy.Role
 	Policy        casestudy.Policy
+	// NextMeeting is the next (or running) meeting of the community's schedule, if any.
+	NextMeeting *casestudy.Occurrence
+	MailOn      bool
 }
 
 func (s *Server) handleCommunityPage(c echo.Context) error {
@@ -410,6 +422,10 @@ func (s *Server) handleCommunityPage(c echo.Context) error {
 	for _, a := range rooms {
 		page.Activity.Unread += a.Unread
 		page.Activity.Live = page.Activity.Live || a.Live
+	}
+	page.MailOn = s.cfg.Service.MailEnabled()
+	if page.NextMeeting, err = s.nextMeeting(c, cid); err != nil {
+		return err
 	}
 	return s.render(c, http.StatusOK, "community", newPageData(c, page))
 }
@@ -547,6 +563,13 @@ type casePage struct {
 	Summary   *casestudy.Summary
 	// MayRedact: the author and the facilitators can redact earlier versions.
 	MayRedact bool
+	// Mentionable are the members a message may mention (the composer's picker), not oneself.
+	Mentionable []mentionable
+}
+
+type mentionable struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
 }
 
 func (s *Server) handleCasePage(c echo.Context) error {
@@ -587,9 +610,19 @@ func (s *Server) handleCasePage(c echo.Context) error {
 			return err
 		}
 	}
+	members, err := s.cfg.Service.ListMembers(ctx, u.ID, cm.ID)
+	if err != nil {
+		return err
+	}
+	mention := []mentionable{}
+	for _, m := range members {
+		if m.UserID != u.ID {
+			mention = append(mention, mentionable{m.UserID, m.DisplayName})
+		}
+	}
 	return s.render(c, http.StatusOK, "case", newPageData(c, casePage{Community: cm, Case: cs, KindLabel: kindLabel(cs.Kind),
 		Mine: cs.AuthorID == u.ID, Revisions: revs, Records: records, Summary: summary,
-		MayRedact: cs.AuthorID == u.ID || cm.MyRole == casestudy.RoleFacilitator}))
+		MayRedact: cs.AuthorID == u.ID || cm.MyRole == casestudy.RoleFacilitator, Mentionable: mention}))
 }
 
 // lensLabels name the seven lenses of the seven-eyed model (Hawkins and Shohet) in the UI.

@@ -67,6 +67,9 @@ func seedDemo(ctx context.Context, svc *casestudy.Service, log *slog.Logger, out
 		if err := seedDemoCase(ctx, svc, ids[2], community.ID); err != nil {
 			return err
 		}
+		if err := seedDemoSchedule(ctx, svc, ids[1], community.ID); err != nil {
+			return err
+		}
 		log.Info("demo data seeded", "community", demoCommunity)
 	}
 	fmt.Fprintf(out, "\nDemo accounts (demo only; community %q):\n", demoCommunity)
@@ -78,6 +81,24 @@ func seedDemo(ctx context.Context, svc *casestudy.Service, log *slog.Logger, out
 		fmt.Fprintf(out, "  %-12s %-34s password: %s\n", a.role, a.email, a.password)
 	}
 	return nil
+}
+
+// seedDemoSchedule schedules a fortnightly Balint group, from next Tuesday at 18:30 in London,
+// so the demo's calendar has something in it.
+func seedDemoSchedule(ctx context.Context, svc *casestudy.Service, supervisorID, communityID int64) error {
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return err
+	}
+	day := time.Now().In(london).AddDate(0, 0, 1)
+	for day.Weekday() != time.Tuesday {
+		day = day.AddDate(0, 0, 1)
+	}
+	_, err = svc.CreateScheduledSession(ctx, supervisorID, communityID, casestudy.ScheduleInput{
+		Title: "Balint group", TemplateKey: "balint", SupervisorID: supervisorID, TimeZone: "Europe/London",
+		Start: day.Format("2006-01-02") + "T18:30", DurationMinutes: 90,
+		Repeat: casestudy.Recurrence{Frequency: "weekly", Interval: 2, Count: 12}})
+	return err
 }
 
 // seedDemoCase publishes one made-up case through the same anonymise-then-decide flow as the

@@ -290,6 +290,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.jobs.Go(func() { m.runMailJobs(svc) })
 	}
 	m.Logger.Info("serving HTTP", "addr", m.listener.Addr().String())
+	if mailbox != nil {
+		fmt.Fprintf(m.demoOut, "\nThe mail this demo would send: %s/demo/mailbox\n", strings.TrimSuffix(publicURL, "/"))
+	}
 	return nil
 }
 

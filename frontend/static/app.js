@@ -25,7 +25,10 @@ function formBody(form) {
   const body = {};
   for (const el of form.elements) {
     if (!el.name || el.disabled) continue;
-    body[el.name] = el.type === 'number' ? Number(el.value) : el.value;
+    if (el.type === 'number') body[el.name] = Number(el.value);
+    else if (el.dataset.type === 'bool') body[el.name] = el.value === 'true';
+    else if (el.hasAttribute('data-list')) body[el.name] = el.value.split(/[\s,;]+/).filter(Boolean);
+    else body[el.name] = el.value;
   }
   return body;
 }

@@ -51,3 +51,16 @@ export function localiseTimes(root = document) {
     if (text) el.textContent = text;
   }
 }
+
+const dayFormat = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone });
+
+// dayKey is the calendar day (YYYY-MM-DD) of an ISO timestamp in the reader's zone.
+export function dayKey(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : dayFormat.format(d);
+}
+
+// zoneName is the zone times are shown in: the reader's chosen one, else the browser's.
+export function zoneName() {
+  return timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone;
+}

@@ -174,9 +174,10 @@ export class RoomConnection {
 
   // publish resolves with the ack once the message is stored; while disconnected it waits and
   // is resent (same client_id) after reconnecting.
-  publish({ body, lens, parentID, clientID, decisions }) {
+  publish({ body, lens, parentID, clientID, decisions, mentions }) {
     const frame = { type: 'publish', room: this.room, client_id: clientID, body };
     if (lens) frame.lens = lens;
+    if (mentions && mentions.length) frame.mentions = mentions;
     if (parentID) frame.parent_id = parentID;
     if (decisions) frame.decisions = decisions;
     return this.request(frame, true);

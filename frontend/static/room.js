@@ -190,6 +190,33 @@ function messageElement(msg) {
   return article;
 }
 
+// Mentions are chosen from the community's members, not typed: the text is anonymised, and a
+// name in it may be replaced; a mention is an id the server checks.
+const mentionPicker = composer?.querySelector('[data-mention-picker]');
+const memberNames = new Map([...(mentionPicker?.options || [])].filter((o) => o.value).map((o) => [Number(o.value), o.textContent]));
+const mentioned = new Map();
+
+function drawMentions() {
+  const chips = composer?.querySelector('[data-mention-chips]');
+  if (!chips) return;
+  chips.replaceChildren(...[...mentioned].map(([id, name]) => {
+    const chip = document.createElement('button');
+    chip.type = 'button';
+    chip.className = 'mention-chip';
+    chip.textContent = `@${name} ×`;
+    chip.setAttribute('aria-label', `Do not mention ${name}`);
+    chip.addEventListener('click', () => { mentioned.delete(id); drawMentions(); });
+    return chip;
+  }));
+}
+
+mentionPicker?.addEventListener('change', () => {
+  const id = Number(mentionPicker.value);
+  if (id) mentioned.set(id, memberNames.get(id));
+  mentionPicker.value = '';
+  drawMentions();
+});
+
 function fillMessage(article, msg) {
   article.replaceChildren();
   article.classList.toggle('deleted', Boolean(msg.deleted_at));
@@ -220,6 +247,13 @@ function fillMessage(article, msg) {
     lens.className = 'tag';
     lens.textContent = lensLabel(msg.lens);
     head.append(' ', lens);
+  }
+  if (msg.mentions && msg.mentions.length && !msg.deleted_at) {
+    const to = document.createElement('span');
+    to.className = 'meta mentions';
+    to.dataset.testid = 'mentions';
+    to.textContent = ` → ${msg.mentions.map((id) => (id === me ? 'you' : `@${memberNames.get(id) || 'a member'}`)).join(', ')}`;
+    head.append(to);
   }
   if (msg.edited_at && !msg.deleted_at) {
     const edited = document.createElement('span');
@@ -461,13 +495,15 @@ async function send(event) {
     return;
   }
   const request = { body, lens: composer.querySelector('select').value, parentID: replyTo?.id, clientID: newClientID(),
-    decisions: review.decisions() };
+    decisions: review.decisions(), mentions: [...mentioned.keys()] };
   button.disabled = true;
   button.textContent = 'Sending…';
   try {
     await conn.publish(request);
     textarea.value = '';
     composer.querySelector('select').value = '';
+    mentioned.clear();
+    drawMentions();
     review.reset();
     cancelReply();
     textarea.focus();

@@ -171,6 +171,11 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
   }
   $('[data-hand]').addEventListener('click', (e) => command(e.currentTarget.dataset.action));
 
+  // A session started from the calendar is that meeting: its attendance goes to it.
+  const scheduled = new URLSearchParams(location.search);
+  const meeting = scheduled.get('schedule') && scheduled.get('n')
+    ? { schedule_id: Number(scheduled.get('schedule')), n: Number(scheduled.get('n')) } : {};
+
   async function fillStartForm() {
     if (!supervisesCommunity) return;
     const select = startForm.querySelector('[name="template"]');
@@ -182,6 +187,9 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
         o.textContent = `${t.name} (${t.phases.reduce((n, p) => n + p.minutes, 0)} min)`;
         return o;
       }));
+      // Opened from the calendar (?schedule=&n=&template=): that meeting's format is chosen.
+      const wanted = scheduled.get('template');
+      if (wanted && [...select.options].some((o) => o.value === wanted)) select.value = wanted;
     } catch {
       startForm.querySelector('[data-start-error]').textContent = 'The formats could not be loaded.';
     }
@@ -200,7 +208,7 @@ export function createSessionPanel(section, { me, myRole, authorID, api, people,
     out.textContent = '';
     try {
       await post(`${api}/session`, { template: startForm.querySelector('[name="template"]').value,
-        presenter_id: Number(startForm.querySelector('[name="presenter"]').value) });
+        presenter_id: Number(startForm.querySelector('[name="presenter"]').value), ...meeting });
     } catch (err) {
       out.textContent = err.message;
     }

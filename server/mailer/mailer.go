@@ -189,7 +189,7 @@ func (w *Worker) Render(p casestudy.PreparedMail) (mail.Message, error) {
 	base := strings.TrimSuffix(w.cfg.PublicURL, "/")
 	v := view{PreparedMail: p, Community: p.CommunityName, Preferences: base + "/account/notifications", Zone: p.TimeZone, Base: base}
 	if p.CaseID != 0 {
-		v.RoomLink = fmt.Sprintf("%s/communities/%d/cases/%d/room", base, p.CommunityID, p.CaseID)
+		v.RoomLink = fmt.Sprintf("%s/communities/%d/cases/%d#room-heading", base, p.CommunityID, p.CaseID)
 	}
 	if v.Zone == "" {
 		v.Zone = "UTC"
