@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/casecircle/casecircle/internal/postgres"
 )
 
 // Links sent by mail: a password reset asked for by the person, invitations bound to an
@@ -75,6 +77,12 @@ func (s Accounts) RequestReset(ctx context.Context, email string) error {
 
 // sendVerification queues a link that proves the account's address.
 func (c *core) sendVerification(ctx context.Context, tx *sqlx.Tx, userID int64, email string) error {
+	return c.sendVerificationTo(ctx, tx, userID, email)
+}
+
+// sendVerificationTo queues a link that proves email for the account: its own address, or the
+// one it is changing to (the mail then goes there).
+func (c *core) sendVerificationTo(ctx context.Context, tx *sqlx.Tx, userID int64, email string) error {
 	if !c.MailEnabled() {
 		return nil
 	}
@@ -94,7 +102,7 @@ func (c *core) sendVerification(ctx context.Context, tx *sqlx.Tx, userID int64, 
 		tokenHash(token), userID, email, now, now.Add(VerificationLifetime)); err != nil {
 		return err
 	}
-	return c.enqueueMail(ctx, tx, MailJob{Kind: MailVerifyEmail, UserID: userID, SealedToken: sealed})
+	return c.enqueueMail(ctx, tx, MailJob{Kind: MailVerifyEmail, UserID: userID, Address: email, SealedToken: sealed})
 }
 
 // ResendVerification mails a new verification link to the account's address.
@@ -145,14 +153,31 @@ func (s Accounts) VerifyEmail(ctx context.Context, token string) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE email_verifications SET used_at = $2 WHERE token_hash = $1`, tokenHash(token), s.Now()); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET email_verified_at = $3 WHERE id = $1 AND lower(email) = lower($2)`, v.UserID, v.Email, s.Now())
-		if err != nil {
+		var current string
+		if err := sqlx.GetContext(ctx, tx, &current, `SELECT email FROM users WHERE id = $1 AND erased_at IS NULL FOR UPDATE`, v.UserID); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return Errorf(ENOTFOUND, "This verification link was for another address.")
+		if strings.EqualFold(current, v.Email) {
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET email_verified_at = $2 WHERE id = $1`, v.UserID, s.Now()); err != nil {
+				return err
+			}
+			return appendAudit(ctx, tx, AuditEntry{ActorID: &v.UserID, Action: "account.email_verified", TargetType: "user", TargetID: &v.UserID})
 		}
-		return appendAudit(ctx, tx, AuditEntry{ActorID: &v.UserID, Action: "account.email_verified", TargetType: "user", TargetID: &v.UserID})
+		// A change of address, proven: the account takes it, and the old address is told.
+		var taken bool
+		if err := sqlx.GetContext(ctx, tx, &taken, `SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1) AND id <> $2)`, v.Email, v.UserID); err != nil {
+			return err
+		}
+		if taken {
+			return Errorf(ECONFLICT, "Another account has taken this address since: choose another on your account page.")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET email = $2, email_verified_at = $3 WHERE id = $1`, v.UserID, v.Email, s.Now()); err != nil {
+			return err
+		}
+		if err := appendAudit(ctx, tx, AuditEntry{ActorID: &v.UserID, Action: "account.email_changed", TargetType: "user", TargetID: &v.UserID}); err != nil {
+			return err
+		}
+		return s.enqueueMail(ctx, tx, MailJob{Kind: MailEmailChanged, UserID: v.UserID, Address: current})
 	})
 }
 
@@ -234,4 +259,43 @@ func (s Accounts) EmailVerified(ctx context.Context, userID int64) (bool, error)
 	var ok bool
 	err := sqlx.GetContext(ctx, s.db, &ok, `SELECT email_verified_at IS NOT NULL FROM users WHERE id = $1`, userID)
 	return ok, err
+}
+
+// ChangeEmail changes the account's address, after its password. With mail on, the change waits
+// until the new address is proven: a link goes to it, and the address changes when it is
+// followed (VerifyEmail), after which the old address is told. With mail off it changes at once,
+// unverified. It reports whether the change waits for the link.
+func (s Accounts) ChangeEmail(ctx context.Context, token, password, email string) (pending bool, err error) {
+	address, err := normaliseEmail(email)
+	if err != nil {
+		return false, err
+	}
+	u, err := s.confirmPassword(ctx, token, password, "password", "Your password is not right.")
+	if err != nil {
+		return false, err
+	}
+	if strings.EqualFold(address, u.Email) {
+		return false, FieldErrorf("email", "That is your address already.")
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var taken bool
+		if err := sqlx.GetContext(ctx, tx, &taken, `SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1))`, address); err != nil {
+			return err
+		}
+		if taken {
+			return FieldErrorf("email", "Another account has this address.")
+		}
+		if s.MailEnabled() {
+			pending = true
+			return s.sendVerificationTo(ctx, tx, u.ID, address)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET email = $2, email_verified_at = NULL WHERE id = $1`, u.ID, address); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, AuditEntry{ActorID: &u.ID, Action: "account.email_changed", TargetType: "user", TargetID: &u.ID})
+	})
+	if err != nil && postgres.IsUniqueViolation(err, "users_email_key") {
+		return false, FieldErrorf("email", "Another account has this address.")
+	}
+	return pending, err
 }

@@ -39,12 +39,13 @@ const (
 	MailMention          MailKind = "mention"
 	MailReply            MailKind = "reply"
 	MailDigest           MailKind = "digest"
+	MailEmailChanged     MailKind = "email_changed" // to the old address, after a change
 )
 
 // Transactional reports whether a kind of mail answers something the person did or must have
 // (a reset, an invitation, a verification): those carry no unsubscribe link.
 func (k MailKind) Transactional() bool {
-	return k == MailPasswordReset || k == MailInvitation || k == MailVerifyEmail
+	return k == MailPasswordReset || k == MailInvitation || k == MailVerifyEmail || k == MailEmailChanged
 }
 
 // MailJob is what the outbox keeps of one message: whom it is for and why, never its text,
@@ -157,9 +158,12 @@ type PreparedMail struct {
 	CommunityID   int64
 	CommunityName string
 	Token         string // the link's token, for resets, invitations and verifications
-	Role          Role   // an invitation's role
-	InvitedBy     string
-	Unsubscribe   string // the one-click unsubscribe token of mail that is not transactional
+	// AccountAddress is the account's address when the mail goes elsewhere (the old address,
+	// told of a change, learns the new one).
+	AccountAddress string
+	Role           Role // an invitation's role
+	InvitedBy      string
+	Unsubscribe    string // the one-click unsubscribe token of mail that is not transactional
 	// Meetings are the meetings a session mail is about: the one meeting, or the series'
 	// coming ones (at most MailedOccurrences); the first is the one the text names.
 	Meetings []Occurrence
@@ -204,6 +208,10 @@ func (s Mailings) PrepareMail(ctx context.Context, job MailJob) (PreparedMail, e
 		p.To, p.ToName = u.Email, u.Name
 		if u.TimeZone != nil {
 			p.TimeZone = *u.TimeZone
+		}
+		if job.Address != "" {
+			p.AccountAddress = u.Email
+			p.To = job.Address // a new address to prove, or the old one told of a change
 		}
 	} else {
 		p.To = job.Address

@@ -91,6 +91,7 @@ func (s *Server) registerMailRoutes(e *echo.Echo, api *echo.Group) {
 	resetLimit := rateLimit(newLimiter(resetRequestsPerMinute, time.Minute/resetRequestsPerMinute, s.cfg.Clock))
 	api.POST("/auth/reset", s.handleRequestReset, resetLimit)
 	api.POST("/me/verify-email", s.handleResendVerification, requireUser, s.userLimit("verify.resend"))
+	api.POST("/me/email", s.handleChangeEmail, requireUser, s.userLimit("verify.resend"))
 	api.GET("/me/calendar", s.handleMyCalendar, requireUser)
 	api.POST("/me/calendar/renew", s.handleRenewCalendar, requireUser, s.userLimit("calendar.renew"))
 	api.DELETE("/me/calendar", s.handleRevokeCalendar, requireUser)
@@ -127,6 +128,27 @@ func (s *Server) handleResendVerification(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, map[string]any{"status": "sent"})
+}
+
+// handleChangeEmail: {"email", "password"} → 202 when a link to the new address must prove it
+// first (mail on), 200 when the address changed at once (mail off).
+func (s *Server) handleChangeEmail(c echo.Context) error {
+	var req struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	pending, err := s.cfg.Service.ChangeEmail(c.Request().Context(), signInToken(c), req.Password, req.Email)
+	if err != nil {
+		return err
+	}
+	if pending {
+		return c.JSON(http.StatusAccepted, map[string]string{"status": "confirm",
+			"message": "Follow the link we sent to the new address: your address changes then."})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "changed"})
 }
 
 func (s *Server) calendarURL(secret string) string {

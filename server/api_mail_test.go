@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -391,5 +392,86 @@ func TestReminders(t *testing.T) {
 	}
 	if got := mailsTo(all, "ben@example.org", "Tomorrow: Tomorrow"); len(got) != 1 {
 		t.Fatalf("ben: %d day reminders", len(got))
+	}
+}
+
+// Sign-up sends a link that confirms the address, once; a change of address waits until a
+// link sent to the new address is followed, and the old address is then told.
+func TestEmailVerificationAndChange(t *testing.T) {
+	t.Parallel()
+	smtp := mailtest.Start(t)
+	s := newMailServer(t, pgtest.NewDB(t), smtp)
+	ada := s.newClient(t).signUp("ada")
+	verify := mailsTo(smtp.WaitFor(1, 10*time.Second), "ada@example.org", "Confirm")
+	if len(verify) != 1 {
+		t.Fatalf("%d confirmations", len(verify))
+	}
+	token := tokenIn(t, verify[0], "verify")
+	html := http.Header{"Accept": {"text/html"}}
+	if page := ada.raw("GET", "/account", "", nil, html); !strings.Contains(string(page.body), `data-testid="email-unverified"`) {
+		t.Fatal("the account page does not say the address is unconfirmed")
+	}
+	anyone := s.newClient(t)
+	if r := anyone.raw("GET", "/verify/"+token, "", nil, html); r.status != 200 || r.header.Get("Referrer-Policy") != "no-referrer" {
+		t.Fatalf("verify: %d", r.status)
+	}
+	anyone.mustStatus(anyone.raw("GET", "/verify/"+token, "", nil, html), 404)
+	if page := ada.raw("GET", "/account", "", nil, html); !strings.Contains(string(page.body), `data-testid="email-verified"`) {
+		t.Fatal("the account page does not say the address is confirmed")
+	}
+	ada.mustStatus(ada.call("POST", "/api/v1/me/verify-email", nil), 409)
+
+	// A change: a wrong password, a taken address, then the real thing.
+	s.newClient(t).signUp("bea")
+	ada.mustStatus(ada.call("POST", "/api/v1/me/email", map[string]string{"email": "ada@new.example", "password": "wrong password here"}), 422)
+	ada.mustStatus(ada.call("POST", "/api/v1/me/email", map[string]string{"email": "bea@example.org", "password": testPassword}), 422)
+	ada.mustStatus(ada.call("POST", "/api/v1/me/email", map[string]string{"email": "ada@new.example", "password": testPassword}), 202)
+	all := smtp.WaitFor(3, 10*time.Second)
+	change := mailsTo(all, "ada@new.example", "Confirm")
+	if len(change) != 1 {
+		t.Fatalf("%d confirmations to the new address", len(change))
+	}
+	var me struct{ User casestudy.User }
+	ada.mustStatus(ada.call("GET", "/api/v1/me", nil), 200).decode(t, &me)
+	if me.User.Email != "ada@example.org" {
+		t.Fatalf("the address changed before it was confirmed: %s", me.User.Email)
+	}
+	anyone.mustStatus(anyone.raw("GET", "/verify/"+tokenIn(t, change[0], "verify"), "", nil, html), 200)
+	ada.mustStatus(ada.call("GET", "/api/v1/me", nil), 200).decode(t, &me)
+	if me.User.Email != "ada@new.example" {
+		t.Fatalf("address after confirming: %s", me.User.Email)
+	}
+	told := mailsTo(smtp.WaitFor(4, 10*time.Second), "ada@example.org", "Your casecircle address was changed")
+	if len(told) != 1 || !strings.Contains(told[0].Text(), "ada@new.example") {
+		t.Fatalf("the old address was not told: %d", len(told))
+	}
+	again := s.newClient(t)
+	again.mustStatus(again.call("POST", "/api/v1/auth/signin", map[string]string{"email": "ada@new.example", "password": testPassword}), 200)
+}
+
+// A digest goes by SMTP to who chose it, with links, and not to who did not.
+func TestDigestByMail(t *testing.T) {
+	t.Parallel()
+	smtp := mailtest.Start(t)
+	db := pgtest.NewDB(t)
+	var svc *casestudy.Service
+	s := newAPIServerWith(t, db, []casestudy.ServiceOption{casestudy.WithMail()}, func(cfg *server.Config) {
+		sender, _ := mail.NewSMTP(smtp.URL("smtp"), "noreply@casecircle.test")
+		svc, cfg.Mail, cfg.PublicURL, cfg.MailPollInterval = cfg.Service, sender, "https://cc.example.org", 50*time.Millisecond
+	})
+	f := newRoomFixture(t, s) // ann publishes a case in the fixture
+	f.member.mustStatus(f.member.call("PUT", "/api/v1/me/notifications/preferences", map[string]any{"digest": "daily"}), 200)
+	smtp.WaitFor(2, 10*time.Second) // the confirmations
+	if n, err := svc.QueueDigests(context.Background()); err != nil || n != 1 {
+		t.Fatalf("queued %d (%v)", n, err)
+	}
+	got := mailsTo(smtp.WaitFor(3, 10*time.Second), "ben@example.org", "Your daily casecircle digest")
+	if len(got) != 1 {
+		t.Fatalf("%d digests", len(got))
+	}
+	text := got[0].Text()
+	if !strings.Contains(text, "1 new case") || !strings.Contains(text, fmt.Sprintf("https://cc.example.org/communities/%d", f.cid)) ||
+		strings.Contains(text, "A case") || got[0].Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+		t.Fatalf("digest:\n%s", text)
 	}
 }

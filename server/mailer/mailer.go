@@ -277,6 +277,8 @@ func subject(v view) string {
 		return "You are invited to " + v.Community + " on casecircle"
 	case casestudy.MailVerifyEmail:
 		return "Confirm your e-mail address for casecircle"
+	case casestudy.MailEmailChanged:
+		return "Your casecircle address was changed"
 	case casestudy.MailSessionScheduled:
 		return "Scheduled: " + v.Meeting.Title
 	case casestudy.MailSessionChanged:
@@ -306,7 +308,7 @@ func subject(v view) string {
 // kinds with a template each.
 var kinds = []casestudy.MailKind{casestudy.MailPasswordReset, casestudy.MailInvitation, casestudy.MailVerifyEmail,
 	casestudy.MailSessionScheduled, casestudy.MailSessionChanged, casestudy.MailSessionCancelled,
-	casestudy.MailSessionReminder, casestudy.MailPresentingNext, casestudy.MailMention, casestudy.MailReply, casestudy.MailDigest}
+	casestudy.MailSessionReminder, casestudy.MailPresentingNext, casestudy.MailMention, casestudy.MailReply, casestudy.MailDigest, casestudy.MailEmailChanged}
 
 func (w *Worker) parseTemplates() error {
 	placeholder := texttemplate.FuncMap{"when": func(time.Time) string { return "" }}
