@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -149,4 +151,90 @@ func waitMail(t *testing.T, smtp *mailtest.Server, subject string, n int) []mail
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestMailAndFeedPagesInBrowser: a forgotten password by mail from the sign-in page; the
+// notifications page's grid for every community and for one; the calendar feed's address on the
+// account page, renewed so the old one stops.
+func TestMailAndFeedPagesInBrowser(t *testing.T) {
+	smtp := mailtest.Start(t)
+	url, _ := pgtest.NewDatabaseURL(t)
+	m := mustRun(t, Config{Addr: "127.0.0.1:0", DatabaseURL: url, LogFormat: "text", SMTPURL: smtp.URL("smtp"), MailFrom: "noreply@example.org"})
+	t.Cleanup(func() { m.Close() })
+	base := strings.TrimSuffix(m.URL(), "/")
+	svc := closedAtEnd(t, casestudy.NewService(m.DB(), casestudy.WithSecretKey(testSecretKey), casestudy.WithMail()))
+	_, bo, group := twoMemberCommunity(t, svc)
+
+	// Forgot: from the sign-in page, an address, a message, a mail with a link that works.
+	b := browsertest.New(t)
+	b.Do(chromedp.Navigate(base+"/signin"),
+		chromedp.Click(chromedp.CSS(`[data-testid="forgot-link"]`)),
+		chromedp.SendKeys(chromedp.CSS("#forgot-email"), "bo@example.org"),
+		chromedp.Click(`//form[@data-testid="forgot-form"]//button`),
+		chromedp.WaitVisible(`//p[@data-testid="forgot-sent"][contains(., "a link is on its way")]`))
+	reset := waitMail(t, smtp, "Choose a new casecircle password", 1)[0]
+	link := reset.Text()[strings.Index(reset.Text(), base+"/reset/"):]
+	link = link[:strings.IndexAny(link, " \r\n")]
+	b.Do(chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`[data-testid="reset-form"]`)))
+
+	// Notifications: mentions by e-mail off everywhere, but on in Northern coaches.
+	signInAs(b, base, "bo@example.org")
+	mentionMail := `//input[@data-kind="mention"][@data-channel="email"]`
+	b.Do(chromedp.Navigate(base+"/account/notifications"),
+		chromedp.WaitVisible(mentionMail),
+		chromedp.Click(mentionMail),
+		chromedp.SetValue(chromedp.CSS("#digest"), "weekly"))
+	browsertest.Get(b, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const s = document.querySelector('[data-scope]');
+		s.value = '%d'; s.dispatchEvent(new Event('change')); return true; })()`, group.ID)))
+	if browsertest.Get(b, chromedp.Evaluate[bool](`document.querySelector('input[data-kind="mention"][data-channel="email"]').checked`)) {
+		t.Fatal("the community does not inherit the general choice")
+	}
+	b.Do(chromedp.Click(mentionMail),
+		chromedp.Click(`//form[@data-testid="preferences-form"]//button[.="Save"]`),
+		chromedp.WaitVisible(`//form[@data-testid="preferences-form"]//p[.="Saved."]`))
+	prefs, err := svc.NotificationPreferences(context.Background(), bo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(prefs.Choices)
+	if prefs.Digest != "weekly" || got != fmt.Sprintf("[{mention email 0 false} {mention email %d true}]", group.ID) {
+		t.Fatalf("saved: %s %s", prefs.Digest, got)
+	}
+
+	// The calendar feed: shown on request, fetched by a calendar app, renewed.
+	b.Do(chromedp.Navigate(base+"/account"),
+		chromedp.Click(chromedp.CSS(`[data-testid="calendar-show"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="calendar-url"]`)))
+	feed := browsertest.Get(b, chromedp.Evaluate[string](`document.querySelector('[data-testid="calendar-url"]').value`))
+	if !strings.HasPrefix(feed, base+"/calendar/") || !strings.HasSuffix(feed, ".ics") {
+		t.Fatalf("feed URL %q", feed)
+	}
+	if status, body := fetch(t, feed); status != 200 || !strings.Contains(body, "BEGIN:VCALENDAR") {
+		t.Fatalf("feed: %d", status)
+	}
+	browsertest.Get(b, chromedp.Evaluate[bool](`window.confirm = () => true; true`))
+	b.Do(chromedp.Click(chromedp.CSS(`[data-calendar-renew]`)))
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		now := browsertest.Get(b, chromedp.Evaluate[string](`document.querySelector('[data-testid="calendar-url"]').value`))
+		if now != feed && strings.HasSuffix(now, ".ics") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the feed's address was not renewed")
+		}
+	}
+	if status, _ := fetch(t, feed); status != 404 {
+		t.Fatalf("the old feed answers %d", status)
+	}
+}
+
+func fetch(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }

@@ -3,18 +3,53 @@
 import { clearErrors, get, request, showError } from './api.js';
 
 const form = document.querySelector('[data-preferences]');
+const scope = form.querySelector('[data-scope]');
 const channels = ['in_app', 'email', 'push'];
 let kinds = [];
+// choices holds every stored choice, for every scope: the grid edits one scope at a time.
+let choices = [];
 
-function effective(choices, kind, channel, defaults) {
-  const c = choices.find((x) => x.kind === kind && x.channel === channel && x.community_id === 0);
+// effective is what applies in a scope: its own choice, else (in a community) the general one,
+// else the default.
+function effective(kind, channel, community, defaults) {
+  const find = (cid) => choices.find((x) => x.kind === kind && x.channel === channel && x.community_id === cid);
+  const c = find(community) || (community !== 0 && find(0));
   return c ? c.enabled : Boolean(defaults[channel]);
 }
 
 async function load() {
-  const data = await get('/api/v1/me/notifications/preferences');
+  const [data, mine] = await Promise.all([get('/api/v1/me/notifications/preferences'), get('/api/v1/communities')]);
   kinds = data.kinds;
+  choices = data.choices;
   form.elements.digest.value = data.digest;
+  if (scope.options.length === 1) {
+    scope.append(...mine.communities.map((c) => new Option(c.name, String(c.id))));
+  }
+  draw();
+}
+
+// keep records the grid's boxes as the choices of the scope it shows.
+function keep() {
+  const community = shown;
+  const base = (kind, channel) => (community === 0
+    ? Boolean(kinds.find((k) => k.kind === kind).defaults[channel])
+    : effective(kind, channel, 0, kinds.find((k) => k.kind === kind).defaults));
+  choices = choices.filter((c) => c.community_id !== community);
+  for (const box of form.querySelectorAll('input[type="checkbox"]')) {
+    if (box.checked !== base(box.dataset.kind, box.dataset.channel)) {
+      choices.push({ kind: box.dataset.kind, channel: box.dataset.channel, community_id: community, enabled: box.checked });
+    }
+  }
+}
+
+let shown = 0; // the scope the grid shows
+scope.addEventListener('change', () => {
+  keep();
+  draw();
+});
+
+function draw() {
+  shown = Number(scope.value);
   const rows = kinds.map((k) => {
     const tr = document.createElement('tr');
     const th = Object.assign(document.createElement('th'), { scope: 'row', textContent: k.label });
@@ -22,7 +57,7 @@ async function load() {
     for (const ch of channels) {
       const td = document.createElement('td');
       if (ch in k.defaults) {
-        const box = Object.assign(document.createElement('input'), { type: 'checkbox', checked: effective(data.choices, k.kind, ch, k.defaults) });
+        const box = Object.assign(document.createElement('input'), { type: 'checkbox', checked: effective(k.kind, ch, shown, k.defaults) });
         box.dataset.kind = k.kind;
         box.dataset.channel = ch;
         box.setAttribute('aria-label', `${k.label}: ${ch.replace('_', ' ')}`);
@@ -40,13 +75,7 @@ async function load() {
 form.addEventListener('submit', async (e) => {
   e.preventDefault();
   clearErrors(form);
-  const choices = [];
-  for (const box of form.querySelectorAll('input[type="checkbox"]')) {
-    const kind = kinds.find((k) => k.kind === box.dataset.kind);
-    if (box.checked !== Boolean(kind.defaults[box.dataset.channel])) {
-      choices.push({ kind: box.dataset.kind, channel: box.dataset.channel, community_id: 0, enabled: box.checked });
-    }
-  }
+  keep();
   try {
     await request('PUT', '/api/v1/me/notifications/preferences', { digest: form.elements.digest.value, choices });
     form.querySelector('[data-form-success]').textContent = 'Saved.';
