@@ -54,6 +54,8 @@ func TestRhythmInBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#s-frequency"), "weekly"),
 		chromedp.SetValue(chromedp.CSS("#s-count"), "6"),
 		chromedp.Click(`//form[@data-testid="schedule-form"]//button[.="Schedule"]`),
+		chromedp.WaitVisible(`//li[@data-testid="meeting"][5]//h3[contains(., "Balint group")]`),
+		chromedp.Click(chromedp.CSS(`[data-testid="show-all-meetings"]`)),
 		chromedp.WaitVisible(`//li[@data-testid="meeting"][6]//h3[contains(., "Balint group")]`))
 	// Each of the three is invited by mail, with the six meetings as a calendar REQUEST.
 	invites := waitMail(t, smtp, "Scheduled: Balint group", 3)

@@ -12,6 +12,11 @@ const errorOut = document.querySelector('[data-action-error]');
 let month = new Date();
 month = new Date(month.getFullYear(), month.getMonth(), 1);
 
+const FIRST_SHOWN = 5;
+let showAll = false;
+document.querySelector('[data-show-all]').addEventListener('click', () => { showAll = true; drawList(); });
+addEventListener('hashchange', () => drawList());
+
 const answerLabels = { going: 'Going', maybe: 'Maybe', not_going: 'Not going' };
 
 function el(tag, props = {}, ...children) {
@@ -116,8 +121,13 @@ async function drawList() {
   const now = new Date();
   const data = await get(`${base}?from=${new Date(now - 8 * 3600e3).toISOString()}&to=${new Date(+now + 120 * 86400e3).toISOString()}`);
   const upcoming = data.meetings.filter((m) => new Date(m.end) > now);
-  list.replaceChildren(...upcoming.map(meetingItem));
+  // The next few, unless asked for all, or a link points further (the month view, a mail).
+  const wanted = location.hash.match(/^#meeting-(\d+)-(\d+)$/);
+  const index = wanted ? upcoming.findIndex((m) => m.schedule_id === Number(wanted[1]) && m.n === Number(wanted[2])) : -1;
+  const shown = showAll ? upcoming : upcoming.slice(0, Math.max(FIRST_SHOWN, index + 1));
+  list.replaceChildren(...shown.map(meetingItem));
   document.querySelector('[data-no-meetings]').hidden = upcoming.length > 0;
+  document.querySelector('[data-show-all]').hidden = shown.length === upcoming.length;
   if (location.hash) document.getElementById(location.hash.slice(1))?.scrollIntoView();
 }
 
