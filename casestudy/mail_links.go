@@ -35,11 +35,7 @@ func (s Accounts) RequestReset(ctx context.Context, email string) error {
 	if !s.MailEnabled() {
 		return Errorf(ECONFLICT, "This server sends no e-mail: ask a facilitator of your community for a reset link.")
 	}
-	token, err := newToken()
-	if err != nil {
-		return err
-	}
-	sealed, err := s.seal(token)
+	token, sealed, err := s.sealedToken()
 	if err != nil {
 		return err
 	}
@@ -86,11 +82,7 @@ func (c *core) sendVerificationTo(ctx context.Context, tx *sqlx.Tx, userID int64
 	if !c.MailEnabled() {
 		return nil
 	}
-	token, err := newToken()
-	if err != nil {
-		return err
-	}
-	sealed, err := c.seal(token)
+	token, sealed, err := c.sealedToken()
 	if err != nil {
 		return err
 	}
@@ -223,11 +215,7 @@ func (s Invitations) InviteByEmail(ctx context.Context, actorID, communityID int
 			if member {
 				continue
 			}
-			token, err := newToken()
-			if err != nil {
-				return err
-			}
-			sealed, err := s.seal(token)
+			token, sealed, err := s.sealedToken()
 			if err != nil {
 				return err
 			}

@@ -110,6 +110,15 @@ func (c *core) enqueueMail(ctx context.Context, tx *sqlx.Tx, jobs ...MailJob) er
 	return client.EnqueueBatchTx(ctx, queued, libpq.NewTx(tx.Tx))
 }
 
+// sealedToken makes a link's token and its sealed copy for the outbox.
+func (c *core) sealedToken() (token string, sealed []byte, err error) {
+	if token, err = newToken(); err != nil {
+		return "", nil, err
+	}
+	sealed, err = c.seal(token)
+	return token, sealed, err
+}
+
 // seal encrypts a token for the outbox (AES-GCM under sealKey).
 func (c *core) seal(token string) ([]byte, error) {
 	gcm, err := c.sealer()

@@ -695,6 +695,37 @@ func (s Schedule) AnswerOccurrence(ctx context.Context, userID, communityID, sch
 	if answer != "" && answer != AnswerGoing && answer != AnswerMaybe && answer != AnswerNotGoing {
 		return Occurrence{}, FieldErrorf("answer", "Answer going, maybe or not_going.")
 	}
+	return s.onComingMeeting(ctx, userID, communityID, scheduleID, n, func(tx *sqlx.Tx) error {
+		if answer == "" {
+			_, err := tx.ExecContext(ctx, `DELETE FROM schedule_answers WHERE schedule_id = $1 AND n = $2 AND user_id = $3`, scheduleID, n, userID)
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO schedule_answers (schedule_id, n, user_id, answer, answered_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (schedule_id, n, user_id) DO UPDATE SET answer = $4, answered_at = $5`, scheduleID, n, userID, answer, s.Now())
+		return err
+	})
+}
+
+// ProposeCase puts the member's own published case forward for a meeting (the case queue).
+func (s Schedule) ProposeCase(ctx context.Context, userID, communityID, scheduleID int64, n int, caseID int64) (Occurrence, error) {
+	return s.onComingMeeting(ctx, userID, communityID, scheduleID, n, func(tx *sqlx.Tx) error {
+		var author int64
+		err := sqlx.GetContext(ctx, tx, &author, `SELECT author_id FROM cases WHERE id = $1 AND community_id = $2 AND status = 'published'`, caseID, communityID)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && author != userID) {
+			return FieldErrorf("case_id", "Propose one of your own published cases.")
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO case_proposals (schedule_id, n, case_id, proposed_by, proposed_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT DO NOTHING`, scheduleID, n, caseID, userID, s.Now())
+		return err
+	})
+}
+
+// onComingMeeting runs do for a member, in one transaction, on a meeting that is neither
+// cancelled nor over, and returns the meeting as it then is.
+func (s Schedule) onComingMeeting(ctx context.Context, userID, communityID, scheduleID int64, n int, do func(tx *sqlx.Tx) error) (Occurrence, error) {
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := requireRole(ctx, tx, userID, communityID); err != nil {
 			return err
@@ -709,44 +740,7 @@ func (s Schedule) AnswerOccurrence(ctx context.Context, userID, communityID, sch
 		if !o.End.After(s.Now()) {
 			return Errorf(ECONFLICT, "This meeting is over.")
 		}
-		if answer == "" {
-			_, err = tx.ExecContext(ctx, `DELETE FROM schedule_answers WHERE schedule_id = $1 AND n = $2 AND user_id = $3`, scheduleID, n, userID)
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO schedule_answers (schedule_id, n, user_id, answer, answered_at) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (schedule_id, n, user_id) DO UPDATE SET answer = $4, answered_at = $5`, scheduleID, n, userID, answer, s.Now())
-		return err
-	})
-	if err != nil {
-		return Occurrence{}, err
-	}
-	return s.oneOccurrence(ctx, s.db, userID, communityID, scheduleID, n)
-}
-
-// ProposeCase puts the member's own published case forward for a meeting (the case queue).
-func (s Schedule) ProposeCase(ctx context.Context, userID, communityID, scheduleID int64, n int, caseID int64) (Occurrence, error) {
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := requireRole(ctx, tx, userID, communityID); err != nil {
-			return err
-		}
-		o, err := s.oneOccurrence(ctx, tx, userID, communityID, scheduleID, n)
-		if err != nil {
-			return err
-		}
-		if o.Cancelled || !o.End.After(s.Now()) {
-			return Errorf(ECONFLICT, "Propose a case for a meeting to come.")
-		}
-		var author int64
-		err = sqlx.GetContext(ctx, tx, &author, `SELECT author_id FROM cases WHERE id = $1 AND community_id = $2 AND status = 'published'`, caseID, communityID)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && author != userID) {
-			return FieldErrorf("case_id", "Propose one of your own published cases.")
-		}
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO case_proposals (schedule_id, n, case_id, proposed_by, proposed_at) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT DO NOTHING`, scheduleID, n, caseID, userID, s.Now())
-		return err
+		return do(tx)
 	})
 	if err != nil {
 		return Occurrence{}, err

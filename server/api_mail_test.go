@@ -21,17 +21,27 @@ import (
 // newMailServer is an API server that sends its mail to a real SMTP server on loopback.
 func newMailServer(t *testing.T, db *pgtest.DB, smtp *mailtest.Server) *apiServer {
 	t.Helper()
+	s, _ := newMailServerAndService(t, db, smtp)
+	return s
+}
+
+// newMailServerAndService is newMailServer, with its domain service for calling jobs directly.
+func newMailServerAndService(t *testing.T, db *pgtest.DB, smtp *mailtest.Server) (*apiServer, *casestudy.Service) {
+	t.Helper()
 	sender, err := mail.NewSMTP(smtp.URL("smtp"), "casecircle <noreply@casecircle.test>")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var svc *casestudy.Service
 	options := []casestudy.ServiceOption{casestudy.WithMail(), casestudy.WithSecretKey([]byte("one secret key for every process of this test"))}
-	return newAPIServerWith(t, db, options, func(cfg *server.Config) {
+	s := newAPIServerWith(t, db, options, func(cfg *server.Config) {
+		svc = cfg.Service
 		cfg.Mail, cfg.MailFrom = sender, "casecircle <noreply@casecircle.test>"
 		cfg.PublicURL = "https://cc.example.org"
 		cfg.MailPollInterval = 50 * time.Millisecond
 		cfg.MailBackoff = func(int) time.Duration { return 200 * time.Millisecond }
 	})
+	return s, svc
 }
 
 var linkToken = regexp.MustCompile(`https://cc\.example\.org/(reset|join|verify)/([A-Za-z0-9_-]+)`)
@@ -346,12 +356,7 @@ func TestOutboxSurvivesSMTPOutageAndSharesAcrossProcesses(t *testing.T) {
 func TestReminders(t *testing.T) {
 	t.Parallel()
 	smtp := mailtest.Start(t)
-	db := pgtest.NewDB(t)
-	var svc *casestudy.Service
-	s := newAPIServerWith(t, db, []casestudy.ServiceOption{casestudy.WithMail()}, func(cfg *server.Config) {
-		sender, _ := mail.NewSMTP(smtp.URL("smtp"), "noreply@casecircle.test")
-		svc, cfg.Mail, cfg.PublicURL, cfg.MailPollInterval = cfg.Service, sender, "https://cc.example.org", 50*time.Millisecond
-	})
+	s, svc := newMailServerAndService(t, pgtest.NewDB(t), smtp)
 	fac := s.newClient(t).signUp("fay")
 	cid := fac.createCommunity("North Balint")
 	_, token := fac.invite(cid, "member")
@@ -453,12 +458,7 @@ func TestEmailVerificationAndChange(t *testing.T) {
 func TestDigestByMail(t *testing.T) {
 	t.Parallel()
 	smtp := mailtest.Start(t)
-	db := pgtest.NewDB(t)
-	var svc *casestudy.Service
-	s := newAPIServerWith(t, db, []casestudy.ServiceOption{casestudy.WithMail()}, func(cfg *server.Config) {
-		sender, _ := mail.NewSMTP(smtp.URL("smtp"), "noreply@casecircle.test")
-		svc, cfg.Mail, cfg.PublicURL, cfg.MailPollInterval = cfg.Service, sender, "https://cc.example.org", 50*time.Millisecond
-	})
+	s, svc := newMailServerAndService(t, pgtest.NewDB(t), smtp)
 	f := newRoomFixture(t, s) // ann publishes a case in the fixture
 	f.member.mustStatus(f.member.call("PUT", "/api/v1/me/notifications/preferences", map[string]any{"digest": "daily"}), 200)
 	smtp.WaitFor(2, 10*time.Second) // the confirmations

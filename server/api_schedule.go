@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -17,10 +18,17 @@ func (s *Server) registerScheduleRoutes(g *echo.Group, changeLimit echo.Middlewa
 	g.PUT("/schedule/:sid", s.handleUpdateSchedule, changeLimit)
 	g.DELETE("/schedule/:sid", s.handleCancelSchedule, changeLimit)
 	g.GET("/schedule/:sid/meetings/:n", s.handleGetMeeting)
-	g.PATCH("/schedule/:sid/meetings/:n", s.handleChangeMeeting, changeLimit)
-	g.PUT("/schedule/:sid/meetings/:n/answer", s.handleAnswerMeeting, s.userLimit("schedule.answer"))
-	g.POST("/schedule/:sid/meetings/:n/proposals", s.handleProposeCase, changeLimit)
-	g.PUT("/schedule/:sid/meetings/:n/case", s.handlePickCase, changeLimit)
+	svc := s.cfg.Service
+	g.PATCH("/schedule/:sid/meetings/:n", meetingAction(svc.ChangeOccurrence), changeLimit)
+	g.PUT("/schedule/:sid/meetings/:n/answer", meetingAction(func(ctx context.Context, uid, cid, sid int64, n int, r answerRequest) (casestudy.Occurrence, error) {
+		return svc.AnswerOccurrence(ctx, uid, cid, sid, n, r.Answer)
+	}), s.userLimit("schedule.answer"))
+	g.POST("/schedule/:sid/meetings/:n/proposals", meetingAction(func(ctx context.Context, uid, cid, sid int64, n int, r caseChoice) (casestudy.Occurrence, error) {
+		return svc.ProposeCase(ctx, uid, cid, sid, n, r.CaseID)
+	}), changeLimit)
+	g.PUT("/schedule/:sid/meetings/:n/case", meetingAction(func(ctx context.Context, uid, cid, sid int64, n int, r caseChoice) (casestudy.Occurrence, error) {
+		return svc.PickCase(ctx, uid, cid, sid, n, r.CaseID)
+	}), changeLimit)
 	g.POST("/invitations/email", s.handleInviteByEmail, s.userLimit("invitation.create"))
 }
 
@@ -150,74 +158,32 @@ func (s *Server) handleGetMeeting(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"meeting": o})
 }
 
-func (s *Server) handleChangeMeeting(c echo.Context) error {
-	cid, sid, n, err := meetingParams(c)
-	if err != nil {
-		return err
+// meetingAction answers a change to one meeting: it reads the meeting from the path and a body
+// of type T, lets act do the change as the signed-in person, and answers {"meeting"} as it now is.
+func meetingAction[T any](act func(ctx context.Context, userID, cid, sid int64, n int, req T) (casestudy.Occurrence, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		cid, sid, n, err := meetingParams(c)
+		if err != nil {
+			return err
+		}
+		var req T
+		if err := bindJSON(c, &req); err != nil {
+			return err
+		}
+		o, err := act(c.Request().Context(), currentUser(c).ID, cid, sid, n, req)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"meeting": o})
 	}
-	var ch casestudy.OccurrenceChange
-	if err := bindJSON(c, &ch); err != nil {
-		return err
-	}
-	o, err := s.cfg.Service.ChangeOccurrence(c.Request().Context(), currentUser(c).ID, cid, sid, n, ch)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"meeting": o})
 }
 
-func (s *Server) handleAnswerMeeting(c echo.Context) error {
-	cid, sid, n, err := meetingParams(c)
-	if err != nil {
-		return err
-	}
-	var req struct {
-		Answer string `json:"answer"`
-	}
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	o, err := s.cfg.Service.AnswerOccurrence(c.Request().Context(), currentUser(c).ID, cid, sid, n, req.Answer)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"meeting": o})
+type answerRequest struct {
+	Answer string `json:"answer"`
 }
 
 type caseChoice struct {
 	CaseID int64 `json:"case_id"`
-}
-
-func (s *Server) handleProposeCase(c echo.Context) error {
-	cid, sid, n, err := meetingParams(c)
-	if err != nil {
-		return err
-	}
-	var req caseChoice
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	o, err := s.cfg.Service.ProposeCase(c.Request().Context(), currentUser(c).ID, cid, sid, n, req.CaseID)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"meeting": o})
-}
-
-func (s *Server) handlePickCase(c echo.Context) error {
-	cid, sid, n, err := meetingParams(c)
-	if err != nil {
-		return err
-	}
-	var req caseChoice
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	o, err := s.cfg.Service.PickCase(c.Request().Context(), currentUser(c).ID, cid, sid, n, req.CaseID)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"meeting": o})
 }
 
 // handleInviteByEmail: {"emails": [...], "role"} → 201 {"invitations"}: one single-use

@@ -454,19 +454,28 @@ func serveDebug(addr string, logger *slog.Logger) {
 // runSessionClock moves on live sessions whose phase is over time and whose template says so,
 // every two seconds, until the process closes.
 func (m *Main) runSessionClock(svc *casestudy.Service) {
-	tick := time.NewTicker(2 * time.Second)
+	m.every(2*time.Second, 10*time.Second, "advancing overdue sessions", func(ctx context.Context) error {
+		_, err := svc.AdvanceOverdueSessions(ctx)
+		return err
+	})
+}
+
+// every runs work every interval, each run bounded by timeout, until the process closes; a
+// failure is logged as a warning (unless the process is closing, which cancels runs).
+func (m *Main) every(interval, timeout time.Duration, what string, work func(context.Context) error) {
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
 		case <-m.closing:
 			return
 		case <-tick.C:
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if _, err := svc.AdvanceOverdueSessions(ctx); err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			if err := work(ctx); err != nil {
 				select {
 				case <-m.closing:
 				default:
-					m.Logger.Warn("advancing overdue sessions", "err", err)
+					m.Logger.Warn(what, "err", err)
 				}
 			}
 			cancel()
@@ -505,28 +514,13 @@ func vapidSubject(from, publicURL string) string {
 // closes. Several processes may run it: each is queued once (casestudy.QueueReminders,
 // QueueDigests).
 func (m *Main) runMailJobs(svc *casestudy.Service) {
-	tick := time.NewTicker(time.Minute)
-	defer tick.Stop()
-	for {
-		select {
-		case <-m.closing:
-			return
-		case <-tick.C:
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			_, err := svc.QueueReminders(ctx)
-			if err == nil {
-				_, err = svc.QueueDigests(ctx)
-			}
-			if err != nil {
-				select {
-				case <-m.closing:
-				default:
-					m.Logger.Warn("queueing reminders and digests", "err", err)
-				}
-			}
-			cancel()
+	m.every(time.Minute, 30*time.Second, "queueing reminders and digests", func(ctx context.Context) error {
+		if _, err := svc.QueueReminders(ctx); err != nil {
+			return err
 		}
-	}
+		_, err := svc.QueueDigests(ctx)
+		return err
+	})
 }
 
 // runRetention applies the communities' retention policies soon after start and then every
