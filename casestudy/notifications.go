@@ -27,74 +27,95 @@ const (
 	ChannelDigest = "digest"
 )
 
-// notify records the mentions of the batch's messages (members of the community other than the
-// author) and the notifications they and replies and discussions cause, in one statement each.
-func (b *batch) notify(fresh []*item, ids []int64) error {
+// recordMentions stores the mentions of the batch's messages that name members of the
+// community other than the author, and keeps them on the items; one statement, and none when
+// no message mentions anyone.
+func (b *batch) recordMentions(fresh []*item, ids []int64) error {
 	var msgs, users, authors, communities []int64
 	for i, it := range fresh {
 		for _, u := range it.mentions {
 			msgs, users, authors, communities = append(msgs, ids[i]), append(users, u), append(authors, it.userID), append(communities, it.communityID)
 		}
 	}
-	if len(msgs) > 0 {
-		var kept []struct {
-			MessageID int64 `db:"message_id"`
-			UserID    int64 `db:"user_id"`
-		}
-		if err := sqlx.SelectContext(b.ctx, b.tx, &kept, `
-			INSERT INTO message_mentions (message_id, user_id)
-			SELECT v.m, v.u FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS v(m, u, a, c)
-			JOIN memberships ms ON ms.community_id = v.c AND ms.user_id = v.u
-			WHERE v.u <> v.a
-			ON CONFLICT DO NOTHING RETURNING message_id, user_id`,
-			pq.Array(msgs), pq.Array(users), pq.Array(authors), pq.Array(communities)); err != nil {
-			return err
-		}
-		byMessage := map[int64][]int64{}
-		for _, k := range kept {
-			byMessage[k.MessageID] = append(byMessage[k.MessageID], k.UserID)
-		}
-		for i, it := range fresh {
-			it.stored = byMessage[ids[i]]
-			slices.Sort(it.stored)
-		}
+	if len(msgs) == 0 {
+		return nil
 	}
-	cases, parents, posters, comms := make([]int64, len(fresh)), make([]any, len(fresh)), make([]int64, len(fresh)), make([]int64, len(fresh))
+	var kept []struct {
+		MessageID int64 `db:"message_id"`
+		UserID    int64 `db:"user_id"`
+	}
+	if err := sqlx.SelectContext(b.ctx, b.tx, &kept, `
+		INSERT INTO message_mentions (message_id, user_id)
+		SELECT v.m, v.u FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS v(m, u, a, c)
+		JOIN memberships ms ON ms.community_id = v.c AND ms.user_id = v.u
+		WHERE v.u <> v.a
+		ON CONFLICT DO NOTHING RETURNING message_id, user_id`,
+		pq.Array(msgs), pq.Array(users), pq.Array(authors), pq.Array(communities)); err != nil {
+		return err
+	}
+	byMessage := map[int64][]int64{}
+	for _, k := range kept {
+		byMessage[k.MessageID] = append(byMessage[k.MessageID], k.UserID)
+	}
 	for i, it := range fresh {
-		cases[i], posters[i], comms[i] = it.caseID, it.userID, it.communityID
-		if it.parentID != 0 {
-			parents[i] = it.parentID
-		}
+		it.stored = byMessage[ids[i]]
+		slices.Sort(it.stored)
 	}
-	var notified []struct {
-		UserID      int64  `db:"user_id"`
-		Kind        string `db:"kind"`
-		CommunityID int64  `db:"community_id"`
-		ActorID     int64  `db:"actor_id"`
-		CaseID      int64  `db:"case_id"`
-		ID          int64  `db:"id"`
-	}
-	if err := sqlx.SelectContext(b.ctx, b.tx, &notified, `
-		WITH v AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS v(m, c, p, a, k)),
-		wanted AS (
-			SELECT mm.user_id AS u, v.k, 'mention' AS kind, v.a, v.c, v.m FROM v JOIN message_mentions mm ON mm.message_id = v.m
-			UNION ALL
-			SELECT pm.author_id, v.k, 'reply', v.a, v.c, v.m FROM v JOIN messages pm ON pm.id = v.p
-			WHERE pm.author_id <> v.a AND NOT EXISTS (SELECT 1 FROM message_mentions mm WHERE mm.message_id = v.m AND mm.user_id = pm.author_id)
-			UNION ALL
-			SELECT DISTINCT ON (cs.author_id, v.c) cs.author_id, v.k, 'case_discussed', v.a, v.c, v.m FROM v JOIN cases cs ON cs.id = v.c
-			WHERE cs.author_id <> v.a)
+	return nil
+}
+
+// newNotification is a notification a batch made, as RETURNING gives it.
+type newNotification struct {
+	UserID      int64  `db:"user_id"`
+	Kind        string `db:"kind"`
+	CommunityID int64  `db:"community_id"`
+	ActorID     int64  `db:"actor_id"`
+	CaseID      int64  `db:"case_id"`
+	ID          int64  `db:"id"`
+}
+
+// eventsAndNotifications stores the batch's message.created events and, in the same statement
+// (one round trip: the writer is serial, so every statement of a batch costs ingest), the
+// notifications they cause: mentions, replies, and "your case is being discussed" (one unread
+// per case). A person who switched a kind off in the app gets none.
+const eventsAndNotifications = `
+	WITH ev AS (
+		INSERT INTO room_events (case_id, seq, type, message_id, at)
+		SELECT c, s, 'message.created', m, $4 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS v(c, s, m)),
+	v AS (SELECT * FROM unnest($3::bigint[], $1::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) AS v(m, c, p, a, k)),
+	wanted AS (
+		SELECT mm.user_id AS u, v.k, 'mention' AS kind, v.a, v.c, v.m FROM v JOIN message_mentions mm ON mm.message_id = v.m
+		UNION ALL
+		SELECT pm.author_id, v.k, 'reply', v.a, v.c, v.m FROM v JOIN messages pm ON pm.id = v.p
+		WHERE pm.author_id <> v.a AND NOT EXISTS (SELECT 1 FROM message_mentions mm WHERE mm.message_id = v.m AND mm.user_id = pm.author_id)
+		UNION ALL
+		-- Most batches land in rooms whose author has this unread already: look for it first.
+		SELECT DISTINCT ON (cs.author_id, v.c) cs.author_id, v.k, 'case_discussed', v.a, v.c, v.m FROM v JOIN cases cs ON cs.id = v.c
+		WHERE cs.author_id <> v.a AND NOT EXISTS (SELECT 1 FROM notifications un WHERE un.user_id = cs.author_id AND un.case_id = v.c
+			AND un.kind = 'case_discussed' AND un.read_at IS NULL)),
+	made AS (
 		INSERT INTO notifications (user_id, community_id, kind, actor_id, case_id, message_id, created_at)
-		SELECT w.u, w.k, w.kind, w.a, w.c, w.m, $6 FROM wanted w
+		SELECT w.u, w.k, w.kind, w.a, w.c, w.m, $4 FROM wanted w
 		WHERE EXISTS (SELECT 1 FROM memberships ms WHERE ms.community_id = w.k AND ms.user_id = w.u)
 		  AND coalesce((SELECT np.enabled FROM notification_preferences np WHERE np.user_id = w.u AND np.kind = w.kind
 			      AND np.channel = 'in_app' AND np.community_id IN (0, w.k) ORDER BY np.community_id DESC LIMIT 1), true)
-		ON CONFLICT DO NOTHING RETURNING user_id, kind, community_id, actor_id, case_id, id`,
-		pq.Array(ids), pq.Array(cases), pq.GenericArray{A: parents}, pq.Array(posters), pq.Array(comms), b.now); err != nil {
+		ON CONFLICT DO NOTHING RETURNING user_id, kind, community_id, actor_id, case_id, id)
+	SELECT * FROM made`
+
+// storeEvents stores the events of the batch's messages and their notifications (above), and
+// queues the mail and pushes that mentions and replies ask for.
+func (b *batch) storeEvents(fresh []*item, cols messageArrays, ids []int64) error {
+	comms := make([]int64, len(fresh))
+	for i, it := range fresh {
+		comms[i] = it.communityID
+	}
+	var made []newNotification
+	if err := sqlx.SelectContext(b.ctx, b.tx, &made, eventsAndNotifications, pq.Array(cols.cases), pq.Array(cols.seqs), pq.Array(ids), b.now,
+		pq.GenericArray{A: cols.parents}, pq.Array(cols.authors), pq.Array(comms)); err != nil {
 		return err
 	}
 	var mails []MailJob
-	for _, n := range notified {
+	for _, n := range made {
 		b.notified = append(b.notified, n.UserID)
 		if n.Kind != NotifyMention && n.Kind != NotifyReply {
 			continue

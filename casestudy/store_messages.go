@@ -520,10 +520,10 @@ func (b *batch) store() ([]RoomEvent, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := b.tx.ExecContext(b.ctx, `
-		INSERT INTO room_events (case_id, seq, type, message_id, at)
-		SELECT c, s, 'message.created', m, $4 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS v(c, s, m)`,
-		pq.Array(cols.cases), pq.Array(cols.seqs), pq.Array(ids), b.now); err != nil {
+	if err := b.recordMentions(fresh, ids); err != nil {
+		return nil, err
+	}
+	if err := b.storeEvents(fresh, cols, ids); err != nil {
 		return nil, err
 	}
 	notices := make([]string, len(rooms))
@@ -531,9 +531,6 @@ func (b *batch) store() ([]RoomEvent, error) {
 		notices[i] = roomNotice(b.node, r, b.head[r])
 	}
 	if _, err := b.tx.ExecContext(b.ctx, `SELECT pg_notify($1, x) FROM unnest($2::text[]) AS x`, RoomEventsChannel, pq.Array(notices)); err != nil {
-		return nil, err
-	}
-	if err := b.notify(fresh, ids); err != nil {
 		return nil, err
 	}
 	events, err := b.messageEvents(fresh, ids)

@@ -419,3 +419,34 @@ func TestCloseSaysGoingAwayAndWaitsForConnections(t *testing.T) {
 	}
 	n.hub.Close() // a second Close does nothing more
 }
+
+// NotifyUsers reaches every socket of the named users, on this process and, through the
+// broker, on the others; nobody else's. A list too long for one notice goes in several.
+func TestNotifyUsersAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	st := newStore()
+	one, two := startNode(t, st, realtime.Options{}), startNode(t, st, realtime.Options{})
+	a1, a2 := one.open(t, 1), two.open(t, 1) // user 1 on both processes
+	b := two.open(t, 2)
+	c := one.open(t, 3)
+
+	one.hub.NotifyUsers([]int64{1, 2})
+	a1.expect(realtime.TypeNotify)
+	a2.expect(realtime.TypeNotify)
+	b.expect(realtime.TypeNotify)
+
+	// Many users at once: several notices, and the last one still arrives.
+	many := make([]int64, 0, 1001)
+	for id := int64(100); id < 1100; id++ {
+		many = append(many, id)
+	}
+	two.hub.NotifyUsers(append(many, 3))
+	c.expect(realtime.TypeNotify)
+
+	// Nothing for user 3 from the first call, nothing more for the others.
+	c.send(map[string]any{"type": "subscribe", "room": 1, "last_seq": 0, "ref": "s"})
+	c.expect(realtime.TypeSubscribed)
+	if got := one.counter(t, "casecircle_ws_notify_frames_total", ""); got != 2 {
+		t.Fatalf("node one sent %v notify frames, want 2 (user 1, then user 3)", got)
+	}
+}
