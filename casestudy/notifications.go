@@ -3,6 +3,7 @@ package casestudy
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -100,22 +101,92 @@ const eventsAndNotifications = `
 		  AND coalesce((SELECT np.enabled FROM notification_preferences np WHERE np.user_id = w.u AND np.kind = w.kind
 			      AND np.channel = 'in_app' AND np.community_id IN (0, w.k) ORDER BY np.community_id DESC LIMIT 1), true)
 		ON CONFLICT DO NOTHING RETURNING user_id, kind, community_id, actor_id, case_id, id)
-	SELECT * FROM made`
+	SELECT * FROM made
+	UNION ALL
+	-- Rooms whose author had the unread already (the writer then skips them for a while).
+	SELECT DISTINCT 0, 'covered', 0, 0, v.c, 0 FROM v JOIN cases cs ON cs.id = v.c
+	WHERE EXISTS (SELECT 1 FROM notifications un WHERE un.user_id = cs.author_id AND un.case_id = v.c
+		AND un.kind = 'case_discussed' AND un.read_at IS NULL)`
+
+// plainEvents stores a batch's message.created events when it can cause no notification.
+const plainEvents = `
+	INSERT INTO room_events (case_id, seq, type, message_id, at)
+	SELECT c, s, 'message.created', m, $4 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS v(c, s, m)`
+
+// discussedFor is how long the writer trusts that a room's author has the unread "your case is
+// being discussed" (so a batch there can cause no new one). Reading one's notifications on this
+// process forgets it at once; after reading them on another process, messages in the next
+// discussedFor make no new one there, and the first message after that does.
+const discussedFor = 30 * time.Second
+
+// discussedRooms remembers, for the message writer, the rooms whose author has the unread
+// "case discussed" notification, until when.
+type discussedRooms struct {
+	mu    sync.Mutex
+	until map[int64]time.Time
+}
+
+func (d *discussedRooms) covered(room int64, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return now.Before(d.until[room])
+}
+
+func (d *discussedRooms) cover(room int64, now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.until == nil {
+		d.until = map[int64]time.Time{}
+	}
+	d.until[room] = now.Add(discussedFor)
+}
+
+func (d *discussedRooms) forget() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.until = nil
+}
+
+// quiet reports whether the batch can make no notification: nobody mentioned, nothing replied
+// to, and every room's author known to have the unread "case discussed" already.
+func (b *batch) quiet(fresh []*item) bool {
+	for _, it := range fresh {
+		if len(it.mentions) > 0 || it.parentID != 0 || !b.core.discussed.covered(it.caseID, b.now) {
+			return false
+		}
+	}
+	return true
+}
 
 // storeEvents stores the events of the batch's messages and their notifications (above), and
-// queues the mail and pushes that mentions and replies ask for.
+// queues the mail and pushes that mentions and replies ask for. A quiet batch (most, once a
+// discussion is under way) stores its events alone, as cheaply as before notifications were.
 func (b *batch) storeEvents(fresh []*item, cols messageArrays, ids []int64) error {
+	if b.quiet(fresh) {
+		_, err := b.tx.ExecContext(b.ctx, plainEvents, pq.Array(cols.cases), pq.Array(cols.seqs), pq.Array(ids), b.now)
+		return err
+	}
 	comms := make([]int64, len(fresh))
 	for i, it := range fresh {
 		comms[i] = it.communityID
 	}
+	stmt, err := b.core.prepared.get(b.ctx, b.core.db, eventsAndNotifications)
+	if err != nil {
+		return err
+	}
 	var made []newNotification
-	if err := sqlx.SelectContext(b.ctx, b.tx, &made, eventsAndNotifications, pq.Array(cols.cases), pq.Array(cols.seqs), pq.Array(ids), b.now,
+	if err := b.tx.StmtxContext(b.ctx, stmt).SelectContext(b.ctx, &made, pq.Array(cols.cases), pq.Array(cols.seqs), pq.Array(ids), b.now,
 		pq.GenericArray{A: cols.parents}, pq.Array(cols.authors), pq.Array(comms)); err != nil {
 		return err
 	}
 	var mails []MailJob
 	for _, n := range made {
+		if n.Kind == "covered" || n.Kind == NotifyCaseDiscussed {
+			b.covered = append(b.covered, n.CaseID)
+		}
+		if n.Kind == "covered" {
+			continue
+		}
 		b.notified = append(b.notified, n.UserID)
 		if n.Kind != NotifyMention && n.Kind != NotifyReply {
 			continue
@@ -190,6 +261,7 @@ func (s Communities) MarkNotificationsRead(ctx context.Context, userID, upTo int
 		return err
 	})
 	if err == nil {
+		s.discussed.forget()
 		s.events.NotificationsChanged([]int64{userID})
 	}
 	return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -149,4 +150,44 @@ func digestJobs(t *testing.T, f *fixture) []casestudy.MailJob {
 		}
 	}
 	return out
+}
+
+// "Your case is being discussed" is one unread notification per case, however many messages;
+// once the author has read it, the next message makes a new one at once.
+func TestCaseDiscussedOncePerRead(t *testing.T) {
+	t.Parallel()
+	sf := newSessionFixture(t)
+	ctx := context.Background()
+	room := publishedRoom(t, sf.f, sf.cid, sf.author)
+	discussed := func() int {
+		t.Helper()
+		list, _, err := sf.f.svc.Notifications(ctx, sf.author.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, x := range list {
+			if x.Kind == casestudy.NotifyCaseDiscussed && x.ReadAt == nil {
+				n++
+			}
+		}
+		return n
+	}
+	for i, who := range []casestudy.User{sf.bob, sf.cat, sf.bob, sf.author} {
+		if _, err := sf.post(room, who, fmt.Sprintf("Thought %d", i), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := discussed(); n != 1 {
+		t.Fatalf("%d unread 'case discussed', want 1", n)
+	}
+	if err := sf.f.svc.MarkNotificationsRead(ctx, sf.author.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sf.post(room, sf.cat, "One more", 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := discussed(); n != 1 {
+		t.Fatalf("%d unread after reading and a new message, want 1", n)
+	}
 }

@@ -71,6 +71,8 @@ type core struct {
 	sealKey, linkKey []byte
 	outbox           outbox
 	pushOn           bool
+	prepared         preparedStatements // the writer's hot statements
+	discussed        discussedRooms     // the writer's memory of rooms that can make no "case discussed"
 }
 
 // Events receives notices that other parts of the system act on, such as closing a user's open
@@ -146,7 +148,10 @@ func requestIDFrom(ctx context.Context) string {
 
 // Close stops the service's message writer after storing what was queued; messages submitted
 // later are refused as unavailable. It waits for the writer, and may be called more than once.
-func (s *Service) Close() { s.writer.close() }
+func (s *Service) Close() {
+	s.writer.close()
+	s.prepared.close()
+}
 
 // inTx runs fn in a transaction, committed only if fn succeeds.
 func (s *core) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {

@@ -182,8 +182,7 @@ func (w *messageWriter) commitTry(batch []*postRequest, alone int) {
 		}
 	}
 	now := w.s.now().UTC().Truncate(time.Microsecond) // as PostgreSQL keeps it
-	var created []RoomEvent
-	var notified []int64
+	var result batchResult
 	err := w.s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if w.fault != nil {
 			if err := w.fault(len(batch)); err != nil {
@@ -191,7 +190,7 @@ func (w *messageWriter) commitTry(batch []*postRequest, alone int) {
 			}
 		}
 		var err error
-		created, notified, err = storeBatch(ctx, w.s, tx, items, now)
+		result, err = storeBatch(ctx, w.s, tx, items, now)
 		return err
 	})
 	if err != nil {
@@ -211,11 +210,15 @@ func (w *messageWriter) commitTry(batch []*postRequest, alone int) {
 		}
 		return
 	}
+	created := result.events
 	for _, ev := range created {
 		w.s.events.RoomEventCommitted(ev)
 	}
-	if len(notified) > 0 {
-		w.s.events.NotificationsChanged(notified)
+	if len(result.notified) > 0 {
+		w.s.events.NotificationsChanged(result.notified)
+	}
+	for _, room := range result.covered {
+		w.s.discussed.cover(room, now)
 	}
 	byKey := map[[2]int64]RoomEvent{}
 	for _, ev := range created {
@@ -245,20 +248,28 @@ func (w *messageWriter) commitTry(batch []*postRequest, alone int) {
 
 // storeBatch stores a batch's new messages and events and returns the events, in seq order per
 // room. Refused items get their err; resends are marked. A fixed number of statements, whatever
-// the batch's size: each step below is one or two statements over the whole batch.
-func storeBatch(ctx context.Context, c *core, tx *sqlx.Tx, items []*item, now time.Time) ([]RoomEvent, []int64, error) {
+// the batch's size: each step below is one or two statements over the whole batch (and one more
+// when a message mentions someone).
+func storeBatch(ctx context.Context, c *core, tx *sqlx.Tx, items []*item, now time.Time) (batchResult, error) {
 	b := &batch{ctx: ctx, tx: tx, node: c.node, items: items, now: now, core: c}
 	steps := []func() error{b.checkAccess, b.checkParents, b.checkSpeaking, b.lockHeads, b.findResends}
 	for _, step := range steps {
 		if err := step(); err != nil {
-			return nil, nil, err
+			return batchResult{}, err
 		}
 		if len(b.live()) == 0 {
-			return nil, nil, nil
+			return batchResult{}, nil
 		}
 	}
 	events, err := b.store()
-	return events, b.notified, err
+	return batchResult{events: events, notified: b.notified, covered: b.covered}, err
+}
+
+// batchResult is what a stored batch leaves for after its commit.
+type batchResult struct {
+	events   []RoomEvent
+	notified []int64 // users whose notifications changed
+	covered  []int64 // rooms whose author has the unread "case discussed"
 }
 
 // batch is one transaction of storeBatch: the items still to store, and what the steps
@@ -275,6 +286,7 @@ type batch struct {
 	turned   map[int64]int64        // room → who passed the session's turn last
 	head     map[int64]int64        // room → its last seq, locked
 	notified []int64                // users with new notifications, told after commit
+	covered  []int64                // rooms whose author has the unread "case discussed", once committed
 	core     *core                  // for the outbox
 }
 
