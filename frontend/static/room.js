@@ -487,7 +487,8 @@ async function send(event) {
   const textarea = composer.querySelector('textarea');
   const errorEl = composer.querySelector('[data-composer-error]');
   const button = composer.querySelector('[data-send]');
-  const body = textarea.value.trim();
+  const typed = textarea.value;
+  const body = typed.trim();
   errorEl.textContent = '';
   if (!body) {
     errorEl.textContent = 'Write something first.';
@@ -500,7 +501,10 @@ async function send(event) {
   button.textContent = 'Sending…';
   try {
     await conn.publish(request);
-    textarea.value = '';
+    // Only what was sent leaves the box: the writer may have started the next message while
+    // this one was on its way, and that must not be lost.
+    const now = textarea.value;
+    textarea.value = now.startsWith(typed) ? now.slice(typed.length).trimStart() : (now.trim() === body ? '' : now);
     composer.querySelector('select').value = '';
     mentioned.clear();
     drawMentions();
