@@ -40,10 +40,10 @@ func (h *Hub) notifyHere(ids []int64) {
 		}
 	}
 	h.mu.Unlock()
+	h.metrics.notified.Add(float64(len(targets))) // counted first: a frame may be read before send returns
 	for _, c := range targets {
 		c.send(NotifyFrame{Type: TypeNotify})
 	}
-	h.metrics.notified.Add(float64(len(targets)))
 }
 
 // addUserClient and removeUserClient keep byUser, under h.mu.
