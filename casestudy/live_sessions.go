@@ -449,3 +449,9 @@ func (s LiveSessions) RecordAttendance(ctx context.Context, present map[int64][]
 		return err
 	})
 }
+
+// Heard says whether the participant's voice reaches the group now in the session's call: the
+// same rules as posting (session.State.MayBeHeard), for the media gate (realtime/media.Policy).
+func (v SessionView) Heard(userID int64) bool {
+	return v.State.MayBeHeard(v.Template, session.Speaker{UserID: userID, Role: v.roleOf(userID)})
+}

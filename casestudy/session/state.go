@@ -293,3 +293,19 @@ func joinRoles(roles []Role) string {
 	}
 	return strings.Join(names, " and ")
 }
+
+// MayBeHeard says whether who's voice reaches the group now, in a call run by the same rules as
+// the room: the supervisor always; the presenter when the phase lets them speak; in an open phase
+// everyone; in a roles phase those roles; in questions and answers both the askers and the
+// presenter who answers; in round-robin only the one whose turn it is; in hand-raise the holder
+// of the floor. Before the session starts and after it ends everyone is heard.
+func (s State) MayBeHeard(t Template, who Speaker) bool {
+	if s.Ended || len(t.Phases) == 0 {
+		return true
+	}
+	noNames := func(int64) string { return "" }
+	if s.MayPost(t, who, false, noNames) == nil {
+		return true
+	}
+	return t.Phases[s.Phase].Policy == PolicyAskAnswer && s.MayPost(t, who, true, noNames) == nil
+}
