@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -48,6 +49,11 @@ func New(settings *webrtc.SettingEngine) (*SFU, error) {
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
 	}
+	// Browsers put each audio packet's level in a header extension (RFC 6464): airtime is
+	// measured from it, without decoding.
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
 	opts := []func(*webrtc.API){webrtc.WithMediaEngine(m)}
 	if settings != nil {
 		opts = append(opts, webrtc.WithSettingEngine(*settings))
@@ -66,6 +72,7 @@ type Call struct {
 	peers   map[int64]*peer
 	tracks  map[string]*forwarded // published tracks, by track id
 	policy  Policy
+	airtime airtime
 	workers sync.WaitGroup // each published track's forwarding loop and each sender's RTCP reader
 }
 
@@ -94,6 +101,8 @@ type forwarded struct {
 	kind  webrtc.RTPCodecType
 	local *webrtc.TrackLocalStaticRTP
 	heard atomic.Bool // audio only: whether the owner may be heard now
+	// levelID is the negotiated id of the audio-level header extension (0: none).
+	levelID uint8
 }
 
 // SetPolicy changes who may be heard; it takes effect on the next packet.
@@ -138,7 +147,7 @@ func (c *Call) Join(userID int64, offer webrtc.SessionDescription) (webrtc.Sessi
 	}
 	c.mu.Unlock()
 
-	pc.OnTrack(func(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { c.publish(p, remote) })
+	pc.OnTrack(func(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) { c.publish(p, remote, receiver) })
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
 			c.Leave(userID)
@@ -172,12 +181,12 @@ func (c *Call) answer(pc *webrtc.PeerConnection, offer webrtc.SessionDescription
 }
 
 // publish starts forwarding a participant's new track to everyone else.
-func (c *Call) publish(p *peer, remote *webrtc.TrackRemote) {
+func (c *Call) publish(p *peer, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
 	local, err := webrtc.NewTrackLocalStaticRTP(remote.Codec().RTPCodecCapability, remote.ID(), fmt.Sprintf("user-%d", p.user))
 	if err != nil {
 		return
 	}
-	t := &forwarded{owner: p.user, kind: remote.Kind(), local: local}
+	t := &forwarded{owner: p.user, kind: remote.Kind(), local: local, levelID: audioLevelID(receiver)}
 	c.mu.Lock()
 	if c.closed || c.peers[p.user] != p {
 		c.mu.Unlock()
@@ -214,6 +223,9 @@ func (c *Call) forward(remote *webrtc.TrackRemote, t *forwarded) {
 		}
 		if t.kind == webrtc.RTPCodecTypeAudio && !t.heard.Load() {
 			continue // silenced by the session's rules: dropped here, never sent
+		}
+		if t.kind == webrtc.RTPCodecTypeAudio {
+			c.airtime.count(t, pkt)
 		}
 		_ = t.local.WriteRTP(pkt)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/casecircle/casecircle/realtime/media"
@@ -15,19 +16,28 @@ import (
 // participant is a pion client: it publishes one Opus track and counts the packets it receives
 // from each other participant.
 type participant struct {
-	t     *testing.T
-	user  int64
-	pc    *webrtc.PeerConnection
-	track *webrtc.TrackLocalStaticRTP
-	mu    sync.Mutex
-	got   map[string]*atomic.Int64 // by stream id ("user-N")
-	stop  chan struct{}
-	done  sync.WaitGroup
+	t      *testing.T
+	user   int64
+	pc     *webrtc.PeerConnection
+	track  *webrtc.TrackLocalStaticRTP
+	sender *webrtc.RTPSender
+	level  atomic.Int32 // the audio level sent, in -dBov (0 loudest, 127 silence)
+	mu     sync.Mutex
+	got    map[string]*atomic.Int64 // by stream id ("user-N")
+	stop   chan struct{}
+	done   sync.WaitGroup
 }
 
 func newParticipant(t *testing.T, user int64) *participant {
 	t.Helper()
-	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m)).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,10 +45,11 @@ func newParticipant(t *testing.T, user int64) *participant {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pc.AddTrack(track); err != nil {
+	sender, err := pc.AddTrack(track)
+	if err != nil {
 		t.Fatal(err)
 	}
-	p := &participant{t: t, user: user, pc: pc, track: track, got: map[string]*atomic.Int64{}, stop: make(chan struct{})}
+	p := &participant{t: t, user: user, pc: pc, track: track, sender: sender, got: map[string]*atomic.Int64{}, stop: make(chan struct{})}
 	pc.OnTrack(func(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		p.mu.Lock()
 		n := p.got[remote.StreamID()]
@@ -83,8 +94,15 @@ func (p *participant) join(call *media.Call) {
 	}
 }
 
-// talk sends an Opus-sized packet every 20 ms until the test ends.
+// talk sends an Opus-sized packet every 20 ms until the test ends, each with its audio level
+// (RFC 6464) as a browser sends it.
 func (p *participant) talk() {
+	var levelID uint8
+	for _, ext := range p.sender.GetParameters().HeaderExtensions {
+		if ext.URI == sdp.AudioLevelURI {
+			levelID = uint8(ext.ID)
+		}
+	}
 	p.done.Add(1)
 	go func() {
 		defer p.done.Done()
@@ -97,8 +115,14 @@ func (p *participant) talk() {
 				return
 			case <-tick.C:
 				seq++
-				_ = p.track.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: seq,
-					Timestamp: uint32(seq) * 960, SSRC: uint32(p.user)}, Payload: make([]byte, 80)})
+				pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: seq,
+					Timestamp: uint32(seq) * 960, SSRC: uint32(p.user)}, Payload: make([]byte, 80)}
+				if levelID != 0 {
+					level := uint8(p.level.Load())
+					ext, _ := rtp.AudioLevelExtension{Level: level, Voice: level < 50}.Marshal()
+					_ = pkt.Header.SetExtension(levelID, ext)
+				}
+				_ = p.track.WriteRTP(pkt)
 			}
 		}
 	}()
@@ -252,5 +276,40 @@ func TestCallLimits(t *testing.T) {
 	}
 	if err := big.Answer(7, webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer}); err != media.ErrNotInCall {
 		t.Fatalf("an answer from a stranger: %v", err)
+	}
+}
+
+// Airtime counts each participant's speech from the packets' audio levels, only while they are
+// heard; a silent participant has none.
+func TestAirtime(t *testing.T) {
+	sfu, err := media.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := &signalling{peers: map[int64]*participant{}}
+	call := sfu.NewCall(sig.offer, 0)
+	sig.call = call
+	t.Cleanup(func() { call.Close(); sig.wg.Wait() })
+	speaker, quiet := newParticipant(t, 1), newParticipant(t, 2)
+	speaker.level.Store(10) // -10 dBov: speech
+	quiet.level.Store(127)  // silence
+	for _, p := range []*participant{speaker, quiet} {
+		sig.mu.Lock()
+		sig.peers[p.user] = p
+		sig.mu.Unlock()
+		p.join(call)
+		p.talk()
+	}
+	waitFor(t, "a second of the speaker's airtime", func() bool { return call.Airtime()[1] >= time.Second })
+	if got := call.Airtime()[2]; got != 0 {
+		t.Fatalf("the silent participant has %v of airtime", got)
+	}
+	// Silenced by the rules: what they say is not heard, and is not airtime.
+	call.SetPolicy(func(user int64) bool { return user != 1 })
+	time.Sleep(100 * time.Millisecond)
+	before := call.Airtime()[1]
+	time.Sleep(600 * time.Millisecond)
+	if after := call.Airtime()[1]; after != before {
+		t.Fatalf("airtime grew while silenced: %v → %v", before, after)
 	}
 }
