@@ -182,6 +182,31 @@ func (s *signalling) offer(user int64, offer webrtc.SessionDescription) {
 	}()
 }
 
+// newTestCall is a call whose renegotiations the test's participants answer; it ends with the test.
+func newTestCall(t *testing.T, maxParticipants int) (*media.SFU, *media.Call, *signalling) {
+	t.Helper()
+	sfu, err := media.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := &signalling{peers: map[int64]*participant{}}
+	call := sfu.NewCall(sig.offer, maxParticipants)
+	sig.call = call
+	t.Cleanup(func() { call.Close(); sig.wg.Wait() })
+	return sfu, call, sig
+}
+
+// enter joins participants to the call and starts them talking.
+func (s *signalling) enter(ps ...*participant) {
+	for _, p := range ps {
+		s.mu.Lock()
+		s.peers[p.user] = p
+		s.mu.Unlock()
+		p.join(s.call)
+		p.talk()
+	}
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
@@ -197,23 +222,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // and drops it within 300 ms of the policy saying no, whatever the sender does; the one who
 // may speak is heard throughout.
 func TestSpeakingRulesOnTheMedia(t *testing.T) {
-	sfu, err := media.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig := &signalling{peers: map[int64]*participant{}}
-	call := sfu.NewCall(sig.offer, 0)
-	sig.call = call
-	t.Cleanup(func() { call.Close(); sig.wg.Wait() })
+	_, call, sig := newTestCall(t, 0)
 
 	presenter, member, supervisor := newParticipant(t, 1), newParticipant(t, 2), newParticipant(t, 3)
-	for _, p := range []*participant{presenter, member, supervisor} {
-		sig.mu.Lock()
-		sig.peers[p.user] = p
-		sig.mu.Unlock()
-		p.join(call)
-		p.talk()
-	}
+	sig.enter(presenter, member, supervisor)
 	// Presentation: everyone hears the presenter.
 	waitFor(t, "the presenter's voice at the member and the supervisor", func() bool {
 		return member.heard(1) > 20 && supervisor.heard(1) > 20 && presenter.heard(2) > 20
@@ -249,14 +261,7 @@ func TestSpeakingRulesOnTheMedia(t *testing.T) {
 }
 
 func TestCallLimits(t *testing.T) {
-	sfu, err := media.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig := &signalling{peers: map[int64]*participant{}}
-	call := sfu.NewCall(sig.offer, 1)
-	sig.call = call
-	t.Cleanup(func() { call.Close(); sig.wg.Wait() })
+	sfu, call, sig := newTestCall(t, 1)
 	one := newParticipant(t, 1)
 	sig.peers[1] = one
 	one.join(call)
@@ -282,24 +287,11 @@ func TestCallLimits(t *testing.T) {
 // Airtime counts each participant's speech from the packets' audio levels, only while they are
 // heard; a silent participant has none.
 func TestAirtime(t *testing.T) {
-	sfu, err := media.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig := &signalling{peers: map[int64]*participant{}}
-	call := sfu.NewCall(sig.offer, 0)
-	sig.call = call
-	t.Cleanup(func() { call.Close(); sig.wg.Wait() })
+	_, call, sig := newTestCall(t, 0)
 	speaker, quiet := newParticipant(t, 1), newParticipant(t, 2)
 	speaker.level.Store(10) // -10 dBov: speech
 	quiet.level.Store(127)  // silence
-	for _, p := range []*participant{speaker, quiet} {
-		sig.mu.Lock()
-		sig.peers[p.user] = p
-		sig.mu.Unlock()
-		p.join(call)
-		p.talk()
-	}
+	sig.enter(speaker, quiet)
 	waitFor(t, "a second of the speaker's airtime", func() bool { return call.Airtime()[1] >= time.Second })
 	if got := call.Airtime()[2]; got != 0 {
 		t.Fatalf("the silent participant has %v of airtime", got)
