@@ -406,7 +406,7 @@ func (s Schedule) occurrences(ctx context.Context, userID int64, communities []i
 	}
 	var series []ScheduledSession
 	if err := sqlx.SelectContext(ctx, s.db, &series, `SELECT `+scheduleColumns+` FROM scheduled_sessions
-		WHERE community_id = ANY($1) AND (cancelled_at IS NULL OR cancelled_at > $2) ORDER BY id`, int64Array(communities), from.Add(-MaxOccurrenceMove)); err != nil {
+		WHERE community_id = ANY($1) AND (cancelled_at IS NULL OR cancelled_at > $2) ORDER BY id`, pq.Array(communities), from.Add(-MaxOccurrenceMove)); err != nil {
 		return nil, err
 	}
 	list, err := s.expand(ctx, s.db, userID, series, from, to, onlyN)
@@ -429,7 +429,7 @@ func (s Schedule) expand(ctx context.Context, q sqlx.QueryerContext, userID int6
 	}
 	var rows []occurrenceRow
 	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT schedule_id, n, moved_to, cancelled, presenter_id, case_id, live_session_id, sequence
-		FROM schedule_occurrences WHERE schedule_id = ANY($1)`, int64Array(ids)); err != nil {
+		FROM schedule_occurrences WHERE schedule_id = ANY($1)`, pq.Array(ids)); err != nil {
 		return nil, err
 	}
 	changes := map[[2]int64]occurrenceRow{}
@@ -488,50 +488,101 @@ func (s Schedule) expand(ctx context.Context, q sqlx.QueryerContext, userID int6
 	return out, s.decorate(ctx, q, userID, out)
 }
 
-// decorate adds community names, case titles, answers, proposals and whether a live session runs.
+// decorate adds community names, case titles, answers, proposals and whether a live session
+// runs, in one query each for the whole list (a feed lists a year of meetings).
 func (s Schedule) decorate(ctx context.Context, q sqlx.QueryerContext, userID int64, list []Occurrence) error {
-	communityNames := map[int64]string{}
-	for i := range list {
-		o := &list[i]
-		name, ok := communityNames[o.CommunityID]
-		if !ok {
-			_ = sqlx.GetContext(ctx, q, &name, `SELECT name FROM communities WHERE id = $1`, o.CommunityID)
-			communityNames[o.CommunityID] = name
-		}
-		o.CommunityName = name
+	if len(list) == 0 {
+		return nil
+	}
+	var communities, cases, sessions, schedules []int64
+	for _, o := range list {
+		communities, schedules = append(communities, o.CommunityID), append(schedules, o.ScheduleID)
 		if o.CaseID != nil {
-			_ = sqlx.GetContext(ctx, q, &o.CaseTitle, `SELECT title FROM cases WHERE id = $1`, *o.CaseID)
+			cases = append(cases, *o.CaseID)
 		}
 		if o.LiveSessionID != nil {
-			if err := sqlx.GetContext(ctx, q, &o.Live, `SELECT ended_at IS NULL FROM live_sessions WHERE id = $1`, *o.LiveSessionID); err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
+			sessions = append(sessions, *o.LiveSessionID)
 		}
-		var answers []struct {
-			UserID int64  `db:"user_id"`
-			Answer string `db:"answer"`
+	}
+	type named struct {
+		ID   int64  `db:"id"`
+		Name string `db:"name"`
+	}
+	var rows []named
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, name FROM communities WHERE id = ANY($1)`, pq.Array(communities)); err != nil {
+		return err
+	}
+	communityName := map[int64]string{}
+	for _, r := range rows {
+		communityName[r.ID] = r.Name
+	}
+	rows = nil
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, title AS name FROM cases WHERE id = ANY($1)`, pq.Array(cases)); err != nil {
+		return err
+	}
+	caseTitle := map[int64]string{}
+	for _, r := range rows {
+		caseTitle[r.ID] = r.Name
+	}
+	var running []int64
+	if err := sqlx.SelectContext(ctx, q, &running, `SELECT id FROM live_sessions WHERE id = ANY($1) AND ended_at IS NULL`, pq.Array(sessions)); err != nil {
+		return err
+	}
+	type meetingKey struct {
+		schedule int64
+		n        int
+	}
+	var answers []struct {
+		ScheduleID int64  `db:"schedule_id"`
+		N          int    `db:"n"`
+		UserID     int64  `db:"user_id"`
+		Answer     string `db:"answer"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &answers, `SELECT schedule_id, n, user_id, answer FROM schedule_answers WHERE schedule_id = ANY($1)`,
+		pq.Array(schedules)); err != nil {
+		return err
+	}
+	var proposals []struct {
+		ScheduleID int64 `db:"schedule_id"`
+		N          int   `db:"n"`
+		CaseProposal
+	}
+	if err := sqlx.SelectContext(ctx, q, &proposals, `
+		SELECT p.schedule_id, p.n, p.case_id, c.title, c.author_id, u.display_name AS author_name
+		FROM case_proposals p JOIN cases c ON c.id = p.case_id JOIN users u ON u.id = c.author_id
+		WHERE p.schedule_id = ANY($1) AND c.status = 'published' ORDER BY p.proposed_at`, pq.Array(schedules)); err != nil {
+		return err
+	}
+	index := make(map[meetingKey]*Occurrence, len(list))
+	for i := range list {
+		o := &list[i]
+		index[meetingKey{o.ScheduleID, o.N}] = o
+		o.CommunityName = communityName[o.CommunityID]
+		if o.CaseID != nil {
+			o.CaseTitle = caseTitle[*o.CaseID]
 		}
-		if err := sqlx.SelectContext(ctx, q, &answers, `SELECT user_id, answer FROM schedule_answers WHERE schedule_id = $1 AND n = $2`, o.ScheduleID, o.N); err != nil {
-			return err
+		o.Live = o.LiveSessionID != nil && slices.Contains(running, *o.LiveSessionID)
+	}
+	for _, a := range answers {
+		o := index[meetingKey{a.ScheduleID, a.N}]
+		if o == nil {
+			continue
 		}
-		for _, a := range answers {
-			switch a.Answer {
-			case AnswerGoing:
-				o.Answers.Going++
-			case AnswerMaybe:
-				o.Answers.Maybe++
-			case AnswerNotGoing:
-				o.Answers.NotGoing++
-			}
-			if a.UserID == userID {
-				o.MyAnswer = a.Answer
-			}
+		switch a.Answer {
+		case AnswerGoing:
+			o.Answers.Going++
+		case AnswerMaybe:
+			o.Answers.Maybe++
+		case AnswerNotGoing:
+			o.Answers.NotGoing++
 		}
-		if err := sqlx.SelectContext(ctx, q, &o.Proposals, `
-			SELECT p.case_id, c.title, c.author_id, u.display_name AS author_name
-			FROM case_proposals p JOIN cases c ON c.id = p.case_id JOIN users u ON u.id = c.author_id
-			WHERE p.schedule_id = $1 AND p.n = $2 AND c.status = 'published' ORDER BY p.proposed_at`, o.ScheduleID, o.N); err != nil {
-			return err
+		if a.UserID == userID {
+			o.MyAnswer = a.Answer
+		}
+	}
+	for _, p := range proposals {
+		if o := index[meetingKey{p.ScheduleID, p.N}]; o != nil {
+			o.Proposals = append(o.Proposals, p.CaseProposal)
 		}
 	}
 	return nil
@@ -772,9 +823,6 @@ func (s Schedule) PickCase(ctx context.Context, actorID, communityID, scheduleID
 	}
 	return s.oneOccurrence(ctx, s.db, actorID, communityID, scheduleID, n)
 }
-
-// int64Array passes ids to ANY($1).
-func int64Array(ids []int64) any { return pq.Array(ids) }
 
 // linkOccurrence records that a live session is the scheduled meeting it was started for (from
 // the calendar): the meeting shows as live, and its attendance is the session's.

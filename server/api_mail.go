@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -214,14 +215,10 @@ func (s *Server) handleCalendarFeed(c echo.Context) error {
 }
 
 func (s *Server) publicHost() string {
-	host := strings.TrimPrefix(strings.TrimPrefix(s.cfg.PublicURL, "https://"), "http://")
-	if i := strings.IndexAny(host, ":/"); i >= 0 {
-		host = host[:i]
+	if u, err := url.Parse(s.cfg.PublicURL); err == nil && u.Hostname() != "" {
+		return u.Hostname()
 	}
-	if host == "" {
-		return "casecircle.invalid"
-	}
-	return host
+	return "casecircle.invalid"
 }
 
 func (s *Server) handleVerifyPage(c echo.Context) error {
